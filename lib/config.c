@@ -1,0 +1,432 @@
+/*
+ * config.c - parse smtpscope.conf against the typed key table.
+ *
+ * The parser reads at most CONFIG_LINE_MAX bytes a line and rejects NUL
+ * bytes, control characters, unknown keys, duplicate keys and values out
+ * of range, each with "FILE:LINE: Key: reason". Values are checked for
+ * form only; whether a user exists is the daemon's check (privs.c).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "errors.h"
+#include "sockspec.h"
+#include "text.h"
+
+/* config_error - format "FILE:LINE: Key: text" into err */
+static int
+config_error(char *err, size_t errsz, const char *file, unsigned line,
+    const char *key, int code, const char *fmt, ...)
+{
+	char text[CONFIG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (key != NULL)
+		snprintf(err, errsz, "%s:%u: %s: %s", file, line, key, text);
+	else
+		snprintf(err, errsz, "%s:%u: %s", file, line, text);
+	return code;
+}
+
+/* config_type_name - the type's name as the man page writes it */
+const char *
+config_type_name(enum config_type type)
+{
+	switch (type) {
+	case CONFIG_STRING:
+		return "string";
+	case CONFIG_PATH:
+		return "path";
+	case CONFIG_BOOL:
+		return "boolean";
+	case CONFIG_INT:
+		return "integer";
+	case CONFIG_OCTAL:
+		return "octal";
+	case CONFIG_ENUM:
+		return "enum";
+	case CONFIG_SOCKET:
+		return "socket";
+	case CONFIG_USER:
+		return "user";
+	}
+	return "?";
+}
+
+/* config_lookup - find a key, ignoring case */
+const struct config_key *
+config_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (text_ieq(config_table[i].name, name))
+			return &config_table[i];
+	return NULL;
+}
+
+/* config_enum_choice - copy choice number 'index' of an enum key */
+int
+config_enum_choice(const struct config_key *key, int index, char *out,
+    size_t outsz)
+{
+	const char *p = key->choices, *bar;
+	size_t len;
+
+	for (; index > 0 && p != NULL; index--) {
+		p = strchr(p, '|');
+		if (p != NULL)
+			p++;
+	}
+	if (p == NULL)
+		return SCOPE_ENOENT;
+	bar = strchr(p, '|');
+	len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+	if (len >= outsz)
+		return SCOPE_ETOOBIG;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return SCOPE_OK;
+}
+
+/* config_parse_enum - index of value among the key's choices */
+static int
+config_parse_enum(const struct config_key *key, const char *value, int *out)
+{
+	char choice[64];
+	int i;
+
+	for (i = 0; config_enum_choice(key, i, choice, sizeof(choice)) == 0; i++) {
+		if (text_ieq(choice, value)) {
+			*out = i;
+			return SCOPE_OK;
+		}
+	}
+	return SCOPE_EINVAL;
+}
+
+/* config_parse_bool - the usual spellings of true and false */
+static int
+config_parse_bool(const char *value, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (text_ieq(value, yes[i])) {
+			*out = true;
+			return SCOPE_OK;
+		}
+		if (text_ieq(value, no[i])) {
+			*out = false;
+			return SCOPE_OK;
+		}
+	}
+	return SCOPE_EINVAL;
+}
+
+/* config_name_ok - a user or group name as useradd(8) accepts them */
+static bool
+config_name_ok(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 32 || p[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)p[i]) && strchr("._-", p[i]) == NULL)
+			return false;
+	return true;
+}
+
+/* config_check_user - user[:group] */
+static const char *
+config_check_user(const char *value)
+{
+	const char *colon = strchr(value, ':');
+	size_t ulen = colon != NULL ? (size_t)(colon - value) : strlen(value);
+
+	if (!config_name_ok(value, ulen))
+		return "expected user or user:group";
+	if (colon != NULL && !config_name_ok(colon + 1, strlen(colon + 1)))
+		return "bad group name";
+	return NULL;
+}
+
+/* config_check_string - form checks of string-typed values */
+static const char *
+config_check_string(const struct config_key *key, const char *value)
+{
+	struct sockspec spec;
+	const char *why = NULL;
+
+	switch (key->type) {
+	case CONFIG_PATH:
+		if (value[0] != '/')
+			return "path must be absolute";
+		if (strlen(value) > 1023)
+			return "path too long";
+		return NULL;
+	case CONFIG_SOCKET:
+		if (sockspec_parse(value, &spec, &why) != SCOPE_OK)
+			return why;
+		return NULL;
+	case CONFIG_USER:
+		return config_check_user(value);
+	default:
+		return strlen(value) > 255 ? "value too long" : NULL;
+	}
+}
+
+/* config_store_string - replace an owned string field */
+static int
+config_store_string(char **field, const char *value)
+{
+	char *copy = value != NULL ? strdup(value) : NULL;
+
+	if (value != NULL && copy == NULL)
+		return SCOPE_ENOMEM;
+	free(*field);
+	*field = copy;
+	return SCOPE_OK;
+}
+
+/* config_apply - check one value and store it in cfg */
+static int
+config_apply(struct config *cfg, const struct config_key *key,
+    const char *value, const char **why)
+{
+	void *field = (char *)cfg + key->offset;
+	long n;
+	int rc;
+
+	*why = NULL;
+	switch (key->type) {
+	case CONFIG_BOOL:
+		if (config_parse_bool(value, field) != SCOPE_OK)
+			*why = "expected yes or no";
+		break;
+	case CONFIG_INT:
+	case CONFIG_OCTAL:
+		rc = text_parse_long(value, key->type == CONFIG_OCTAL ? 8 : 10,
+		    key->min, key->max, &n);
+		if (rc == SCOPE_OK)
+			*(long *)field = n;
+		else
+			*why = rc == SCOPE_ERANGE ? "value out of range" :
+			    key->type == CONFIG_OCTAL ? "expected an octal mode" :
+			    "expected an integer";
+		break;
+	case CONFIG_ENUM:
+		if (config_parse_enum(key, value, field) != SCOPE_OK)
+			*why = "not one of the allowed values";
+		break;
+	default:
+		*why = config_check_string(key, value);
+		if (*why == NULL)
+			return config_store_string(field, value);
+		break;
+	}
+	return *why == NULL ? SCOPE_OK : SCOPE_EINVAL;
+}
+
+/* config_set - set one key; used by the file parser and by -p */
+int
+config_set(struct config *cfg, const char *key, const char *value,
+    const char *file, unsigned line, char *err, size_t errsz)
+{
+	const struct config_key *k = config_lookup(key);
+	const char *why;
+	int idx, rc;
+
+	if (k == NULL)
+		return config_error(err, errsz, file, line, NULL, SCOPE_ENOENT,
+		    "unknown key '%s'", key);
+	idx = (int)(k - config_table);
+	if (line != 0 && cfg->line[idx] != 0)
+		return config_error(err, errsz, file, line, k->name,
+		    SCOPE_EINVAL, "set again (first set at line %u)",
+		    cfg->line[idx]);
+	rc = config_apply(cfg, k, value, &why);
+	if (rc == SCOPE_ENOMEM)
+		return config_error(err, errsz, file, line, k->name, rc,
+		    "out of memory");
+	if (rc != SCOPE_OK) {
+		if (k->type == CONFIG_ENUM)
+			return config_error(err, errsz, file, line, k->name, rc,
+			    "'%s' %s (%s)", value, why, k->choices);
+		return config_error(err, errsz, file, line, k->name, rc,
+		    "'%s': %s", value, why);
+	}
+	cfg->line[idx] = line;
+	return SCOPE_OK;
+}
+
+/* config_init - every key at its default */
+int
+config_init(struct config *cfg)
+{
+	char err[CONFIG_ERR_MAX];
+	int i, rc;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (config_table[i].defval == NULL)
+			continue;
+		rc = config_set(cfg, config_table[i].name,
+		    config_table[i].defval, "(defaults)", 0, err, sizeof(err));
+		if (rc != SCOPE_OK) {
+			config_free(cfg);
+			return rc;
+		}
+	}
+	return SCOPE_OK;
+}
+
+/* config_free - release the strings a config owns */
+void
+config_free(struct config *cfg)
+{
+	int i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		const struct config_key *k = &config_table[i];
+
+		if (k->type != CONFIG_BOOL && k->type != CONFIG_INT &&
+		    k->type != CONFIG_OCTAL && k->type != CONFIG_ENUM) {
+			char **field = (char **)((char *)cfg + k->offset);
+
+			free(*field);
+			*field = NULL;
+		}
+	}
+	free(cfg->file);
+	cfg->file = NULL;
+}
+
+/* config_read_line - one line into buf; 1 line, 0 EOF, <0 error */
+static int
+config_read_line(FILE *fp, char *buf, size_t bufsz, const char **why)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (c == '\0') {
+			*why = "NUL byte in line";
+			return SCOPE_EINVAL;
+		}
+		if (len + 1 >= bufsz) {
+			*why = "line too long";
+			return SCOPE_ETOOBIG;
+		}
+		buf[len++] = (char)c;
+	}
+	if (ferror(fp)) {
+		*why = strerror(errno);
+		return SCOPE_EIO;
+	}
+	if (c == EOF && len == 0)
+		return 0;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return 1;
+}
+
+/* config_split - cut comment and split "Key value"; 0 blank, 1 pair */
+static int
+config_split(char *line, char **key, char **value, const char **why)
+{
+	char *p, *end;
+
+	for (p = line; *p != '\0'; p++) {
+		if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			break;
+		}
+		if (iscntrl((unsigned char)*p) && *p != '\t') {
+			*why = "control character in line";
+			return SCOPE_EINVAL;
+		}
+	}
+	p = line + strspn(line, " \t");
+	if (*p == '\0')
+		return 0;
+	*key = p;
+	p += strcspn(p, " \t");
+	if (*p != '\0')
+		*p++ = '\0';
+	p += strspn(p, " \t");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	*value = p;
+	return 1;
+}
+
+/* config_load_stream - every line of an open file */
+int
+config_load_stream(struct config *cfg, FILE *fp, const char *path,
+    char *err, size_t errsz)
+{
+	char buf[CONFIG_LINE_MAX + 2], *key, *value;
+	const char *why = NULL;
+	unsigned line = 0;
+	int rc;
+
+	for (;;) {
+		line++;
+		rc = config_read_line(fp, buf, sizeof(buf), &why);
+		if (rc == 0)
+			return SCOPE_OK;
+		if (rc < 0)
+			return config_error(err, errsz, path, line, NULL, rc,
+			    "%s", why);
+		rc = config_split(buf, &key, &value, &why);
+		if (rc < 0)
+			return config_error(err, errsz, path, line, NULL, rc,
+			    "%s", why);
+		if (rc == 0)
+			continue;
+		if (*value == '\0')
+			return config_error(err, errsz, path, line,
+			    config_lookup(key) ? config_lookup(key)->name : key,
+			    SCOPE_EINVAL, "missing value");
+		rc = config_set(cfg, key, value, path, line, err, errsz);
+		if (rc != SCOPE_OK)
+			return rc;
+	}
+}
+
+/* config_load - read a configuration file over cfg's current values */
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	FILE *fp;
+	int rc;
+
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return config_error(err, errsz, path, 0, NULL, SCOPE_EIO,
+		    "cannot open: %s", strerror(errno));
+	free(cfg->file);
+	cfg->file = strdup(path);
+	if (cfg->file == NULL) {
+		fclose(fp);
+		return config_error(err, errsz, path, 0, NULL, SCOPE_ENOMEM,
+		    "out of memory");
+	}
+	rc = config_load_stream(cfg, fp, path, err, errsz);
+	fclose(fp);
+	return rc;
+}

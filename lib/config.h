@@ -1,0 +1,101 @@
+/*
+ * config.h - smtpscope.conf: one typed table of keys, a strict parser.
+ *
+ * The file is "Key value" lines; keys are case-insensitive; '#' starts a
+ * comment at the start of a line or after white space. Every key has a
+ * type, a range or a list of values, a default and a help text, all in
+ * config_table.c; the man page smtpscope.conf(5) shows the same table and
+ * t/unit/test_config_doc.c fails when the two disagree.
+ *
+ * Errors are reported as "FILE:LINE: Key: what is wrong" in the caller's
+ * buffer. A struct config owns its strings; config_free() releases them.
+ */
+#ifndef SMTPSCOPE_CONFIG_H
+#define SMTPSCOPE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_LINE_MAX	4096	/* longest line accepted, bytes */
+#define CONFIG_ERR_MAX	512	/* size of an error message buffer */
+
+enum config_type {
+	CONFIG_STRING,		/* printable text, no spaces at the ends */
+	CONFIG_PATH,		/* absolute path */
+	CONFIG_BOOL,		/* yes/no, true/false, on/off, 1/0 */
+	CONFIG_INT,		/* decimal integer in [min, max] */
+	CONFIG_OCTAL,		/* octal file mode in [min, max] */
+	CONFIG_ENUM,		/* one of a '|'-separated list */
+	CONFIG_SOCKET,		/* unix:/path, inet:port@host, inet6:port@host */
+	CONFIG_USER		/* user[:group] */
+};
+
+enum config_on_error { CONFIG_ON_ERROR_ACCEPT, CONFIG_ON_ERROR_TEMPFAIL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	long min, max;		/* CONFIG_INT, CONFIG_OCTAL */
+	const char *choices;	/* CONFIG_ENUM: "a|b|c" */
+	const char *defval;	/* NULL: no default (unset) */
+	size_t offset;		/* of the value in struct config */
+	const char *help;
+};
+
+enum config_key_id {
+	CONFIG_KEY_SOCKET,
+	CONFIG_KEY_SOCKET_MODE,
+	CONFIG_KEY_RECORD_LOG,
+	CONFIG_KEY_RECORD_LOG_MODE,
+	CONFIG_KEY_USER_ID,
+	CONFIG_KEY_PID_FILE,
+	CONFIG_KEY_SYSLOG,
+	CONFIG_KEY_SYSLOG_FACILITY,
+	CONFIG_KEY_ON_ERROR,
+	CONFIG_KEY_AUTHSERV_ID,
+	CONFIG_KEY_SHUTDOWN_TIMEOUT,
+	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_NKEYS
+};
+
+struct config {
+	char *socket;
+	long socket_mode;
+	char *record_log;
+	long record_log_mode;
+	char *user_id;
+	char *pid_file;
+	bool syslog;
+	int syslog_facility;	/* index into the key's choices */
+	int on_error;		/* enum config_on_error */
+	char *authserv_id;
+	long shutdown_timeout;
+	long stats_interval;
+
+	char *file;			/* the file read, for messages */
+	unsigned line[CONFIG_NKEYS];	/* where each key was set, 0: default */
+};
+
+extern const struct config_key config_table[CONFIG_NKEYS];
+
+/* config_init - defaults; returns 0 or SCOPE_ENOMEM */
+int config_init(struct config *cfg);
+/* config_load - read a file over the defaults; err gets FILE:LINE: Key: text */
+int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
+/* config_load_stream - the same from an open stream named 'name' */
+int config_load_stream(struct config *cfg, FILE *fp, const char *name,
+    char *err, size_t errsz);
+int config_set(struct config *cfg, const char *key, const char *value,
+    const char *file, unsigned line, char *err, size_t errsz);
+void config_free(struct config *cfg);
+
+/* config_lookup - the table entry for a key name (case-insensitive) */
+const struct config_key *config_lookup(const char *name);
+/* config_type_name - "socket", "path", ... as the man page says */
+const char *config_type_name(enum config_type type);
+/* config_enum_choice - the name of choice 'index' of an enum key */
+int config_enum_choice(const struct config_key *key, int index, char *out,
+    size_t outsz);
+
+#endif

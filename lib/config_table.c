@@ -1,0 +1,85 @@
+/*
+ * config_table.c - the one table of smtpscope.conf keys.
+ *
+ * Adding a key: add its id to enum config_key_id, its field to struct
+ * config, its row here, and its entry to docs/smtpscope.conf.5 (the unit
+ * test test_config_doc compares the two and fails on any drift).
+ */
+#include <stddef.h>
+
+#include "config.h"
+
+const struct config_key config_table[CONFIG_NKEYS] = {
+	[CONFIG_KEY_SOCKET] = {
+		"Socket", CONFIG_SOCKET, 0, 0, NULL,
+		"unix:/run/smtpscope/smtpscope.sock",
+		offsetof(struct config, socket),
+		"Where smtpscope listens for the MTA: unix:/path, "
+		"inet:port@host or inet6:port@host."
+	},
+	[CONFIG_KEY_SOCKET_MODE] = {
+		"SocketMode", CONFIG_OCTAL, 0, 0777, NULL, "0660",
+		offsetof(struct config, socket_mode),
+		"Permissions of a UNIX socket; its group is the UserID group."
+	},
+	[CONFIG_KEY_RECORD_LOG] = {
+		"RecordLog", CONFIG_PATH, 0, 0, NULL,
+		"/var/log/smtpscope/records.jsonl",
+		offsetof(struct config, record_log),
+		"The record log (JSON Lines), opened with O_APPEND; its folder "
+		"must be writable by UserID so that a reopen can create it."
+	},
+	[CONFIG_KEY_RECORD_LOG_MODE] = {
+		"RecordLogMode", CONFIG_OCTAL, 0, 0666, NULL, "0640",
+		offsetof(struct config, record_log_mode),
+		"Permissions of a record log that smtpscope creates."
+	},
+	[CONFIG_KEY_USER_ID] = {
+		"UserID", CONFIG_USER, 0, 0, NULL, NULL,
+		offsetof(struct config, user_id),
+		"user[:group] to run as after opening the socket and the log; "
+		"required when started as root."
+	},
+	[CONFIG_KEY_PID_FILE] = {
+		"PidFile", CONFIG_PATH, 0, 0, NULL, NULL,
+		offsetof(struct config, pid_file),
+		"File to write the daemon's process id to; removed at exit."
+	},
+	[CONFIG_KEY_SYSLOG] = {
+		"Syslog", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, syslog),
+		"Log operational messages to syslog (with -f they also go to "
+		"standard error)."
+	},
+	[CONFIG_KEY_SYSLOG_FACILITY] = {
+		"SyslogFacility", CONFIG_ENUM, 0, 0,
+		"mail|daemon|user|local0|local1|local2|local3|local4|local5|"
+		"local6|local7", "mail",
+		offsetof(struct config, syslog_facility),
+		"Syslog facility for operational messages."
+	},
+	[CONFIG_KEY_ON_ERROR] = {
+		"OnError", CONFIG_ENUM, 0, 0, "accept|tempfail", "accept",
+		offsetof(struct config, on_error),
+		"What happens to a message when smtpscope itself fails (record "
+		"not written, out of memory): accept lets it through, tempfail "
+		"answers 451 so that no message goes unrecorded."
+	},
+	[CONFIG_KEY_AUTHSERV_ID] = {
+		"AuthservID", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, authserv_id),
+		"The authserv-id of Authentication-Results headers; unset means "
+		"the host name."
+	},
+	[CONFIG_KEY_SHUTDOWN_TIMEOUT] = {
+		"ShutdownTimeout", CONFIG_INT, 0, 3600, NULL, "30",
+		offsetof(struct config, shutdown_timeout),
+		"Seconds SIGTERM waits for sessions in flight before exiting."
+	},
+	[CONFIG_KEY_STATS_INTERVAL] = {
+		"StatsInterval", CONFIG_INT, 0, 86400, NULL, "3600",
+		offsetof(struct config, stats_interval),
+		"Seconds between counter lines in syslog; 0 logs them only at "
+		"exit."
+	},
+};

@@ -1,0 +1,264 @@
+/*
+ * record.c - build the JSON object of a message or session record.
+ *
+ * Every string stored in a session is already bounded valid UTF-8, so
+ * jansson escapes it into valid JSON. An allocation failure anywhere
+ * makes the whole record NULL, never a partial record.
+ */
+#include <string.h>
+
+#include "clock.h"
+#include "record.h"
+
+struct record_b {
+	int err;	/* sticky: any failed insertion */
+};
+
+/* record_put - insert a value, remembering failure (val may be NULL) */
+static void
+record_put(struct record_b *b, json_t *obj, const char *key, json_t *val)
+{
+	if (obj == NULL || val == NULL || json_object_set_new(obj, key, val) != 0)
+		b->err = 1;
+}
+
+/* record_str - a string, or null when empty */
+static json_t *
+record_str(const char *s)
+{
+	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+/* record_ms - milliseconds between two monotonic microsecond times */
+static json_t *
+record_ms(int64_t from, int64_t to)
+{
+	return json_real((double)(to - from) / 1000.0);
+}
+
+/* record_common - v, ts, event, session: the fixed prefix */
+static json_t *
+record_common(struct record_b *b, const struct session *s, const char *event)
+{
+	char ts[40];
+	json_t *o = json_object();
+
+	if (clock_rfc3339(clock_wall(), ts, sizeof(ts)) != 0)
+		b->err = 1;
+	record_put(b, o, "v", json_integer(RECORD_VERSION));
+	record_put(b, o, "ts", json_string(ts));
+	record_put(b, o, "event", json_string(event));
+	record_put(b, o, "session", json_string(s->id));
+	if (clock_rfc3339(s->start_wall, ts, sizeof(ts)) != 0)
+		b->err = 1;
+	record_put(b, o, "start", json_string(ts));
+	return o;
+}
+
+/* record_family - "ipv4", "ipv6" or null */
+static json_t *
+record_family(int family)
+{
+	if (family == AF_INET)
+		return json_string("ipv4");
+	if (family == AF_INET6)
+		return json_string("ipv6");
+	return json_null();
+}
+
+/* record_client - who connected */
+static json_t *
+record_client(struct record_b *b, const struct session *s)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "ip", record_str(s->client_ip));
+	record_put(b, o, "port", s->client_port != 0 ?
+	    json_integer(s->client_port) : json_null());
+	record_put(b, o, "family", record_family(s->family));
+	record_put(b, o, "ptr", record_str(s->ptr[0] != '\0' ? s->ptr :
+	    s->client_name));
+	record_put(b, o, "name", record_str(s->client_name));
+	record_put(b, o, "resolve", record_str(s->resolve));
+	record_put(b, o, "helo", s->helo_count > 0 ? json_string(s->helo) :
+	    json_null());
+	record_put(b, o, "helo_count", json_integer(s->helo_count));
+	return o;
+}
+
+/* record_server - where the client connected, and which MTA */
+static json_t *
+record_server(struct record_b *b, const struct session *s)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "addr", record_str(s->server_addr));
+	record_put(b, o, "port", s->server_port != 0 ?
+	    json_integer(s->server_port) : json_null());
+	record_put(b, o, "name", record_str(s->server_name));
+	record_put(b, o, "daemon", record_str(s->daemon_name));
+	record_put(b, o, "mta", json_string(macro_mta_name(s->mta)));
+	record_put(b, o, "mta_version", record_str(s->mta_version));
+	return o;
+}
+
+/* record_peer - the client certificate, or null */
+static json_t *
+record_peer(struct record_b *b, const struct tls_info *tls)
+{
+	json_t *o;
+
+	if (!tls->peer)
+		return json_null();
+	o = json_object();
+	record_put(b, o, "subject", record_str(tls->subject));
+	record_put(b, o, "issuer", record_str(tls->issuer));
+	record_put(b, o, "verified", tls->verified < 0 ? json_null() :
+	    json_boolean(tls->verified));
+	record_put(b, o, "verify", record_str(tls->verify));
+	record_put(b, o, "cn_subject", record_str(tls->cn_subject));
+	record_put(b, o, "cn_issuer", record_str(tls->cn_issuer));
+	record_put(b, o, "md5", record_str(tls->cert_md5));
+	return o;
+}
+
+/* record_tls - null without TLS, else the negotiated parameters */
+static json_t *
+record_tls(struct record_b *b, const struct tls_info *tls)
+{
+	json_t *o;
+
+	if (!tls->used)
+		return json_null();
+	o = json_object();
+	record_put(b, o, "version", record_str(tls->version));
+	record_put(b, o, "cipher", record_str(tls->cipher));
+	record_put(b, o, "bits", tls->bits >= 0 ? json_integer(tls->bits) :
+	    json_null());
+	record_put(b, o, "peer", record_peer(b, tls));
+	return o;
+}
+
+/* record_timing - ms from connect of each stage seen */
+static json_t *
+record_timing(struct record_b *b, int64_t start, const int64_t *t)
+{
+	json_t *o = json_object();
+	int i;
+
+	for (i = 0; i < SESSION_NSTAGES; i++)
+		if (t[i] != 0)
+			record_put(b, o, session_stage_name(i),
+			    record_ms(start, t[i]));
+	return o;
+}
+
+/* record_truncated - names of the fields cut at their cap */
+static json_t *
+record_truncated(struct record_b *b, unsigned mask)
+{
+	json_t *a = json_array();
+	unsigned bit;
+
+	for (bit = 1; bit != 0 && bit <= mask; bit <<= 1)
+		if ((mask & bit) != 0 && (a == NULL ||
+		    json_array_append_new(a, json_string(session_trunc_name(bit))) != 0))
+			b->err = 1;
+	return a;
+}
+
+/* record_session_part - fields shared by both record kinds */
+static void
+record_session_part(struct record_b *b, json_t *o, const struct session *s)
+{
+	record_put(b, o, "client", record_client(b, s));
+	record_put(b, o, "server", record_server(b, s));
+	record_put(b, o, "tls", record_tls(b, &s->tls));
+	record_put(b, o, "tags", json_array());
+}
+
+/* record_envelope - sender and recipients */
+static json_t *
+record_envelope(struct record_b *b, const struct session_message *msg)
+{
+	json_t *o = json_object(), *rcpt = json_array();
+	unsigned i;
+
+	record_put(b, o, "from", json_string(msg->from));
+	for (i = 0; i < msg->nrcpt; i++)
+		if (rcpt == NULL ||
+		    json_array_append_new(rcpt, json_string(msg->rcpt[i])) != 0)
+			b->err = 1;
+	record_put(b, o, "rcpt", rcpt);
+	record_put(b, o, "rcpt_count", json_integer(msg->rcpt_total));
+	record_put(b, o, "size_declared", msg->size_declared >= 0 ?
+	    json_integer(msg->size_declared) : json_null());
+	record_put(b, o, "auth", msg->auth_type[0] == '\0' ? json_null() :
+	    json_pack("{s:s, s:o}", "mechanism", msg->auth_type, "user",
+	    record_str(msg->auth_user)));
+	return o;
+}
+
+/* record_content - what the message was like */
+static json_t *
+record_content(struct record_b *b, const struct session_message *msg)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "id", record_str(msg->msgid));
+	record_put(b, o, "id_count", json_integer(msg->msgid_count));
+	record_put(b, o, "size", json_integer((json_int_t)(msg->header_bytes +
+	    2 + msg->body_bytes)));
+	record_put(b, o, "headers", json_integer(msg->headers));
+	record_put(b, o, "body_bytes", json_integer((json_int_t)msg->body_bytes));
+	return o;
+}
+
+/* record_finish - the object, or NULL after any failure */
+static json_t *
+record_finish(struct record_b *b, json_t *o)
+{
+	if (b->err != 0 || o == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* record_message - one message (ended by EOM or abort) */
+json_t *
+record_message(const struct session *s, const struct session_message *msg,
+    const char *action, const char *stage)
+{
+	struct record_b b = { 0 };
+	json_t *o = record_common(&b, s, "message");
+
+	record_put(&b, o, "msg", json_integer(msg->index));
+	record_session_part(&b, o, s);
+	record_put(&b, o, "queue_id", record_str(msg->queue_id));
+	record_put(&b, o, "envelope", record_envelope(&b, msg));
+	record_put(&b, o, "message", record_content(&b, msg));
+	record_put(&b, o, "disposition", json_pack("{s:s, s:s}", "action",
+	    action, "stage", stage));
+	record_put(&b, o, "timing", record_timing(&b, s->start_mono, msg->t));
+	record_put(&b, o, "truncated", record_truncated(&b,
+	    s->truncated | msg->truncated));
+	record_put(&b, o, "fault", json_boolean(msg->fault));
+	return record_finish(&b, o);
+}
+
+/* record_session - the whole connection, written at close */
+json_t *
+record_session(const struct session *s)
+{
+	struct record_b b = { 0 };
+	json_t *o = record_common(&b, s, "session");
+
+	record_session_part(&b, o, s);
+	record_put(&b, o, "messages", json_integer(s->messages));
+	record_put(&b, o, "aborted", json_integer(s->aborted));
+	record_put(&b, o, "timing", record_timing(&b, s->start_mono, s->t));
+	record_put(&b, o, "truncated", record_truncated(&b, s->truncated));
+	record_put(&b, o, "fault", json_boolean(s->fault));
+	return record_finish(&b, o);
+}

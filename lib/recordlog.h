@@ -1,0 +1,36 @@
+/*
+ * recordlog.h - the append-only record log (JSON Lines).
+ *
+ * Each record is serialised into one buffer ending in '\n' and written
+ * with a single write(2) on an O_APPEND descriptor, so concurrent records
+ * never interleave and a reader never sees half a line from a complete
+ * write. recordlog_reopen() (SIGHUP/SIGUSR1, for logrotate) opens the
+ * path anew and swaps descriptors under a lock: every record goes whole
+ * to either the old or the new file, none is lost or written twice.
+ * Symbolic links and non-regular files are refused.
+ */
+#ifndef SMTPSCOPE_RECORDLOG_H
+#define SMTPSCOPE_RECORDLOG_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#define RECORDLOG_RECORD_MAX	(256 * 1024)	/* largest record, bytes */
+
+struct recordlog;
+
+/* recordlog_open - open (creating with mode) the log at path */
+int recordlog_open(struct recordlog **out, const char *path, mode_t mode);
+/* recordlog_set_owner - chown files we create (and the current one) */
+int recordlog_set_owner(struct recordlog *rl, uid_t uid, gid_t gid);
+int recordlog_reopen(struct recordlog *rl);
+/* recordlog_write - one whole line (must end in '\n') */
+int recordlog_write(struct recordlog *rl, const char *line, size_t len);
+int recordlog_write_json(struct recordlog *rl, const json_t *rec);
+void recordlog_close(struct recordlog *rl);
+/* recordlog_errno - errno of the last failed write or open */
+int recordlog_errno(const struct recordlog *rl);
+
+#endif

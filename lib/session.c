@@ -1,0 +1,531 @@
+/*
+ * session.c - session and message state driven by MTA events.
+ *
+ * Owns: the struct session (freed by session_close) and its message
+ * (freed when its record is written). Faults of our own are counted,
+ * reported through env->fault, and never stop the session.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "errors.h"
+#include "record.h"
+#include "recordlog.h"
+#include "session.h"
+#include "stats.h"
+#include "text.h"
+
+static const char *const session_stage_names[SESSION_NSTAGES] = {
+	"connect", "helo", "mail", "rcpt", "data", "header", "eoh", "body",
+	"eom", "abort", "close"
+};
+
+static const char *const session_trunc_names[] = {
+	"helo", "ptr", "server", "tls", "from", "rcpt", "rcpt_list", "msgid",
+	"queue_id", "auth"
+};
+
+/* session_stage_name - the record's name of a stage */
+const char *
+session_stage_name(enum session_stage stage)
+{
+	return session_stage_names[stage];
+}
+
+/* session_trunc_name - the record's name of a truncation bit */
+const char *
+session_trunc_name(unsigned bit)
+{
+	unsigned i;
+
+	for (i = 0; i < sizeof(session_trunc_names) / sizeof(char *); i++)
+		if (bit == 1u << i)
+			return session_trunc_names[i];
+	return "?";
+}
+
+/* session_fault - count and report a fault of our own */
+static void
+session_fault(struct session *s, int code, const char *what)
+{
+	s->fault = true;
+	if (s->msg != NULL)
+		s->msg->fault = true;
+	stats_add(STATS_INTERNAL_ERRORS, 1);
+	if (s->env->fault != NULL)
+		s->env->fault(s->env->fault_arg, code, what);
+}
+
+/* session_copy - bounded copy; a cut sets the truncation bit */
+static void
+session_copy(char *out, size_t outsz, const char *in, unsigned *mask,
+    unsigned bit)
+{
+	bool cut = false;
+
+	text_copy(out, outsz, in, &cut);
+	if (cut) {
+		*mask |= bit;
+		stats_add(STATS_TRUNCATIONS, 1);
+	}
+}
+
+/* session_mark - note the first time a stage is seen */
+static void
+session_mark(int64_t *t, enum session_stage stage)
+{
+	if (t[stage] == 0)
+		t[stage] = clock_mono();
+}
+
+/* session_make_id - 96 random bits as 24 hex digits */
+static void
+session_make_id(char *out)
+{
+	unsigned char raw[SESSION_ID_LEN / 2];
+	size_t i;
+	int64_t now;
+
+	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
+		now = clock_mono() ^ (int64_t)(uintptr_t)out;
+		for (i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)(now >> ((i % 8) * 8)) ^
+			    (unsigned char)rand();
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* session_new - allocate a session; the caller owns it until close */
+struct session *
+session_new(const struct session_env *env)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		stats_add(STATS_INTERNAL_ERRORS, 1);
+		return NULL;
+	}
+	s->env = env;
+	s->start_wall = clock_wall();
+	s->start_mono = clock_mono();
+	s->t[SESSION_STAGE_CONNECT] = s->start_mono;
+	s->tls.bits = -1;
+	s->tls.verified = -1;
+	session_make_id(s->id);
+	stats_add(STATS_SESSIONS, 1);
+	return s;
+}
+
+/* session_sockaddr - client address and port from the connect argument */
+static int
+session_sockaddr(struct session *s, const struct sockaddr *sa)
+{
+	const struct sockaddr_in *sin = (const void *)sa;
+	const struct sockaddr_in6 *sin6 = (const void *)sa;
+	struct in_addr v4;
+
+	if (sa == NULL)
+		return SCOPE_ENOENT;
+	if (sa->sa_family == AF_INET) {
+		s->family = AF_INET;
+		s->client_port = ntohs(sin->sin_port);
+		inet_ntop(AF_INET, &sin->sin_addr, s->client_ip,
+		    sizeof(s->client_ip));
+		return SCOPE_OK;
+	}
+	if (sa->sa_family != AF_INET6)
+		return SCOPE_ENOENT;
+	s->client_port = ntohs(sin6->sin6_port);
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		s->family = AF_INET;
+		memcpy(&v4, &sin6->sin6_addr.s6_addr[12], sizeof(v4));
+		inet_ntop(AF_INET, &v4, s->client_ip, sizeof(s->client_ip));
+	} else {
+		s->family = AF_INET6;
+		inet_ntop(AF_INET6, &sin6->sin6_addr, s->client_ip,
+		    sizeof(s->client_ip));
+	}
+	return SCOPE_OK;
+}
+
+/* session_macro_port - a port macro as a number, 0 if absent or bad */
+static unsigned
+session_macro_port(const struct macro_src *m, const char *name)
+{
+	const char *v = macro_get(m, name);
+	long n;
+
+	if (v == NULL || text_parse_long(v, 10, 0, 65535, &n) != SCOPE_OK)
+		return 0;
+	return (unsigned)n;
+}
+
+/* session_client_macros - fall-backs and names from connect macros */
+static void
+session_client_macros(struct session *s, const char *hostname,
+    const struct macro_src *m)
+{
+	const char *ptr = macro_get(m, "{client_ptr}");
+	const char *addr = macro_get(m, "{client_addr}");
+
+	if (s->client_ip[0] == '\0' && addr != NULL &&
+	    macro_addr(addr, s->client_ip, sizeof(s->client_ip),
+	    &s->family) != SCOPE_OK)
+		s->client_ip[0] = '\0';
+	if (s->client_port == 0)
+		s->client_port = session_macro_port(m, "{client_port}");
+	/* "unknown" (Postfix) and "[addr]" (Sendmail) mean: no name */
+	if (hostname != NULL && hostname[0] != '[' &&
+	    strcmp(hostname, "unknown") != 0)
+		session_copy(s->client_name, sizeof(s->client_name), hostname,
+		    &s->truncated, SESSION_TRUNC_PTR);
+	if (ptr != NULL && ptr[0] != '[' && strcmp(ptr, "unknown") != 0)
+		session_copy(s->ptr, sizeof(s->ptr), ptr, &s->truncated,
+		    SESSION_TRUNC_PTR);
+	session_copy(s->resolve, sizeof(s->resolve),
+	    macro_get(m, "{client_resolve}"), &s->truncated, SESSION_TRUNC_PTR);
+}
+
+/* session_server_macros - the MTA and the address the client reached */
+static void
+session_server_macros(struct session *s, const struct macro_src *m)
+{
+	const char *addr = macro_get(m, "{daemon_addr}");
+	int family;
+
+	if (addr == NULL)
+		addr = macro_get(m, "{if_addr}");
+	if (addr == NULL || macro_addr(addr, s->server_addr,
+	    sizeof(s->server_addr), &family) != SCOPE_OK)
+		s->server_addr[0] = '\0';
+	s->server_port = session_macro_port(m, "{daemon_port}");
+	session_copy(s->server_name, sizeof(s->server_name),
+	    macro_get(m, "j"), &s->truncated, SESSION_TRUNC_SERVER);
+	session_copy(s->daemon_name, sizeof(s->daemon_name),
+	    macro_get(m, "{daemon_name}"), &s->truncated, SESSION_TRUNC_SERVER);
+	s->mta = macro_mta_detect(macro_get(m, "v"), s->mta_version,
+	    sizeof(s->mta_version));
+}
+
+/* session_tls - take TLS facts from the macros when they first appear */
+static void
+session_tls(struct session *s, const struct macro_src *m)
+{
+	bool cut = false;
+
+	if (s->tls.used)
+		return;
+	if (macro_read_tls(m, &s->tls, &cut) == 1 && cut) {
+		s->truncated |= SESSION_TRUNC_TLS;
+		stats_add(STATS_TRUNCATIONS, 1);
+	}
+}
+
+/* session_connect - the client connected */
+void
+session_connect(struct session *s, const char *hostname,
+    const struct sockaddr *sa, const struct macro_src *m)
+{
+	if (session_sockaddr(s, sa) != SCOPE_OK)
+		s->family = 0;
+	session_client_macros(s, hostname, m);
+	session_server_macros(s, m);
+	session_tls(s, m);
+}
+
+/* session_helo - HELO or EHLO; Postfix repeats it after STARTTLS */
+void
+session_helo(struct session *s, const char *helo, const struct macro_src *m)
+{
+	session_mark(s->t, SESSION_STAGE_HELO);
+	s->helo_count++;
+	session_copy(s->helo, sizeof(s->helo), helo, &s->truncated,
+	    SESSION_TRUNC_HELO);
+	session_tls(s, m);
+}
+
+/* session_write - serialise and append one record; faults are reported */
+static int
+session_write(struct session *s, json_t *rec)
+{
+	int rc;
+
+	if (rec == NULL) {
+		stats_add(STATS_RECORDS_LOST, 1);
+		session_fault(s, SCOPE_ENOMEM, "building a record");
+		return SCOPE_ENOMEM;
+	}
+	rc = recordlog_write_json(s->env->log, rec);
+	json_decref(rec);
+	if (rc != SCOPE_OK) {
+		stats_add(STATS_RECORDS_LOST, 1);
+		session_fault(s, rc, "writing a record");
+		return rc;
+	}
+	stats_add(STATS_RECORDS_WRITTEN, 1);
+	return SCOPE_OK;
+}
+
+/* session_message_free - release a message and its recipient copies */
+static void
+session_message_free(struct session_message *msg)
+{
+	unsigned i;
+
+	if (msg == NULL)
+		return;
+	for (i = 0; i < msg->nrcpt; i++)
+		free(msg->rcpt[i]);
+	free(msg);
+}
+
+/* session_last_stage - the latest stage the message reached */
+static enum session_stage
+session_last_stage(const struct session_message *msg)
+{
+	int i;
+
+	for (i = SESSION_STAGE_EOM; i > SESSION_STAGE_CONNECT; i--)
+		if (msg->t[i] != 0)
+			return (enum session_stage)i;
+	return SESSION_STAGE_MAIL;
+}
+
+/* session_finish - write the message record and drop the message */
+static int
+session_finish(struct session *s, const char *action,
+    enum session_stage stage)
+{
+	struct session_message *msg = s->msg;
+	int rc;
+
+	if (msg == NULL)
+		return SCOPE_OK;
+	s->messages++;
+	stats_add(STATS_MESSAGES, 1);
+	rc = session_write(s, record_message(s, msg, action,
+	    session_stage_name(stage)));
+	s->msg = NULL;
+	session_message_free(msg);
+	return rc;
+}
+
+/* session_unbracket - an envelope address without its angle brackets */
+static void
+session_unbracket(char *out, size_t outsz, const char *arg, unsigned *mask,
+    unsigned bit)
+{
+	char tmp[SESSION_ADDR_MAX + 2];
+	size_t len;
+	bool cut = false;
+
+	text_copy(tmp, sizeof(tmp), arg, &cut);
+	len = strlen(tmp);
+	if (len >= 2 && tmp[0] == '<' && tmp[len - 1] == '>') {
+		tmp[len - 1] = '\0';
+		text_copy(out, outsz, tmp + 1, &cut);
+	} else {
+		text_copy(out, outsz, tmp, &cut);
+	}
+	if (cut) {
+		*mask |= bit;
+		stats_add(STATS_TRUNCATIONS, 1);
+	}
+}
+
+/* session_esmtp_size - SIZE= among the MAIL FROM parameters */
+static long
+session_esmtp_size(const char *const *argv)
+{
+	long n;
+
+	for (; argv != NULL && *argv != NULL; argv++)
+		if (strncasecmp(*argv, "SIZE=", 5) == 0 &&
+		    text_parse_long(*argv + 5, 10, 0, 0x7fffffffL, &n) == 0)
+			return n;
+	return -1;
+}
+
+/* session_mail - MAIL FROM opens a message */
+void
+session_mail(struct session *s, const char *const *argv,
+    const struct macro_src *m)
+{
+	struct session_message *msg;
+
+	if (s->msg != NULL)	/* no abort came: close the last one */
+		session_finish(s, "abort", session_last_stage(s->msg));
+	session_mark(s->t, SESSION_STAGE_MAIL);
+	session_tls(s, m);
+	msg = calloc(1, sizeof(*msg));
+	if (msg == NULL) {
+		session_fault(s, SCOPE_ENOMEM, "new message");
+		return;
+	}
+	s->msg = msg;
+	msg->index = s->messages + 1;
+	msg->t[SESSION_STAGE_MAIL] = clock_mono();
+	session_unbracket(msg->from, sizeof(msg->from),
+	    argv != NULL ? argv[0] : NULL, &msg->truncated, SESSION_TRUNC_FROM);
+	msg->size_declared = session_esmtp_size(argv != NULL && argv[0] != NULL ?
+	    argv + 1 : NULL);
+	session_copy(msg->auth_type, sizeof(msg->auth_type),
+	    macro_get(m, "{auth_type}"), &msg->truncated, SESSION_TRUNC_AUTH);
+	session_copy(msg->auth_user, sizeof(msg->auth_user),
+	    macro_get(m, "{auth_authen}"), &msg->truncated, SESSION_TRUNC_AUTH);
+}
+
+/* session_queue_id - take the queue id once the MTA has one */
+static void
+session_queue_id(struct session_message *msg, const struct macro_src *m)
+{
+	const char *qid = macro_get(m, "i");
+
+	if (qid != NULL && msg->queue_id[0] == '\0')
+		session_copy(msg->queue_id, sizeof(msg->queue_id), qid,
+		    &msg->truncated, SESSION_TRUNC_QUEUE_ID);
+}
+
+/* session_rcpt - RCPT TO adds a recipient, listed up to the cap */
+void
+session_rcpt(struct session *s, const char *const *argv,
+    const struct macro_src *m)
+{
+	struct session_message *msg = s->msg;
+	char addr[SESSION_ADDR_MAX];
+
+	session_mark(s->t, SESSION_STAGE_RCPT);
+	if (msg == NULL)
+		return;
+	session_mark(msg->t, SESSION_STAGE_RCPT);
+	session_queue_id(msg, m);
+	msg->rcpt_total++;
+	if (msg->nrcpt == SESSION_RCPT_MAX) {
+		msg->truncated |= SESSION_TRUNC_RCPT_LIST;
+		return;
+	}
+	session_unbracket(addr, sizeof(addr), argv != NULL ? argv[0] : NULL,
+	    &msg->truncated, SESSION_TRUNC_RCPT);
+	msg->rcpt[msg->nrcpt] = strdup(addr);
+	if (msg->rcpt[msg->nrcpt] == NULL) {
+		session_fault(s, SCOPE_ENOMEM, "recipient copy");
+		return;
+	}
+	msg->nrcpt++;
+}
+
+/* session_data - DATA */
+void
+session_data(struct session *s, const struct macro_src *m)
+{
+	session_mark(s->t, SESSION_STAGE_DATA);
+	if (s->msg == NULL)
+		return;
+	session_mark(s->msg->t, SESSION_STAGE_DATA);
+	session_queue_id(s->msg, m);
+}
+
+/* session_header - one header: counted, Message-ID kept */
+void
+session_header(struct session *s, const char *name, const char *value)
+{
+	struct session_message *msg = s->msg;
+	const char *v = value != NULL ? value : "";
+
+	if (msg == NULL || name == NULL)
+		return;
+	session_mark(msg->t, SESSION_STAGE_HEADER);
+	msg->headers++;
+	msg->header_bytes += strlen(name) + 1 + strlen(v) + 2;
+	if (strcasecmp(name, "Message-ID") != 0)
+		return;
+	if (msg->msgid_count++ > 0)
+		return;
+	v += strspn(v, " \t");
+	session_copy(msg->msgid, sizeof(msg->msgid), v, &msg->truncated,
+	    SESSION_TRUNC_MSGID);
+}
+
+/* session_eoh - end of headers */
+void
+session_eoh(struct session *s, const struct macro_src *m)
+{
+	session_mark(s->t, SESSION_STAGE_EOH);
+	if (s->msg == NULL)
+		return;
+	session_mark(s->msg->t, SESSION_STAGE_EOH);
+	session_queue_id(s->msg, m);
+}
+
+/* session_body - a body chunk: counted, never kept */
+void
+session_body(struct session *s, const unsigned char *chunk, size_t len)
+{
+	(void)chunk;
+	if (s->msg == NULL)
+		return;
+	session_mark(s->msg->t, SESSION_STAGE_BODY);
+	s->msg->body_bytes += len;
+}
+
+/* session_eom - end of message: the record, and our reply */
+enum session_verdict
+session_eom(struct session *s, const struct macro_src *m)
+{
+	struct session_message *msg = s->msg;
+	bool tempfail;
+
+	session_mark(s->t, SESSION_STAGE_EOM);
+	if (msg == NULL) {
+		session_fault(s, SCOPE_ESTATE, "end of message without MAIL");
+		return s->env->tempfail_on_error ? SESSION_TEMPFAIL :
+		    SESSION_CONTINUE;
+	}
+	session_mark(msg->t, SESSION_STAGE_EOM);
+	session_queue_id(msg, m);
+	if (msg->msgid[0] == '\0' && macro_get(m, "{msg_id}") != NULL)
+		session_copy(msg->msgid, sizeof(msg->msgid),
+		    macro_get(m, "{msg_id}"), &msg->truncated,
+		    SESSION_TRUNC_MSGID);
+	tempfail = s->env->tempfail_on_error && msg->fault;
+	if (session_finish(s, tempfail ? "tempfail" : "accept",
+	    SESSION_STAGE_EOM) != SCOPE_OK && s->env->tempfail_on_error)
+		tempfail = true;
+	if (tempfail)
+		stats_add(STATS_TEMPFAILS, 1);
+	return tempfail ? SESSION_TEMPFAIL : SESSION_CONTINUE;
+}
+
+/* session_abort - the MTA dropped the message (RSET, QUIT, rejection) */
+void
+session_abort(struct session *s)
+{
+	session_mark(s->t, SESSION_STAGE_ABORT);
+	if (s->msg == NULL)
+		return;
+	s->aborted++;
+	session_finish(s, "abort", session_last_stage(s->msg));
+}
+
+/* session_close - the connection ended: records out, memory freed */
+void
+session_close(struct session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->msg != NULL) {
+		s->aborted++;
+		session_finish(s, "abort", session_last_stage(s->msg));
+	}
+	s->t[SESSION_STAGE_CLOSE] = clock_mono();
+	session_write(s, record_session(s));
+	free(s);
+}

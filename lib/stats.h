@@ -1,0 +1,29 @@
+/*
+ * stats.h - process-wide counters of what smtpscope did and what failed.
+ *
+ * Counters are updated with atomic adds from any thread and read for the
+ * periodic and final log lines. The daemon logs them; tests read them.
+ */
+#ifndef SMTPSCOPE_STATS_H
+#define SMTPSCOPE_STATS_H
+
+#include <stdint.h>
+
+enum stats_counter {
+	STATS_SESSIONS,		/* sessions opened */
+	STATS_MESSAGES,		/* message records produced */
+	STATS_RECORDS_WRITTEN,	/* records written whole */
+	STATS_RECORDS_LOST,	/* records that could not be written */
+	STATS_INTERNAL_ERRORS,	/* faults of our own (memory, bugs) */
+	STATS_TEMPFAILS,	/* messages we tempfailed because of OnError */
+	STATS_TRUNCATIONS,	/* strings cut at their cap */
+	STATS_REOPENS,		/* record log reopened */
+	STATS_NCOUNTERS
+};
+
+void stats_add(enum stats_counter c, uint64_t n);
+uint64_t stats_get(enum stats_counter c);
+const char *stats_name(enum stats_counter c);
+void stats_reset(void);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * text.c - UTF-8 cleaning with caps, strict integer parsing.
+ *
+ * text_clean() validates UTF-8 by RFC 3629 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). It owns nothing; callers pass the
+ * destination buffer, whose size is the cap.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "errors.h"
+#include "text.h"
+
+static const char text_replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/* text_utf8_len - length of the valid sequence at p, or 0 if invalid */
+static size_t
+text_utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0];
+	size_t need, i;
+	unsigned long cp;
+
+	if (c >= 0x01 && c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		need = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		need = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;	/* NUL, continuation byte, 0xc0/0xc1, 0xf5+ */
+	}
+	if (need > avail)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return need;
+}
+
+/* text_clean - bounded valid-UTF-8 copy of a byte string */
+size_t
+text_clean(char *out, size_t outsz, const char *in, size_t inlen,
+    bool *truncated)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t used = 0, pos = 0, valid, len;
+	const void *src;
+
+	if (truncated != NULL)
+		*truncated = false;
+	if (outsz == 0)
+		return 0;
+	while (pos < inlen) {
+		valid = text_utf8_len(p + pos, inlen - pos);
+		src = valid > 0 ? (const void *)(p + pos) : text_replacement;
+		len = valid > 0 ? valid : 3;
+		if (used + len > outsz - 1) {
+			if (truncated != NULL)
+				*truncated = true;
+			break;
+		}
+		memcpy(out + used, src, len);
+		used += len;
+		pos += valid > 0 ? valid : 1;
+	}
+	out[used] = '\0';
+	return used;
+}
+
+/* text_copy - text_clean of a C string */
+size_t
+text_copy(char *out, size_t outsz, const char *src, bool *truncated)
+{
+	if (src == NULL)
+		src = "";
+	return text_clean(out, outsz, src, strlen(src), truncated);
+}
+
+/* text_parse_long - strict whole-string integer in a range */
+int
+text_parse_long(const char *s, int base, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+')
+		return SCOPE_EINVAL;
+	errno = 0;
+	v = strtol(s, &end, base);
+	if (*end != '\0')
+		return SCOPE_EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return SCOPE_ERANGE;
+	*out = v;
+	return SCOPE_OK;
+}
+
+/* text_ieq - ASCII case-insensitive comparison */
+bool
+text_ieq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}

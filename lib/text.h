@@ -1,0 +1,29 @@
+/*
+ * text.h - bounded, valid-UTF-8 copies of hostile strings, strict numbers.
+ *
+ * Everything the MTA or the client hands us (HELO, addresses, header
+ * values, macro values) goes through text_clean() before it is stored:
+ * the copy is valid UTF-8 (each invalid byte and each NUL becomes U+FFFD),
+ * never longer than the destination allows, cut on a character boundary,
+ * and the caller learns whether anything was cut.
+ */
+#ifndef SMTPSCOPE_TEXT_H
+#define SMTPSCOPE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* text_clean - copy in[0..inlen) into out (always NUL-terminated); returns length */
+size_t text_clean(char *out, size_t outsz, const char *in, size_t inlen,
+    bool *truncated);
+
+/* text_copy - text_clean for a C string; a NULL src gives "" */
+size_t text_copy(char *out, size_t outsz, const char *src, bool *truncated);
+
+/* text_parse_long - whole-string decimal (or base 8 with base==8) in [min,max] */
+int text_parse_long(const char *s, int base, long min, long max, long *out);
+
+/* text_ieq - ASCII case-insensitive equality */
+bool text_ieq(const char *a, const char *b);
+
+#endif

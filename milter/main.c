@@ -1,0 +1,382 @@
+/*
+ * main.c - smtpscope daemon: options, start-up, privileges, main loop.
+ *
+ * SYNOPSIS
+ *	smtpscope -c FILE [-f] [-n] [-p SOCKET] [-V]
+ *
+ * DESCRIPTION
+ *	Reads the configuration (exit 78 on any error, naming file, line
+ *	and key), opens the milter socket, the record log and the pid file
+ *	as root, drops to UserID, then runs libmilter in a thread while the
+ *	main thread handles signals: SIGHUP/SIGUSR1 reopen the record log,
+ *	SIGTERM/SIGINT stop accepting connections, wait up to
+ *	ShutdownTimeout for sessions in flight, remove socket and pid file
+ *	and exit 0.
+ *
+ * DIAGNOSTICS
+ *	Start-up problems go to stderr and syslog with a sysexits code.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "config.h"
+#include "clock.h"
+#include "daemon_log.h"
+#include "milter_cb.h"
+#include "privs.h"
+#include "recordlog.h"
+#include "session.h"
+#include "signals.h"
+#include "sockspec.h"
+#include "stats.h"
+
+struct main_opts {
+	const char *config_file;
+	const char *socket;
+	int foreground;
+	int check_only;
+};
+
+struct main_state {
+	struct config cfg;
+	struct privs privs;
+	int have_privs;
+	struct recordlog *log;
+	struct session_env env;
+	pthread_t milter_thread;
+	pthread_t main_thread;
+	int milter_rc;
+	int ready_fd;		/* daemon mode: tell the parent we are up */
+};
+
+/* main_usage - print usage and exit */
+static void
+main_usage(void)
+{
+	fprintf(stderr, "usage: smtpscope -c FILE [-f] [-n] [-p SOCKET] [-V]\n");
+	exit(EX_USAGE);
+}
+
+/* main_opts_parse - command line */
+static void
+main_opts_parse(int argc, char **argv, struct main_opts *o)
+{
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = getopt(argc, argv, "c:fnp:Vh")) != -1) {
+		switch (ch) {
+		case 'c':
+			o->config_file = optarg;
+			break;
+		case 'f':
+			o->foreground = 1;
+			break;
+		case 'n':
+			o->check_only = 1;
+			break;
+		case 'p':
+			o->socket = optarg;
+			break;
+		case 'V':
+			printf("smtpscope %s (record schema v%d, libmilter %s)\n",
+			    PACKAGE_VERSION, 1, "8.x");
+			exit(EX_OK);
+		default:
+			main_usage();
+		}
+	}
+	if (o->config_file == NULL || optind != argc)
+		main_usage();
+}
+
+/* main_config - load and check the configuration; exits 78 when bad */
+static void
+main_config(const struct main_opts *o, struct main_state *st)
+{
+	char err[CONFIG_ERR_MAX], perr[CONFIG_ERR_MAX];
+
+	if (config_init(&st->cfg) != 0) {
+		fprintf(stderr, "smtpscope: out of memory\n");
+		exit(EX_OSERR);
+	}
+	if (config_load(&st->cfg, o->config_file, err, sizeof(err)) != 0 ||
+	    (o->socket != NULL && config_set(&st->cfg, "Socket", o->socket,
+	    "(command line -p)", 0, err, sizeof(err)) != 0)) {
+		fprintf(stderr, "smtpscope: %s\n", err);
+		exit(EX_CONFIG);
+	}
+	if (st->cfg.user_id != NULL) {
+		if (privs_resolve(st->cfg.user_id, &st->privs, perr,
+		    sizeof(perr)) != 0) {
+			fprintf(stderr, "smtpscope: %s:%u: UserID: %s\n",
+			    o->config_file, st->cfg.line[CONFIG_KEY_USER_ID],
+			    perr);
+			exit(EX_CONFIG);
+		}
+		st->have_privs = 1;
+	}
+	if (geteuid() == 0 && !st->have_privs) {
+		fprintf(stderr, "smtpscope: %s: UserID: refusing to run as "
+		    "root without UserID\n", o->config_file);
+		exit(EX_CONFIG);
+	}
+}
+
+/* main_die - start-up failure: log and exit with a sysexits code */
+static void __attribute__((format(printf, 2, 3), noreturn))
+main_die(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	daemon_log(LOG_ERR, "%s", msg);
+	exit(code);
+}
+
+/* main_socket - register with libmilter and open the socket as root */
+static void
+main_socket(struct main_state *st)
+{
+	struct sockspec spec;
+	const char *why;
+
+	if (smfi_register(milter_cb_desc) != MI_SUCCESS)
+		main_die(EX_SOFTWARE, "smfi_register failed");
+	if (smfi_setconn(st->cfg.socket) != MI_SUCCESS)
+		main_die(EX_CONFIG, "smfi_setconn %s failed", st->cfg.socket);
+	if (smfi_opensocket(1) != MI_SUCCESS)
+		main_die(EX_OSERR, "cannot open socket %s: %s", st->cfg.socket,
+		    strerror(errno));
+	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
+	    spec.kind != SOCKSPEC_UNIX)
+		return;
+	if (st->have_privs && chown(spec.path, st->privs.uid, st->privs.gid) != 0)
+		main_die(EX_OSERR, "cannot chown socket %s: %s", spec.path,
+		    strerror(errno));
+	if (chmod(spec.path, (mode_t)st->cfg.socket_mode) != 0)
+		main_die(EX_OSERR, "cannot chmod socket %s: %s", spec.path,
+		    strerror(errno));
+}
+
+/* main_recordlog - open the record log as root, owned by UserID */
+static void
+main_recordlog(struct main_state *st)
+{
+	if (recordlog_open(&st->log, st->cfg.record_log,
+	    (mode_t)st->cfg.record_log_mode) != 0)
+		main_die(EX_CANTCREAT, "cannot open record log %s: %s",
+		    st->cfg.record_log, strerror(errno));
+	if (st->have_privs && geteuid() == 0 &&
+	    recordlog_set_owner(st->log, st->privs.uid, st->privs.gid) != 0)
+		main_die(EX_CANTCREAT, "cannot chown record log %s: %s",
+		    st->cfg.record_log, strerror(recordlog_errno(st->log)));
+	st->env.log = st->log;
+	st->env.tempfail_on_error = st->cfg.on_error == CONFIG_ON_ERROR_TEMPFAIL;
+	st->env.fault = daemon_log_fault;
+	st->env.fault_arg = st->log;
+	milter_cb_init(&st->env);
+}
+
+/* main_daemonize - fork; the parent exits 0 once the child says ready */
+static void
+main_daemonize(struct main_state *st)
+{
+	int pfd[2], devnull;
+	char byte;
+	pid_t pid;
+
+	if (pipe(pfd) != 0)
+		main_die(EX_OSERR, "pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		main_die(EX_OSERR, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(pfd[1]);
+		exit(read(pfd[0], &byte, 1) == 1 ? EX_OK : EX_SOFTWARE);
+	}
+	close(pfd[0]);
+	st->ready_fd = pfd[1];
+	if (setsid() < 0 || chdir("/") != 0)
+		main_die(EX_OSERR, "setsid/chdir: %s", strerror(errno));
+	devnull = open("/dev/null", O_RDWR);
+	if (devnull >= 0) {
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		if (devnull > 2)
+			close(devnull);
+	}
+}
+
+/* main_pidfile - write our pid, owned by UserID so we can remove it */
+static void
+main_pidfile(struct main_state *st)
+{
+	char buf[32];
+	int fd, n;
+
+	if (st->cfg.pid_file == NULL)
+		return;
+	fd = open(st->cfg.pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644);
+	if (fd < 0)
+		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
+		    st->cfg.pid_file, strerror(errno));
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n ||
+	    (st->have_privs && geteuid() == 0 &&
+	    fchown(fd, st->privs.uid, st->privs.gid) != 0))
+		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
+		    st->cfg.pid_file, strerror(errno));
+	close(fd);
+}
+
+/* main_milter_thread - run libmilter; tell the main thread when done */
+static void *
+main_milter_thread(void *arg)
+{
+	struct main_state *st = arg;
+
+	st->milter_rc = smfi_main();
+	pthread_kill(st->main_thread, SIGUSR2);
+	return NULL;
+}
+
+/* main_start_milter - libmilter in a thread that blocks our signals */
+static void
+main_start_milter(struct main_state *st)
+{
+	sigset_t set, old;
+
+	st->main_thread = pthread_self();
+	signals_block_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	errno = pthread_create(&st->milter_thread, NULL, main_milter_thread, st);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (errno != 0)
+		main_die(EX_OSERR, "cannot start milter thread: %s",
+		    strerror(errno));
+}
+
+/* main_reopen - SIGHUP/SIGUSR1: reopen the record log */
+static void
+main_reopen(struct main_state *st)
+{
+	if (recordlog_reopen(st->log) != 0) {
+		errno = recordlog_errno(st->log);
+		daemon_log(LOG_ERR, "cannot reopen record log %s: %s; still "
+		    "writing to the old file", st->cfg.record_log,
+		    strerror(errno));
+		return;
+	}
+	stats_add(STATS_REOPENS, 1);
+	daemon_log(LOG_INFO, "record log %s reopened", st->cfg.record_log);
+}
+
+/* main_loop - signals and periodic counters until asked to stop */
+static void
+main_loop(struct main_state *st)
+{
+	int64_t interval_ms = st->cfg.stats_interval * 1000;
+	int64_t next = clock_mono() + interval_ms * 1000;
+	int ev;
+
+	for (;;) {
+		ev = signals_wait(interval_ms > 0 ? (int)interval_ms : -1);
+		if (ev & SIGNALS_REOPEN)
+			main_reopen(st);
+		if (ev & (SIGNALS_STOP | SIGNALS_MILTER_DONE))
+			return;
+		if (interval_ms > 0 && clock_mono() >= next) {
+			daemon_log_stats("periodic");
+			next = clock_mono() + interval_ms * 1000;
+		}
+	}
+}
+
+/* main_shutdown - stop libmilter, let sessions end, clean up */
+static void
+main_shutdown(struct main_state *st)
+{
+	int64_t deadline = clock_mono() + st->cfg.shutdown_timeout * 1000000;
+	struct sockspec spec;
+	const char *why;
+
+	daemon_log(LOG_INFO, "stopping: %u sessions in flight",
+	    milter_cb_active());
+	smfi_stop();
+	pthread_join(st->milter_thread, NULL);
+	while (milter_cb_active() > 0 && clock_mono() < deadline)
+		usleep(50 * 1000);
+	if (milter_cb_active() > 0)
+		daemon_log(LOG_WARNING, "exiting with %u sessions unfinished "
+		    "after %lds", milter_cb_active(), st->cfg.shutdown_timeout);
+	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
+	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
+	    errno != ENOENT)
+		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
+		    spec.path, strerror(errno));
+	if (st->cfg.pid_file != NULL && unlink(st->cfg.pid_file) != 0)
+		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
+		    st->cfg.pid_file, strerror(errno));
+	daemon_log_stats("exit");
+	recordlog_close(st->log);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_opts o;
+	struct main_state st;
+	char err[CONFIG_ERR_MAX], facility[16];
+
+	memset(&st, 0, sizeof(st));
+	st.ready_fd = -1;
+	main_opts_parse(argc, argv, &o);
+	main_config(&o, &st);
+	if (o.check_only) {
+		printf("%s: configuration OK\n", o.config_file);
+		return EX_OK;
+	}
+	config_enum_choice(&config_table[CONFIG_KEY_SYSLOG_FACILITY],
+	    st.cfg.syslog_facility, facility, sizeof(facility));
+	daemon_log_open("smtpscope", st.cfg.syslog,
+	    daemon_log_facility(facility), o.foreground);
+	main_socket(&st);
+	main_recordlog(&st);
+	if (!o.foreground)
+		main_daemonize(&st);
+	main_pidfile(&st);
+	if (st.have_privs && geteuid() == 0 &&
+	    privs_drop(&st.privs, err, sizeof(err)) != 0)
+		main_die(EX_OSERR, "%s", err);
+	if (signals_install() != 0)
+		main_die(EX_OSERR, "cannot install signal handlers: %s",
+		    strerror(errno));
+	main_start_milter(&st);
+	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
+	    st.cfg.record_log);
+	if (st.ready_fd >= 0) {
+		(void)!write(st.ready_fd, "", 1);
+		close(st.ready_fd);
+	}
+	main_loop(&st);
+	main_shutdown(&st);
+	config_free(&st.cfg);
+	return st.milter_rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}

@@ -1,0 +1,22 @@
+/*
+ * milter_cb.h - libmilter callbacks that feed lib/session.
+ *
+ * milter_cb_desc is the struct smfiDesc to register. The callbacks only
+ * copy facts out of libmilter (macros, arguments) into session events;
+ * the core decides what is recorded. milter_cb_active() counts open
+ * connections, for an orderly shutdown.
+ */
+#ifndef SMTPSCOPE_MILTER_CB_H
+#define SMTPSCOPE_MILTER_CB_H
+
+#include <libmilter/mfapi.h>
+
+#include "session.h"
+
+extern struct smfiDesc milter_cb_desc;
+
+/* milter_cb_init - the environment every session shares */
+void milter_cb_init(const struct session_env *env);
+unsigned milter_cb_active(void);
+
+#endif
