@@ -155,6 +155,8 @@ main_socket(struct main_state *st)
 	struct sockspec spec;
 	const char *why;
 
+	if (getenv("SMTPSCOPE_MILTER_DEBUG") != NULL)
+		(void)smfi_setdbg(atoi(getenv("SMTPSCOPE_MILTER_DEBUG")));
 	if (smfi_register(milter_cb_desc) != MI_SUCCESS)
 		main_die(EX_SOFTWARE, "smfi_register failed");
 	if (smfi_setconn(st->cfg.socket) != MI_SUCCESS)

@@ -56,7 +56,7 @@ _H_PORTS=()
 _H_PF_STARTED=
 _H_CLEANED=
 _H_T=
-T= PKI_DIR= PF_DIR= PF_LOG= PF_PORT= PF_TLS_PORT=
+T='' PKI_DIR='' PF_DIR='' PF_LOG='' PF_PORT='' PF_TLS_PORT=''
 
 # harness_diag - print TEXT (each line) as TAP diagnostics
 harness_diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
@@ -66,7 +66,7 @@ harness_init() {
 	T=$(mktemp -d "/tmp/smtpscope-$1.XXXXXX") || return 1
 	chmod 755 "$T"
 	export T
-	_H_T=$T _H_PIDS=() _H_PORTS=() _H_PF_STARTED= _H_CLEANED=
+	_H_T=$T _H_PIDS=() _H_PORTS=() _H_PF_STARTED='' _H_CLEANED=''
 	trap harness_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -108,10 +108,10 @@ harness_pid_gone() {
 
 # harness_stop_pids - TERM each PID, wait up to 5 s for all, then KILL the rest
 harness_stop_pids() {
-	local pid i left
+	local pid left
 	[ $# -gt 0 ] || return 0
 	kill -TERM "$@" 2>/dev/null || true
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		left=
 		for pid in "$@"; do
 			harness_pid_gone "$pid" || left=1
@@ -136,8 +136,8 @@ harness_port_busy() {
 
 # harness_free_port - print a random TCP port (20000-60000) free on both loopbacks
 harness_free_port() {
-	local i port
-	for i in $(seq 200); do
+	local port
+	for _ in $(seq 200); do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
 		harness_port_busy "$port" || { echo "$port"; return 0; }
 	done
@@ -147,7 +147,8 @@ harness_free_port() {
 
 # harness_pki_make - write the CA, server, client and self-signed certs into DIR
 harness_pki_make() {
-	local d=$1 ca="-CA $1/ca.crt -CAkey $1/ca.key -CAserial $1/ca.srl"
+	local d=$1
+	local ca=(-CA "$d/ca.crt" -CAkey "$d/ca.key" -CAserial "$d/ca.srl")
 	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
 		-keyout "$d/ca.key" -out "$d/ca.crt" \
 		-subj "/O=smtpscope/CN=smtpscope Test CA" || return 1
@@ -156,12 +157,12 @@ harness_pki_make() {
 	printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" \
 		"subjectAltName=DNS:mx.smtpscope.test,DNS:localhost,IP:127.0.0.1,IP:::1" \
 		>"$d/server.ext"
-	openssl x509 -req -days 3650 -in "$d/server.csr" $ca -CAcreateserial \
+	openssl x509 -req -days 3650 -in "$d/server.csr" "${ca[@]}" -CAcreateserial \
 		-extfile "$d/server.ext" -out "$d/server.crt" || return 1
 	openssl req -newkey rsa:2048 -nodes -keyout "$d/client.key" \
 		-out "$d/client.csr" -subj "/O=Test Client/CN=client.smtpscope.test" || return 1
 	printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=clientAuth" >"$d/client.ext"
-	openssl x509 -req -days 3650 -in "$d/client.csr" $ca \
+	openssl x509 -req -days 3650 -in "$d/client.csr" "${ca[@]}" \
 		-extfile "$d/client.ext" -out "$d/client.crt" || return 1
 	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
 		-keyout "$d/selfclient.key" -out "$d/selfclient.crt" \
@@ -243,7 +244,6 @@ EOF
 
 # pf_master_cf - print the instance's master.cf (no port 25, no chroot)
 pf_master_cf() {
-	local s='$service_name'
 	cat <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command + args
 127.0.0.1:$PF_PORT inet n     -       n       -       -       smtpd
@@ -266,7 +266,7 @@ proxymap  unix  -       -       n       -       -       proxymap
 proxywrite unix -       -       n       -       1       proxymap
 smtp      unix  -       -       n       -       -       smtp
 relay     unix  -       -       n       -       -       smtp
-  -o syslog_name=postfix/$s
+  -o syslog_name=postfix/\$service_name
 showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
@@ -320,10 +320,11 @@ pf_master_pid() {
 # pf_pids - PIDs of processes running with this instance's MAIL_CONFIG
 pf_pids() {
 	local f pid
-	for f in $(grep -lzxF "MAIL_CONFIG=$PF_DIR/etc" /proc/[0-9]*/environ 2>/dev/null); do
+	grep -lzxF "MAIL_CONFIG=$PF_DIR/etc" /proc/[0-9]*/environ 2>/dev/null |
+	while read -r f; do
 		pid=${f#/proc/}
 		pid=${pid%/environ}
-		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] || echo "$pid"
+		[ "$pid" = $$ ] || echo "$pid"
 	done
 }
 
@@ -351,7 +352,6 @@ pf_diagnose() {
 # Without MILTER_SPEC, smtpd_milters stays as configured (empty unless
 # pf_set changed it). A restart after pf_stop keeps config and ports.
 pf_start() {
-	local i
 	pf_config || return 1
 	if [ -n "${1:-}" ]; then
 		pf_set "smtpd_milters = $1" "milter_default_action = tempfail" \
@@ -364,7 +364,7 @@ pf_start() {
 	touch "$PF_DIR/spool/quick-start"	# start skips the check just done
 	_H_PF_STARTED=1
 	postfix -c "$PF_DIR/etc" start >>"$PF_DIR/start.out" 2>&1 || { pf_diagnose; return 1; }
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		pf_listening && return 0
 		sleep 0.05
 	done
@@ -382,19 +382,20 @@ pf_reload() {
 
 # pf_stop - stop the instance; KILL its master (pid file) and leftovers on failure
 pf_stop() {
-	local pid
+	local pid pids
 	[ -n "$_H_PF_STARTED" ] || return 0
 	_H_PF_STARTED=
 	if ! postfix -c "$PF_DIR/etc" stop >>"$PF_DIR/start.out" 2>&1; then
 		pid=$(pf_master_pid) && harness_stop_pids "$pid"
 	fi
-	harness_stop_pids $(pf_pids)
+	mapfile -t pids < <(pf_pids)
+	harness_stop_pids "${pids[@]}"
 }
 
 # pf_wait_log - wait up to SECS (integer) for COUNT maillog lines matching RE
 pf_wait_log() {
-	local re=$1 want=$2 i n
-	for i in $(seq $(($3 * 10 + 1))); do
+	local re=$1 want=$2 n
+	for _ in $(seq $(($3 * 10 + 1))); do
 		n=$(grep -E -c -- "$re" "$PF_LOG" 2>/dev/null) || true
 		[ "${n:-0}" -ge "$want" ] && return 0
 		sleep 0.1

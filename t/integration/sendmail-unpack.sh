@@ -36,7 +36,7 @@
 
 set -u
 
-PKGS="sendmail-bin sendmail-base sendmail-cf"
+PKGS=(sendmail-bin sendmail-base sendmail-cf)
 BIN=usr/libexec/sendmail/sendmail
 
 # die - print the reason on stderr and exit 1
@@ -70,7 +70,10 @@ lib_path() {
 	echo "$out"
 }
 
-[ $# -eq 1 ] && [ -n "$1" ] || { echo "usage: sendmail-unpack.sh DEST" >&2; exit 2; }
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+	echo "usage: sendmail-unpack.sh DEST" >&2
+	exit 2
+fi
 DEST=${1%/}
 case $DEST in /*) ;; *) DEST=$PWD/$DEST ;; esac
 
@@ -92,17 +95,19 @@ mkdir "$WORK/debs" "$WORK/root" || die "cannot populate $WORK"
 chmod 755 "$WORK" && chown _apt "$WORK/debs" 2>/dev/null
 cd "$WORK/debs" || die "cannot enter $WORK/debs"
 
-echo "sendmail-unpack: apt-get download $PKGS"
-if ! download $PKGS; then
+echo "sendmail-unpack: apt-get download ${PKGS[*]}"
+if ! download "${PKGS[@]}"; then
 	echo "sendmail-unpack: download failed, running apt-get update once"
 	apt-get update -q >>apt.log 2>&1
-	download $PKGS || die "apt-get download $PKGS failed: $(tail -n 5 apt.log | tr '\n' ' ')"
+	download "${PKGS[@]}" ||
+		die "apt-get download ${PKGS[*]} failed: $(tail -n 5 apt.log | tr '\n' ' ')"
 fi
 
-DEPS=$(missing_lib_deps sendmail-bin_*.deb)
-if [ -n "$DEPS" ]; then
-	echo "sendmail-unpack: apt-get download" $DEPS "(needed by sendmail-bin, not installed)"
-	download $DEPS || die "apt-get download $DEPS failed: $(tail -n 5 apt.log | tr '\n' ' ')"
+mapfile -t DEPS < <(missing_lib_deps sendmail-bin_*.deb)
+if [ ${#DEPS[@]} -gt 0 ]; then
+	echo "sendmail-unpack: apt-get download ${DEPS[*]} (needed by sendmail-bin, not installed)"
+	download "${DEPS[@]}" ||
+		die "apt-get download ${DEPS[*]} failed: $(tail -n 5 apt.log | tr '\n' ' ')"
 fi
 
 for deb in ./*.deb; do

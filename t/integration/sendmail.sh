@@ -11,53 +11,65 @@
 #	sm_start "$T/milter.sock" "$PKI_DIR" || ...
 #	sm_swaks --tls --tls-cert "$PKI_DIR/client.crt" --tls-key "$PKI_DIR/client.key"
 #	sm_exec swaks --server ::1 --port "$SM_PORT" --from a@example.org --to b@example.net
-#	sm_wait_log 'Milter: data, reject' 1 5
+#	sm_wait_log 'Milter accept: message' 1 5
 #	sm_stop                                  # optional: also runs at EXIT
 #
 # DESCRIPTION
-#	A bash library (set -u safe) sourced by the integration tests that run
-#	the milter behind a real Sendmail (8.17 from Debian), which, unlike
-#	Postfix, sends {verify}, {cert_md5}, {cn_subject}, {if_name} and
-#	{msg_id}. sendmail-bin conflicts with postfix, so the binary comes from
-#	a tree unpacked by sendmail-unpack.sh. Call the functions from the
-#	test's main shell (not from $( ) or a pipe): they keep state in shell
-#	variables. Needs root, ip(8) with netns support, m4 and perl.
+#	A bash library (set -u safe) for the integration tests that run the
+#	milter behind a real Sendmail (8.17.1.9 on Debian 12), which, unlike
+#	Postfix, sends {verify}, {cert_md5}, {cn_subject}, {cn_issuer},
+#	{if_name} and {msg_id}. sendmail-bin conflicts with postfix, so the
+#	binary comes from a tree unpacked by sendmail-unpack.sh. Call the
+#	functions from the test's main shell (not from $( ) or a pipe): they
+#	keep state in shell variables. Needs root, ip(8) with netns support,
+#	m4, ss and perl; harness.sh is optional (harness_track_pid is used
+#	when it is loaded, $T must be set).
 #
 #	sm_root                 print the unpacked tree:
 #	                        ${SMTPSCOPE_SENDMAIL_ROOT:-/var/cache/smtpscope-test/sendmail}
-#	sm_ensure               unpack the tree when missing (apt-get download,
-#	                        Debian archive only); return 1 with a message
-#	                        when that is impossible
-#	sm_start SOCKET PKI_DIR build $T/sm/smtpscope.cf and start Sendmail with
-#	                        the milter at unix:SOCKET, STARTTLS from
-#	                        PKI_DIR/{server.crt,server.key,ca.crt}; wait up
-#	                        to 10 s until it listens; exports SM_PORT,
-#	                        SM_SMTPS_PORT, SM_NETNS, SM_DIR, SM_PID, SM_LOG
+#	sm_ensure               unpack the tree when missing (sendmail-unpack.sh:
+#	                        apt-get download from the Debian archive, about
+#	                        4 s); return 1 with a message when impossible
+#	sm_start SOCKET PKI_DIR write $T/sm/smtpscope.mc and .cf and start
+#	                        Sendmail with the milter at unix:SOCKET and
+#	                        STARTTLS from PKI_DIR/{server.crt,server.key,
+#	                        ca.crt}; wait up to 10 s until it listens (about
+#	                        0.6 s); exports SM_PORT SM_SMTPS_PORT SM_NETNS
+#	                        SM_DIR SM_PID SM_LOG SM_AUTH_USER SM_AUTH_PASS
 #	sm_exec CMD...          run CMD inside Sendmail's network namespace
-#	sm_swaks ARGS...        sm_exec swaks to 127.0.0.1:$SM_PORT with the
+#	sm_swaks ARGS...        swaks inside the namespace to 127.0.0.1:$SM_PORT,
 #	                        envelope sender@example.org -> rcpt@smtpscope.test
-#	                        (later --server/--port/--from/--to in ARGS win),
-#	                        output appended to $T/swaks.log
+#	                        (a later --server/--port/--from/--to in ARGS
+#	                        wins), output appended to $T/swaks.log
 #	sm_wait_log RE N SECS   wait until $SM_LOG has N lines matching RE
-#	sm_stop                 stop Sendmail, its children and the syslog
-#	                        receiver (by PID), delete the namespace and
-#	                        /etc/netns/NAME; idempotent; keeps $?
+#	sm_stop                 stop Sendmail, its children and everything else
+#	                        in the namespace (by PID), delete the namespace
+#	                        and /etc/netns/NAME; idempotent; keeps $?
+#	Internal: sm_diag, sm_ld_path, sm_mc, sm_run_script, sm_syslogd_script,
+#	sm_pid_gone, sm_kill_pids, sm_children, sm_netns_delete, sm_reap_stale,
+#	sm_hook_exit, sm_exit_hook, sm_listening, sm_diagnose, sm_start_syslog,
+#	sm_sasl_setup.
 #
 #	The instance: network namespace smtpscope-sm-PID (PID of the test
 #	shell) with only lo up, whose /etc/resolv.conf says nameserver 127.0.0.1
 #	(nothing listens there: every DNS lookup fails at once and none leaves
 #	the machine) and whose /etc/hosts lists localhost for 127.0.0.1 and ::1.
 #	The milter's UNIX socket is reached through the file system, which the
-#	namespace shares. The daemon (sendmail -bD, foreground, no queue runner)
+#	namespace shares. The daemon (sendmail -bD: foreground, no queue runner)
 #	listens on 127.0.0.1 and ::1 port SM_PORT (2526; the namespace is fresh,
-#	so the port is always free; STARTTLS offered, client certificate asked
-#	for) and on 127.0.0.1 port SM_SMTPS_PORT (2466, TLS from the first byte).
-#	Daemon names: MTA-v4, MTA-v6, SMTPS ({daemon_name}). Domain
-#	mx.smtpscope.test ($j), promiscuous relay, unresolvable sender domains
-#	accepted, no IDENT lookups, delivery mode queueonly: accepted mail stays
-#	in $SM_DIR/mqueue and goes nowhere. Milter "smtpscope" with F=T
-#	(tempfail when the milter is unreachable) and timeouts
-#	C:5s;S:10s;R:10s;E:30s. Macro lists (Milter.macros.*):
+#	so the port is always free; STARTTLS offered, a client certificate asked
+#	for and checked against ca.crt: {verify} OK, FAIL or NO) and on
+#	127.0.0.1 port SM_SMTPS_PORT (2466, TLS from the first byte, swaks
+#	--tlsc). {daemon_name} is MTA-v4, MTA-v6 or SMTPS. $j is
+#	mx.smtpscope.test; promiscuous relay; unresolvable and unqualified
+#	sender domains accepted; no IDENT lookups; delivery mode queueonly:
+#	accepted mail stays in $SM_DIR/mqueue (qf* holds the headers, including
+#	those a milter added, df* the body) and goes nowhere. SMTP AUTH PLAIN,
+#	LOGIN, CRAM-MD5 and DIGEST-MD5 for $SM_AUTH_USER / $SM_AUTH_PASS (a
+#	sasldb written with perl DB_File; Sendmail.conf is bound over the SASL
+#	plugin directory inside the namespace, the one place Sendmail reads it
+#	from that exists here). Milter "smtpscope" with F=T (tempfail when the
+#	milter is unreachable) and T=C:5s;S:10s;R:10s;E:30s. Macro lists:
 #	  connect  j _ {daemon_name} {daemon_addr} {daemon_port} {if_addr}
 #	           {if_name} {client_addr} {client_port} {client_name}
 #	           {client_ptr} {client_resolve}
@@ -67,36 +79,44 @@
 #	           {cipher_bits} {cert_subject} {cert_issuer} {verify}
 #	  envrcpt  {rcpt_addr}
 #	  eom      i {msg_id}
-#	A milter that calls smfi_setsymlist replaces these lists for itself.
+#	A milter that calls smfi_setsymlist replaces a list for itself; with
+#	8.17.1.9 a SMFIM_EOM list takes effect only when the milter also sets a
+#	SMFIM_EOH list.
 #
-#	Sendmail logs only to syslog. Sendmail therefore runs with a private
-#	/dev (tmpfs holding null, zero, full, random, urandom, tty and a log
-#	socket) inside the namespace's mount namespace, and a small perl
-#	receiver appends its syslog lines to $SM_LOG ($SM_DIR/maillog). Without
-#	perl's IO::Socket::UNIX, Sendmail runs with the real /dev and SM_LOG is
+#	Sendmail logs only to syslog, and there is no /dev/log here. Sendmail
+#	therefore runs with a private /dev (tmpfs holding null, zero, full,
+#	random, urandom, tty and log) inside the mount namespace that
+#	"ip netns exec" creates, and a small perl receiver (in the network
+#	namespace too) appends its syslog lines to $SM_LOG ($SM_DIR/maillog,
+#	LogLevel 14, milter log level 14, tag sm-smtpscope). Without perl's
+#	IO::Socket::UNIX, Sendmail runs with the real /dev and SM_LOG stays
 #	empty.
 #
-#	Cleanup: sm_start registers sm_stop in front of the current EXIT trap
-#	(harness_init's harness_cleanup), so a test that fails or exits midway
-#	stops Sendmail and deletes the namespace before $T is removed. The
-#	daemon's PID is also passed to harness_track_pid when harness.sh is
-#	loaded. sm_start also removes namespaces named smtpscope-sm-PID whose
-#	PID is gone (left by a test that was killed with SIGKILL), stopping the
-#	processes still inside them (ip netns pids).
+#	Cleanup: sm_start puts sm_stop in front of the current EXIT trap
+#	(harness_init's harness_cleanup), so a test that fails, exits midway,
+#	dies under "set -e" or "set -u", or gets INT/TERM stops Sendmail and
+#	deletes the namespace before $T is removed. The daemon's PID is also
+#	given to harness_track_pid. A test killed with SIGKILL cannot clean up:
+#	the next sm_start removes namespaces named smtpscope-sm-PID whose PID is
+#	gone, after stopping the processes still inside them (ip netns pids).
 #
 # DIAGNOSTICS
-#	Functions return non-zero on failure and never exit. sm_start prints
-#	the reason, Sendmail's stdout/stderr, the log tail and the namespace's
-#	listening sockets as TAP diagnostics ("# " lines).
+#	Functions return non-zero on failure and never exit. When sm_start
+#	fails it prints the reason, m4's and Sendmail's stderr, the log tail
+#	and the namespace's listening sockets as TAP diagnostics ("# " lines),
+#	then calls sm_stop. The files stay in $T/sm (KEEP=1 keeps $T).
 
 SM_PORT=2526
 SM_SMTPS_PORT=2466
+SM_AUTH_USER=alice
+SM_AUTH_PASS=smtpscope-secret
 SM_NETNS=
 SM_DIR=
 SM_PID=
 SM_LOG=
 _SM_LOG_PID=
 _SM_LOGSOCK=-
+_SM_SASL=-
 _SM_BIN=usr/libexec/sendmail/sendmail
 _SM_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -115,7 +135,7 @@ sm_ensure() {
 		sm_diag "sm_ensure: Sendmail tests need root"
 		return 1
 	fi
-	if ! out=$("$_SM_LIBDIR/sendmail-unpack.sh" "$root" 2>&1); then
+	if ! out=$(bash "$_SM_LIBDIR/sendmail-unpack.sh" "$root" 2>&1); then
 		sm_diag "sm_ensure: cannot unpack Sendmail into $root:" "$out"
 		return 1
 	fi
@@ -155,6 +175,8 @@ define(\`confSERVER_CERT', \`$2/server.crt')dnl
 define(\`confSERVER_KEY', \`$2/server.key')dnl
 define(\`confCACERT', \`$2/ca.crt')dnl
 define(\`confCACERT_PATH', \`$2')dnl
+define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN CRAM-MD5 DIGEST-MD5')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN CRAM-MD5 DIGEST-MD5')dnl
 FEATURE(\`no_default_msa')dnl
 FEATURE(\`nocanonify')dnl
 FEATURE(\`promiscuous_relay')dnl
@@ -180,9 +202,14 @@ EOF
 sm_run_script() {
 	cat <<'EOF'
 # run.sh - private /dev with a syslog socket, then exec Sendmail (sendmail.sh)
-# usage: run.sh SM_DIR LOGSOCK|- SENDMAIL ARGS...
-dir=$1 sock=$2
-shift 2
+# usage: run.sh SM_DIR LOGSOCK|- SASLDIR|- SENDMAIL ARGS...
+dir=$1 sock=$2 sasl=$3
+shift 3
+if [ "$sasl" != - ]; then
+	# Sendmail reads Sendmail.conf only from fixed paths; one of them is
+	# the SASL plugin directory, so a copy of it with our file goes there
+	mount --bind "$dir/sasl2" "$sasl" || exit 111
+fi
 if [ "$sock" != - ]; then
 	mkdir -p "$dir/dev.host" &&
 	mount --rbind /dev "$dir/dev.host" &&
@@ -224,7 +251,7 @@ EOF
 sm_pid_gone() {
 	local st
 	kill -0 "$1" 2>/dev/null || return 0
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
 	st=${st##*) }
 	[ "${st%% *}" = Z ] || return 1
 	wait "$1" 2>/dev/null
@@ -233,10 +260,10 @@ sm_pid_gone() {
 
 # sm_kill_pids - TERM each PID, wait up to 5 s for all, then KILL the rest
 sm_kill_pids() {
-	local pid i left
+	local pid left _
 	[ $# -gt 0 ] || return 0
 	kill -TERM "$@" 2>/dev/null
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		left=
 		for pid in "$@"; do
 			sm_pid_gone "$pid" || left=1
@@ -252,8 +279,10 @@ sm_kill_pids() {
 
 # sm_netns_delete - stop every process left in namespace NAME, delete it and /etc/netns/NAME
 sm_netns_delete() {
+	local -a pids
 	if [ -e "/run/netns/$1" ]; then
-		sm_kill_pids $(ip netns pids "$1" 2>/dev/null)
+		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
+		sm_kill_pids "${pids[@]}"
 		ip netns delete "$1" 2>/dev/null
 	fi
 	[ -n "$1" ] && rm -rf -- "/etc/netns/$1"
@@ -272,18 +301,34 @@ sm_reap_stale() {
 	done
 }
 
-# sm_hook_exit - put sm_stop in front of the current EXIT trap (once)
+# sm_hook_exit - make the EXIT trap run sm_stop before its current command (once)
 sm_hook_exit() {
 	local cur
+	local -a words
 	cur=$(trap -p EXIT)
-	case $cur in *sm_stop*) return 0 ;; esac
+	case $cur in *sm_exit_hook*) return 0 ;; esac
 	if [ -n "$cur" ]; then
-		eval "set -- $cur"
-		# "trap -- 'COMMAND' EXIT": $3 is COMMAND
-		trap -- "sm_stop; $3" EXIT
+		# "trap -- 'COMMAND' EXIT": words[2] is COMMAND
+		eval "words=($cur)"
+		trap -- "sm_exit_hook $(printf '%q' "${words[2]}")" EXIT
 	else
-		trap sm_stop EXIT
+		trap -- sm_exit_hook EXIT
 	fi
+}
+
+# sm_exit_hook - EXIT trap: sm_stop, then COMMAND (the earlier trap) with $? kept
+#
+# errexit is turned off first: under "set -e" a non-zero status inside the
+# trap would end it before COMMAND (harness_cleanup) could run.
+sm_exit_hook() {
+	local rc=$?
+	set +e
+	sm_stop
+	if [ -n "${1:-}" ]; then
+		(exit "$rc")
+		eval "$1"
+	fi
+	return "$rc"
 }
 
 # sm_listening - true when the daemon listens on all three addresses
@@ -316,23 +361,52 @@ sm_diagnose() {
 
 # sm_start_syslog - start the perl syslog receiver; set _SM_LOGSOCK ("-" when impossible)
 sm_start_syslog() {
-	local i
+	local _
 	_SM_LOGSOCK=-
 	perl -MIO::Socket::UNIX -e 1 2>/dev/null || return 0
 	sm_syslogd_script >"$SM_DIR/syslogd.pl"
-	perl "$SM_DIR/syslogd.pl" "$SM_DIR/log.sock" "$SM_LOG" 2>>"$SM_DIR/syslogd.err" &
+	# inside the namespace too, so that sm_reap_stale finds it after a SIGKILL
+	ip netns exec "$SM_NETNS" perl "$SM_DIR/syslogd.pl" "$SM_DIR/log.sock" "$SM_LOG" \
+		</dev/null 2>>"$SM_DIR/syslogd.err" &
 	_SM_LOG_PID=$!
 	declare -F harness_track_pid >/dev/null && harness_track_pid "$_SM_LOG_PID"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -S "$SM_DIR/log.sock" ] && { _SM_LOGSOCK=$SM_DIR/log.sock; return 0; }
 		sm_pid_gone "$_SM_LOG_PID" && return 0
 		sleep 0.02
 	done
 }
 
+# sm_sasl_setup - SASL plugin dir copy, Sendmail.conf and sasldb for SM_AUTH_USER; set _SM_SASL
+#
+# _SM_SASL is the system plugin directory to cover with $SM_DIR/sasl2, or
+# "-" when SASL cannot be set up (no plugins, or no perl DB_File).
+sm_sasl_setup() {
+	local d
+	_SM_SASL=-
+	for d in /usr/lib/*-linux-gnu*/sasl2 /usr/lib/sasl2; do
+		[ -f "$d/libsasldb.so.2" ] && [ -f "$d/libplain.so.2" ] && break
+		d=
+	done
+	[ -n "$d" ] || return 0
+	perl -MDB_File -e 1 2>/dev/null || return 0
+	rm -rf -- "$SM_DIR/sasl2"
+	cp -a "$d" "$SM_DIR/sasl2" || return 0
+	printf '%s\n' "pwcheck_method: auxprop" "auxprop_plugin: sasldb" \
+		"sasldb_path: $SM_DIR/sasldb2" "mech_list: PLAIN LOGIN CRAM-MD5 DIGEST-MD5" \
+		>"$SM_DIR/sasl2/Sendmail.conf" || return 0
+	rm -f -- "$SM_DIR/sasldb2"
+	perl -MDB_File -MFcntl -e '
+		my ($file, $user, $pass) = @ARGV;
+		tie(my %h, "DB_File", $file, O_RDWR | O_CREAT, 0600, $DB_HASH) or die "$file: $!\n";
+		$h{"$user\0mx.smtpscope.test\0userPassword"} = $pass;
+		untie %h;' "$SM_DIR/sasldb2" "$SM_AUTH_USER" "$SM_AUTH_PASS" 2>"$SM_DIR/sasl.err" || return 0
+	_SM_SASL=$d
+}
+
 # sm_start - write the configuration, create the namespace, start Sendmail, wait 10 s
 sm_start() {
-	local sock=${1:-} pki=${2:-} root ns i f
+	local sock=${1:-} pki=${2:-} root ns f _
 	if [ -z "$sock" ] || [ -z "$pki" ]; then
 		sm_diag "usage: sm_start MILTER_SOCKET_PATH PKI_DIR"
 		return 1
@@ -359,7 +433,7 @@ sm_start() {
 	SM_LOG=$SM_DIR/maillog
 	ns=smtpscope-sm-$$
 	SM_NETNS=$ns
-	export SM_PORT SM_SMTPS_PORT SM_NETNS SM_DIR SM_LOG
+	export SM_PORT SM_SMTPS_PORT SM_NETNS SM_DIR SM_LOG SM_AUTH_USER SM_AUTH_PASS
 	sm_hook_exit
 	sm_reap_stale
 
@@ -377,30 +451,38 @@ sm_start() {
 	sm_netns_delete "$ns"
 	if ! ip netns add "$ns" || ! ip -n "$ns" link set lo up; then
 		sm_diagnose "cannot create network namespace $ns"
-		sm_netns_delete "$ns"
+		sm_stop
 		return 1
 	fi
-	mkdir -p "/etc/netns/$ns" &&
-	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf" &&
-	printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-		>"/etc/netns/$ns/hosts" || { sm_diagnose "cannot write /etc/netns/$ns"; return 1; }
+	if ! mkdir -p "/etc/netns/$ns" ||
+		! printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' \
+			>"/etc/netns/$ns/resolv.conf" ||
+		! printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+			>"/etc/netns/$ns/hosts"; then
+		sm_diagnose "cannot write /etc/netns/$ns"
+		sm_stop
+		return 1
+	fi
 
 	sm_start_syslog
 	[ "$_SM_LOGSOCK" = - ] && sm_diag "sm_start: no syslog capture (perl IO::Socket::UNIX missing?)"
+	sm_sasl_setup
+	[ "$_SM_SASL" = - ] && sm_diag "sm_start: no SMTP AUTH (SASL plugins or perl DB_File missing)"
 	sm_run_script >"$SM_DIR/run.sh"
 	ip netns exec "$ns" env LD_LIBRARY_PATH="$(sm_ld_path "$root")" \
-		bash "$SM_DIR/run.sh" "$SM_DIR" "$_SM_LOGSOCK" \
+		bash "$SM_DIR/run.sh" "$SM_DIR" "$_SM_LOGSOCK" "$_SM_SASL" \
 		"$root/$_SM_BIN" -C "$SM_DIR/smtpscope.cf" -bD -L sm-smtpscope \
 		</dev/null >"$SM_DIR/sendmail.out" 2>&1 &
 	SM_PID=$!
 	export SM_PID
 	declare -F harness_track_pid >/dev/null && harness_track_pid "$SM_PID"
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		sm_listening && return 0
 		sm_pid_gone "$SM_PID" && break
 		sleep 0.05
 	done
 	sm_diagnose "Sendmail did not listen on 127.0.0.1/::1 port $SM_PORT and 127.0.0.1 port $SM_SMTPS_PORT within 10 s"
+	sm_stop
 	return 1
 }
 
@@ -430,8 +512,8 @@ sm_swaks() {
 
 # sm_wait_log - wait up to SECS (integer) for COUNT lines of $SM_LOG matching RE
 sm_wait_log() {
-	local re=$1 want=$2 i n
-	for i in $(seq $(($3 * 10 + 1))); do
+	local re=$1 want=$2 n _
+	for _ in $(seq $(($3 * 10 + 1))); do
 		n=$(grep -E -c -- "$re" "$SM_LOG" 2>/dev/null)
 		[ "${n:-0}" -ge "$want" ] && return 0
 		sleep 0.1
@@ -439,12 +521,35 @@ sm_wait_log() {
 	return 1
 }
 
+# sm_children - print the PIDs whose parent is PID (reads /proc, no forks)
+sm_children() {
+	local f st pid
+	for f in /proc/[0-9]*/stat; do
+		read -r st 2>/dev/null <"$f" || continue
+		st=${st##*) }		# "S PPID ..." after the command name
+		st=${st#* }
+		[ "${st%% *}" = "$1" ] || continue
+		pid=${f#/proc/}
+		echo "${pid%/stat}"
+	done
+}
+
 # sm_stop - stop Sendmail, what runs in its namespace, and the log receiver; delete the namespace
+#
+# A TERM to the daemon does not stop its per-connection children (seen with
+# 8.17.1.9: a child in "cmd read" outlived it), so they are collected by
+# parent PID and stopped before it; whatever is left in the namespace
+# (children of children, sm_exec commands) is stopped by sm_netns_delete.
 sm_stop() {
 	local rc=$? errexit=
+	local -a kids
 	case $- in *e*) errexit=1; set +e ;; esac
-	# TERM to the daemon makes it TERM its per-connection children too
-	[ -n "$SM_PID" ] && sm_kill_pids "$SM_PID"
+	if [ -n "$SM_PID" ]; then
+		# children first, so that the daemon reaps them (no zombies left to init)
+		mapfile -t kids < <(sm_children "$SM_PID")
+		sm_kill_pids "${kids[@]}"
+		sm_kill_pids "$SM_PID"
+	fi
 	SM_PID=
 	if [ -n "$SM_NETNS" ]; then
 		sm_netns_delete "$SM_NETNS"

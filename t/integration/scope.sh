@@ -1,0 +1,65 @@
+# scope.sh - start smtpscope for an integration test and read its records (sourced, bash).
+#
+#	scope_start [KEY VALUE]...   write $SCOPE_DIR/smtpscope.conf (socket, record
+#	                             log and pid file under $T/scope, UserID nobody,
+#	                             extra lines as given), start the daemon in the
+#	                             foreground, track its PID; exports SCOPE_DIR,
+#	                             SCOPE_SOCK, SCOPE_LOG, SCOPE_PID, SCOPE_CONF
+#	scope_stop                   SIGTERM and wait for the daemon to exit
+#	scope_wait N SECS            wait until the record log has N lines
+#	scope_jq FILTER              jq -c FILTER over every record (slurped)
+#
+# Needs harness.sh (for $T and harness_track_pid) and $top_builddir.
+
+SCOPE_BIN=${SCOPE_BIN:-${top_builddir:-../..}/milter/smtpscope}
+
+scope_start() {
+	SCOPE_DIR=$T/scope
+	mkdir -p "$SCOPE_DIR" && chmod 777 "$SCOPE_DIR"
+	SCOPE_SOCK=$SCOPE_DIR/smtpscope.sock
+	SCOPE_LOG=$SCOPE_DIR/records.jsonl
+	SCOPE_CONF=$SCOPE_DIR/smtpscope.conf
+	{
+		echo "Socket unix:$SCOPE_SOCK"
+		echo "SocketMode 0666"
+		echo "RecordLog $SCOPE_LOG"
+		echo "PidFile $SCOPE_DIR/smtpscope.pid"
+		echo "UserID nobody"
+		echo "Syslog no"
+		echo "ShutdownTimeout 5"
+		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
+	} > "$SCOPE_CONF"
+	"$SCOPE_BIN" -c "$SCOPE_CONF" -f 2>>"$SCOPE_DIR/stderr" >>"$SCOPE_DIR/out" &
+	SCOPE_PID=$!
+	harness_track_pid "$SCOPE_PID"
+	export SCOPE_DIR SCOPE_SOCK SCOPE_LOG SCOPE_PID SCOPE_CONF
+	local i
+	for i in $(seq 1 50); do
+		[ -S "$SCOPE_SOCK" ] && return 0
+		kill -0 "$SCOPE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	harness_diag "smtpscope did not start:" "$(cat "$SCOPE_DIR/stderr")"
+	return 1
+}
+
+scope_stop() {
+	kill -TERM "$SCOPE_PID" 2>/dev/null
+	local i
+	for i in $(seq 1 150); do
+		kill -0 "$SCOPE_PID" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+scope_wait() {
+	local want=$1 secs=$2 i
+	for i in $(seq 1 $((secs * 10))); do
+		[ "$(wc -l < "$SCOPE_LOG" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+scope_jq() { jq -c -s "$1" "$SCOPE_LOG"; }
