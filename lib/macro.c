@@ -169,33 +169,41 @@ macro_copy(const struct macro_src *m, const char *name, char *out,
 		*truncated = true;
 }
 
-/* macro_read_peer - the client certificate, from either MTA's macros */
+/* macro_decode - an optional xtext macro, decoded into a field */
+static void
+macro_decode(const struct macro_src *m, const char *name, char *out,
+    size_t outsz, bool *truncated)
+{
+	const char *v = macro_get(m, name);
+	bool cut = false;
+
+	macro_xtext_decode(v != NULL ? v : "", out, outsz, &cut);
+	if (cut)
+		*truncated = true;
+}
+
+/* macro_read_peer - the client certificate, from either MTA's macros.
+ * Sendmail xtext-encodes DNs and CNs; Postfix passes a plain CN, where
+ * '+' is rare and only a valid "+XX" escape is decoded. */
 static void
 macro_read_peer(const struct macro_src *m, struct tls_info *tls,
     bool *truncated)
 {
 	const char *verify = macro_get(m, "{verify}");
-	const char *subject = macro_get(m, "{cert_subject}");
-	const char *issuer = macro_get(m, "{cert_issuer}");
-	bool cut = false;
 
 	macro_copy(m, "{verify}", tls->verify, sizeof(tls->verify), truncated);
-	macro_copy(m, "{cn_subject}", tls->cn_subject,
-	    sizeof(tls->cn_subject), truncated);
-	macro_copy(m, "{cn_issuer}", tls->cn_issuer, sizeof(tls->cn_issuer),
-	    truncated);
 	macro_copy(m, "{cert_md5}", tls->cert_md5, sizeof(tls->cert_md5),
 	    truncated);
-	/* Sendmail xtext-encodes DNs; Postfix passes a CN, '+' is rare there
-	 * and only a valid "+XX" escape is decoded */
-	macro_xtext_decode(subject != NULL ? subject : "", tls->subject,
-	    sizeof(tls->subject), &cut);
-	macro_xtext_decode(issuer != NULL ? issuer : "", tls->issuer,
-	    sizeof(tls->issuer), &cut);
-	if (cut)
-		*truncated = true;
+	macro_decode(m, "{cert_subject}", tls->subject, sizeof(tls->subject),
+	    truncated);
+	macro_decode(m, "{cert_issuer}", tls->issuer, sizeof(tls->issuer),
+	    truncated);
+	macro_decode(m, "{cn_subject}", tls->cn_subject,
+	    sizeof(tls->cn_subject), truncated);
+	macro_decode(m, "{cn_issuer}", tls->cn_issuer, sizeof(tls->cn_issuer),
+	    truncated);
 	tls->verified = -1;
-	tls->peer = subject != NULL || issuer != NULL;
+	tls->peer = tls->subject[0] != '\0' || tls->issuer[0] != '\0';
 	if (verify == NULL)
 		return;
 	if (strcmp(verify, "OK") == 0 || strcmp(verify, "TRUSTED") == 0) {

@@ -1,8 +1,8 @@
 # scope.sh - start smtpscope for an integration test and read its records (sourced, bash).
 #
 #	scope_start [KEY VALUE]...   write $SCOPE_DIR/smtpscope.conf (socket, record
-#	                             log and pid file under $T/scope, UserID nobody,
-#	                             extra lines as given), start the daemon in the
+#	                             log and pid file under $T/scope, UserID nobody;
+#	                             KEY VALUE pairs add or override keys), start the daemon in the
 #	                             foreground, track its PID; exports SCOPE_DIR,
 #	                             SCOPE_SOCK, SCOPE_LOG, SCOPE_PID, SCOPE_CONF
 #	scope_stop                   SIGTERM and wait for the daemon to exit
@@ -15,20 +15,19 @@ SCOPE_BIN=${SCOPE_BIN:-${top_builddir:-../..}/milter/smtpscope}
 
 scope_start() {
 	SCOPE_DIR=$T/scope
-	mkdir -p "$SCOPE_DIR" && chmod 777 "$SCOPE_DIR"
+	mkdir -p "$SCOPE_DIR" && chown nobody "$SCOPE_DIR" && chmod 755 "$SCOPE_DIR"
 	SCOPE_SOCK=$SCOPE_DIR/smtpscope.sock
 	SCOPE_LOG=$SCOPE_DIR/records.jsonl
 	SCOPE_CONF=$SCOPE_DIR/smtpscope.conf
-	{
-		echo "Socket unix:$SCOPE_SOCK"
-		echo "SocketMode 0666"
-		echo "RecordLog $SCOPE_LOG"
-		echo "PidFile $SCOPE_DIR/smtpscope.pid"
-		echo "UserID nobody"
-		echo "Syslog no"
-		echo "ShutdownTimeout 5"
-		while [ $# -ge 2 ]; do echo "$1 $2"; shift 2; done
-	} > "$SCOPE_CONF"
+	local -A conf=(
+		[Socket]="unix:$SCOPE_SOCK" [SocketMode]=0666 [RecordLog]="$SCOPE_LOG"
+		[PidFile]="$SCOPE_DIR/smtpscope.pid" [UserID]=nobody [Syslog]=no
+		[ShutdownTimeout]=5
+	)
+	while [ $# -ge 2 ]; do conf[$1]=$2; shift 2; done
+	SCOPE_LOG=${conf[RecordLog]}
+	local key
+	for key in "${!conf[@]}"; do echo "$key ${conf[$key]}"; done > "$SCOPE_CONF"
 	"$SCOPE_BIN" -c "$SCOPE_CONF" -f 2>>"$SCOPE_DIR/stderr" >>"$SCOPE_DIR/out" &
 	SCOPE_PID=$!
 	harness_track_pid "$SCOPE_PID"

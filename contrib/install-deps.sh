@@ -1,0 +1,25 @@
+#!/bin/bash
+# install-deps.sh - install every Debian 12 package smtpscope's build, tests
+# and demo need (run as root). Safe to run again; starts no service.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+
+# Postfix asks questions on install; answer them so nothing is configured
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string smtpscope.test" | debconf-set-selections
+
+PACKAGES="
+	build-essential autoconf automake pkg-config
+	libmilter-dev libjansson-dev
+	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
+	openssl jq m4 iproute2 procps perl
+	sasl2-bin libsasl2-modules
+"
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
+# policy-rc.d may be absent on a fresh machine: never leave a system Postfix running
+if [ -x /etc/init.d/postfix ] && pidof master >/dev/null 2>&1; then
+	postfix -c /etc/postfix stop >/dev/null 2>&1 || true
+fi
+echo "install-deps: packages installed"

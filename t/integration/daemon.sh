@@ -1,0 +1,71 @@
+#!/bin/bash
+# daemon.sh - smtpscope start-up, configuration checks, privileges and shutdown.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+. "$here/harness.sh"
+. "$here/scope.sh"
+
+[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
+harness_init daemon
+tap_plan 24
+bin=$SCOPE_BIN
+d=$T/d
+mkdir -p "$d" && chmod 777 "$d"
+
+good=$d/good.conf
+printf 'Socket unix:%s/s.sock\nRecordLog %s/r.jsonl\nUserID nobody\nPidFile %s/s.pid\nSyslog no\nSocketMode 0660\n' "$d" "$d" "$d" > "$good"
+"$bin" -n -c "$good" >/dev/null 2>&1
+tap_is $? 0 "-n accepts a good file"
+
+printf 'Socket unix:/tmp/x.sock\nFrobnicate 1\n' > "$d/bad.conf"
+err=$("$bin" -n -c "$d/bad.conf" 2>&1); rc=$?
+tap_is $rc 78 "-n exits 78 on an unknown key"
+tap_ok "$(echo "$err" | grep -qF "$d/bad.conf:2: unknown key 'Frobnicate'"; echo $?)" "the error names file, line and key"
+
+printf 'UserID no-such-user-here\n' > "$d/nouser.conf"
+err=$("$bin" -n -c "$d/nouser.conf" 2>&1); rc=$?
+tap_is $rc 78 "-n exits 78 for a user that does not exist"
+tap_ok "$(echo "$err" | grep -qF "nouser.conf:1: UserID: no such user"; echo $?)" "the error names the UserID line"
+
+printf 'RecordLog %s/r.jsonl\n' "$d" > "$d/root.conf"
+err=$("$bin" -f -c "$d/root.conf" 2>&1); rc=$?
+tap_is $rc 78 "refuses to run as root without UserID"
+tap_ok "$(echo "$err" | grep -q "refusing to run as root"; echo $?)" "and says why"
+
+"$bin" -c "$d/missing.conf" -n >/dev/null 2>&1
+tap_is $? 78 "an unreadable file exits 78"
+"$bin" -x >/dev/null 2>&1
+tap_is $? 64 "a bad option exits 64"
+tap_ok "$("$bin" -V | grep -q '^smtpscope [0-9]'; echo $?)" "-V prints the version"
+
+printf 'Socket unix:%s/n.sock\nRecordLog /nonexistent/dir/r.jsonl\nUserID nobody\nSyslog no\n' "$d" > "$d/nolog.conf"
+"$bin" -f -c "$d/nolog.conf" >/dev/null 2>&1
+tap_is $? 73 "an unopenable record log exits 73"
+
+# daemon mode: the parent returns once the child is ready
+"$bin" -c "$good" -p "unix:$d/p.sock" 2>"$d/stderr"
+tap_is $? 0 "daemon mode: the parent exits 0 when ready"
+pid=$(cat "$d/s.pid" 2>/dev/null)
+[ -n "$pid" ] && harness_track_pid "$pid"
+tap_ok "$(kill -0 "$pid" 2>/dev/null; echo $?)" "daemon mode: the pid file names a live process"
+tap_ok "$([ -S "$d/p.sock" ]; echo $?)" "-p overrides Socket"
+tap_ok "$([ ! -e "$d/s.sock" ]; echo $?)" "the configured socket is not used with -p"
+tap_is "$(stat -c '%U %a' "$d/p.sock")" "nobody 660" "socket owned by UserID with SocketMode"
+tap_is "$(stat -c '%U %a' "$d/r.jsonl")" "nobody 640" "record log owned by UserID, mode 0640"
+tap_is "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")" "65534 65534 65534 65534" \
+	"the daemon runs as nobody (real, effective, saved, fs uid)"
+tap_is "$(awk '/^Groups:/ {print $2}' "/proc/$pid/status")" "65534" "supplementary groups dropped to nobody's"
+tap_is "$(readlink "/proc/$pid/cwd")" "/" "daemon mode: cwd is /"
+
+kill -TERM "$pid"
+for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+tap_ok "$(kill -0 "$pid" 2>/dev/null; [ $? -ne 0 ]; echo $?)" "SIGTERM stops the daemon"
+tap_ok "$([ ! -e "$d/p.sock" ]; echo $?)" "SIGTERM removes the socket"
+tap_ok "$([ ! -e "$d/s.pid" ]; echo $?)" "SIGTERM removes the pid file"
+
+# foreground: operational messages on stderr, counters at exit
+scope_start
+scope_stop
+tap_ok "$(grep -q 'stats (exit): sessions=0' "$SCOPE_DIR/stderr"; echo $?)" "-f logs the counters to stderr at exit"
+tap_done

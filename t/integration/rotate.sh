@@ -1,0 +1,43 @@
+#!/bin/bash
+# rotate.sh - log rotation while mail flows: rename the record log and send
+# SIGHUP or SIGUSR1 over and over; no record may be lost or written twice.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/tap.sh"
+. "$here/harness.sh"
+. "$here/scope.sh"
+
+for tool in postfix jq /usr/sbin/smtp-source; do
+	command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed"
+done
+[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
+harness_init rotate
+tap_plan 7
+MSGS=400
+scope_start; tap_ok $? "smtpscope starts"
+pf_start "unix:$SCOPE_SOCK"; tap_ok $? "Postfix starts"
+
+/usr/sbin/smtp-source -s 8 -m "$MSGS" -M rot.case.test -f a@example.org -t r@smtpscope.test \
+	"127.0.0.1:$PF_PORT" 2>>"$T/source.log" &
+src=$!
+harness_track_pid "$src"
+n=0
+while kill -0 "$src" 2>/dev/null; do
+	n=$((n + 1))
+	mv "$SCOPE_LOG" "$SCOPE_LOG.$n" 2>/dev/null
+	if [ $((n % 2)) -eq 0 ]; then kill -HUP "$SCOPE_PID"; else kill -USR1 "$SCOPE_PID"; fi
+	sleep 0.05
+done
+wait "$src"
+tap_is $? 0 "smtp-source sent $MSGS messages during $n rotations"
+pf_wait_log 'postfix/discard\[[0-9]+\]: .*status=sent' "$MSGS" 30
+scope_stop
+tap_ok "$(kill -0 "$SCOPE_PID" 2>/dev/null; [ $? -ne 0 ]; echo $?)" "smtpscope stopped cleanly"
+all=$T/all.jsonl
+cat "$SCOPE_LOG".* "$SCOPE_LOG" 2>/dev/null > "$all"
+tap_is "$(jq -c . "$all" >/dev/null 2>&1; echo $?)" 0 "every line in every rotated file is valid JSON"
+tap_is "$(jq -r 'select(.event=="message") | .queue_id' "$all" | sort -u | wc -l)" "$MSGS" \
+	"one message record for each of the $MSGS messages"
+tap_is "$(jq -r 'select(.event=="message") | .queue_id' "$all" | wc -l)" "$MSGS" "no message record written twice"
+tap_diag "rotations: $n; files: $(ls "$SCOPE_LOG"* | wc -l); reopens logged: $(grep -c 'reopened' "$SCOPE_DIR/stderr")"
+tap_done
