@@ -394,6 +394,18 @@ session_queue_id(struct session_message *msg, const struct macro_src *m)
 		    &msg->truncated, SESSION_TRUNC_QUEUE_ID);
 }
 
+/* session_msg_stage - a message stage with the queue id macro */
+static void
+session_msg_stage(struct session *s, enum session_stage stage,
+    const struct macro_src *m)
+{
+	session_mark(s->t, stage);
+	if (s->msg == NULL)
+		return;
+	session_mark(s->msg->t, stage);
+	session_queue_id(s->msg, m);
+}
+
 /* session_rcpt - RCPT TO adds a recipient, listed up to the cap */
 void
 session_rcpt(struct session *s, const char *const *argv,
@@ -402,11 +414,9 @@ session_rcpt(struct session *s, const char *const *argv,
 	struct session_message *msg = s->msg;
 	char addr[SESSION_ADDR_MAX];
 
-	session_mark(s->t, SESSION_STAGE_RCPT);
+	session_msg_stage(s, SESSION_STAGE_RCPT, m);
 	if (msg == NULL)
 		return;
-	session_mark(msg->t, SESSION_STAGE_RCPT);
-	session_queue_id(msg, m);
 	msg->rcpt_total++;
 	if (msg->nrcpt == SESSION_RCPT_MAX) {
 		msg->truncated |= SESSION_TRUNC_RCPT_LIST;
@@ -426,11 +436,7 @@ session_rcpt(struct session *s, const char *const *argv,
 void
 session_data(struct session *s, const struct macro_src *m)
 {
-	session_mark(s->t, SESSION_STAGE_DATA);
-	if (s->msg == NULL)
-		return;
-	session_mark(s->msg->t, SESSION_STAGE_DATA);
-	session_queue_id(s->msg, m);
+	session_msg_stage(s, SESSION_STAGE_DATA, m);
 }
 
 /* session_header - one header: counted, Message-ID kept */
@@ -458,11 +464,7 @@ session_header(struct session *s, const char *name, const char *value)
 void
 session_eoh(struct session *s, const struct macro_src *m)
 {
-	session_mark(s->t, SESSION_STAGE_EOH);
-	if (s->msg == NULL)
-		return;
-	session_mark(s->msg->t, SESSION_STAGE_EOH);
-	session_queue_id(s->msg, m);
+	session_msg_stage(s, SESSION_STAGE_EOH, m);
 }
 
 /* session_body - a body chunk: counted, never kept */

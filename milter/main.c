@@ -35,6 +35,7 @@
 #include "daemon_log.h"
 #include "milter_cb.h"
 #include "privs.h"
+#include "record.h"
 #include "recordlog.h"
 #include "session.h"
 #include "signals.h"
@@ -68,6 +69,17 @@ main_usage(void)
 	exit(EX_USAGE);
 }
 
+/* main_version - our version, the record schema and libmilter's version */
+static void
+main_version(void)
+{
+	unsigned int major = 0, minor = 0, patch = 0;
+
+	(void)smfi_version(&major, &minor, &patch);
+	printf("smtpscope %s (record schema v%d, libmilter %u.%u.%u)\n",
+	    PACKAGE_VERSION, RECORD_VERSION, major, minor, patch);
+}
+
 /* main_opts_parse - command line */
 static void
 main_opts_parse(int argc, char **argv, struct main_opts *o)
@@ -90,8 +102,7 @@ main_opts_parse(int argc, char **argv, struct main_opts *o)
 			o->socket = optarg;
 			break;
 		case 'V':
-			printf("smtpscope %s (record schema v%d, libmilter %s)\n",
-			    PACKAGE_VERSION, 1, "8.x");
+			main_version();
 			exit(EX_OK);
 		default:
 			main_usage();
@@ -311,28 +322,43 @@ main_loop(struct main_state *st)
 	}
 }
 
-/* main_shutdown - stop libmilter, let sessions end, clean up */
+/* main_unlink_socket - remove a UNIX socket; quiet when already gone */
 static void
-main_shutdown(struct main_state *st)
+main_unlink_socket(const struct main_state *st)
 {
-	int64_t deadline = clock_mono() + st->cfg.shutdown_timeout * 1000000;
 	struct sockspec spec;
 	const char *why;
 
-	daemon_log(LOG_INFO, "stopping: %u sessions in flight",
-	    milter_cb_active());
-	smfi_stop();
-	pthread_join(st->milter_thread, NULL);
-	while (milter_cb_active() > 0 && clock_mono() < deadline)
-		usleep(50 * 1000);
-	if (milter_cb_active() > 0)
-		daemon_log(LOG_WARNING, "exiting with %u sessions unfinished "
-		    "after %lds", milter_cb_active(), st->cfg.shutdown_timeout);
 	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
 	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
 	    errno != ENOENT)
 		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
 		    spec.path, strerror(errno));
+}
+
+/*
+ * main_shutdown - refuse new connections (and remove a UNIX socket so the
+ * MTA fails over at once), let sessions in flight end for up to
+ * ShutdownTimeout, then stop libmilter and clean up. libmilter's own stop
+ * would cut the sessions in flight, so it comes last.
+ */
+static void
+main_shutdown(struct main_state *st)
+{
+	int64_t deadline = clock_mono() + st->cfg.shutdown_timeout * 1000000;
+
+	milter_cb_stop();
+	main_unlink_socket(st);
+	daemon_log(LOG_INFO, "stopping: %u sessions in flight",
+	    milter_cb_active());
+	while (milter_cb_active() > 0 && clock_mono() < deadline)
+		usleep(20 * 1000);
+	if (milter_cb_active() > 0)
+		daemon_log(LOG_WARNING, "exiting with %u sessions unfinished "
+		    "after %lds", milter_cb_active(), st->cfg.shutdown_timeout);
+	smfi_stop();
+	pthread_join(st->milter_thread, NULL);
+	main_unlink_socket(st);
 	if (st->cfg.pid_file != NULL && unlink(st->cfg.pid_file) != 0)
 		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
 		    st->cfg.pid_file, strerror(errno));

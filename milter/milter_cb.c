@@ -23,6 +23,7 @@ struct milter_conn {
 
 static const struct session_env *milter_env;
 static unsigned milter_active;
+static int milter_stopping;
 
 /*
  * Steps we leave without a reply, where the MTA offers it: those inside
@@ -48,6 +49,13 @@ unsigned
 milter_cb_active(void)
 {
 	return __atomic_load_n(&milter_active, __ATOMIC_RELAXED);
+}
+
+/* milter_cb_stop - new connections are refused from now on */
+void
+milter_cb_stop(void)
+{
+	__atomic_store_n(&milter_stopping, 1, __ATOMIC_SEQ_CST);
 }
 
 /* milter_getsym - struct macro_src over smfi_getsymval */
@@ -93,6 +101,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	(void)f2;
 	(void)f3;
+	if (__atomic_load_n(&milter_stopping, __ATOMIC_SEQ_CST))
+		return SMFIS_REJECT;	/* libmilter closes; the MTA goes on */
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		stats_add(STATS_INTERNAL_ERRORS, 1);

@@ -18,5 +18,7 @@ extern struct smfiDesc milter_cb_desc;
 /* milter_cb_init - the environment every session shares */
 void milter_cb_init(const struct session_env *env);
 unsigned milter_cb_active(void);
+/* milter_cb_stop - refuse new connections from now on (shutdown) */
+void milter_cb_stop(void);
 
 #endif

@@ -16,7 +16,7 @@ done
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
 
 harness_init postfix
-tap_plan 51
+tap_plan 56
 harness_pki "$T/pki" >/dev/null
 scope_start; tap_ok $? "smtpscope starts"
 pf_start "unix:$SCOPE_SOCK"; tap_ok $? "Postfix starts with smtpscope attached"
@@ -126,4 +126,35 @@ tap_is "$(jq -c . "$SCOPE_LOG" >/dev/null 2>&1; echo $?)" 0 "every line of the r
 tap_is "$(scope_jq 'map(select(.envelope.rcpt[0]=="hostile@smtpscope.test")) | .[0].client.helo')" \
 	'"ev\"il\\\u0001��{\"v\":9}"' "hostile HELO escaped exactly, invalid bytes replaced"
 tap_is "$(wc -l < "$SCOPE_LOG")" "$nrec" "one line per record, nothing else in the log"
+
+# 12. SIGTERM while a session is in flight: the session finishes, its
+# records are written, new connections are no longer accepted, then exit
+slow_session() {
+	exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT" || return 1
+	local line
+	read -r line <&3
+	printf 'EHLO slow.case.test\r\n' >&3
+	while read -r line <&3; do case $line in 250\ *) break ;; esac; done
+	printf 'MAIL FROM:<s@example.org>\r\nRCPT TO:<slow@smtpscope.test>\r\n' >&3
+	read -r line <&3; read -r line <&3
+	sleep 2	# smtpscope gets SIGTERM meanwhile
+	printf 'DATA\r\n' >&3; read -r line <&3
+	printf 'Subject: slow\r\n\r\nbody\r\n.\r\n' >&3; read -r line <&3
+	echo "$line" > "$T/slow.reply"
+	printf 'QUIT\r\n' >&3; read -r line <&3
+	exec 3>&-
+}
+slow_session &
+slow=$!
+sleep 1
+kill -TERM "$SCOPE_PID"
+wait "$slow"
+tap_ok "$(grep -q '^250 ' "$T/slow.reply"; echo $?)" "SIGTERM: the session in flight is accepted"
+for i in $(seq 1 100); do kill -0 "$SCOPE_PID" 2>/dev/null || break; sleep 0.1; done
+tap_ok "$(kill -0 "$SCOPE_PID" 2>/dev/null; [ $? -ne 0 ]; echo $?)" "SIGTERM: smtpscope exits after the session"
+tap_is "$(msg slow.case.test disposition.action)/$(sess slow.case.test messages)" accept/1 \
+	"SIGTERM: the session's message and session records are written"
+tap_ok "$(grep -q 'stopping: 1 sessions in flight' "$SCOPE_DIR/stderr"; echo $?)" \
+	"SIGTERM: the log says one session was in flight"
+tap_ok "$([ ! -e "$SCOPE_SOCK" ]; echo $?)" "SIGTERM: the socket is removed"
 tap_done
