@@ -379,6 +379,7 @@ main(int argc, char **argv)
 	main_config(&o, &st);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
+		config_free(&st.cfg);
 		return EX_OK;
 	}
 	config_enum_choice(&config_table[CONFIG_KEY_SYSLOG_FACILITY],

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 24
+tap_plan 25
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -68,4 +68,5 @@ tap_ok "$([ ! -e "$d/s.pid" ]; echo $?)" "SIGTERM removes the pid file"
 scope_start
 scope_stop
 tap_ok "$(grep -q 'stats (exit): sessions=0' "$SCOPE_DIR/stderr"; echo $?)" "-f logs the counters to stderr at exit"
+scope_assert_clean
 tap_done

@@ -18,7 +18,7 @@ mkdir -p "$full"
 mount -t tmpfs -o size=16k,mode=0777 tmpfs "$full" || tap_skip_all "cannot mount a tmpfs here"
 unmount_full() { umount "$full" 2>/dev/null; harness_cleanup; }
 trap unmount_full EXIT
-tap_plan 9
+tap_plan 10
 
 # fill the file system, leaving the (empty) record log in place
 touch "$full/records.jsonl" && chown nobody "$full/records.jsonl"
@@ -45,4 +45,5 @@ swaks_to 127.0.0.1 "$PF_PORT" --helo tempfail.case.test --to t@smtpscope.test >/
 tap_ok "$([ $? -ne 0 ]; echo $?)" "OnError tempfail: swaks sees a failure"
 tap_ok "$(grep -q '<\*\* *451 4.3.0' "$T/swaks.log"; echo $?)" "OnError tempfail: the reply is 451 4.3.0"
 scope_stop
+scope_assert_clean
 tap_done

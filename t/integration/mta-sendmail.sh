@@ -16,7 +16,7 @@ done
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root for a network namespace"
 harness_init sendmail
 sm_ensure || tap_skip_all "Sendmail cannot be unpacked from the Debian archive"
-tap_plan 30
+tap_plan 31
 harness_pki "$T/pki" >/dev/null
 scope_start; tap_ok $? "smtpscope starts"
 sm_start "$SCOPE_SOCK" "$PKI_DIR"; tap_ok $? "Sendmail starts with smtpscope attached"
@@ -88,4 +88,6 @@ tap_is "$(jq -c . "$SCOPE_LOG" >/dev/null 2>&1; echo $?)" 0 "every line is valid
 tap_is "$(scope_jq 'map(select(.event=="session" and .client.helo==null)) | length')" 1 \
 	"HELO refused by Sendmail: the session is still recorded, helo null"
 tap_is "$(wc -l < "$SCOPE_LOG")" "$nrec" "one line per record"
+scope_stop
+scope_assert_clean
 tap_done

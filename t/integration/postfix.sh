@@ -16,7 +16,7 @@ done
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
 
 harness_init postfix
-tap_plan 56
+tap_plan 57
 harness_pki "$T/pki" >/dev/null
 scope_start; tap_ok $? "smtpscope starts"
 pf_start "unix:$SCOPE_SOCK"; tap_ok $? "Postfix starts with smtpscope attached"
@@ -157,4 +157,5 @@ tap_is "$(msg slow.case.test disposition.action)/$(sess slow.case.test messages)
 tap_ok "$(grep -q 'stopping: 1 sessions in flight' "$SCOPE_DIR/stderr"; echo $?)" \
 	"SIGTERM: the log says one session was in flight"
 tap_ok "$([ ! -e "$SCOPE_SOCK" ]; echo $?)" "SIGTERM: the socket is removed"
+scope_assert_clean
 tap_done

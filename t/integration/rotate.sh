@@ -12,7 +12,7 @@ for tool in postfix jq /usr/sbin/smtp-source; do
 done
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
 harness_init rotate
-tap_plan 7
+tap_plan 8
 MSGS=400
 scope_start; tap_ok $? "smtpscope starts"
 pf_start "unix:$SCOPE_SOCK"; tap_ok $? "Postfix starts"
@@ -40,4 +40,5 @@ tap_is "$(jq -r 'select(.event=="message") | .queue_id' "$all" | sort -u | wc -l
 	"one message record for each of the $MSGS messages"
 tap_is "$(jq -r 'select(.event=="message") | .queue_id' "$all" | wc -l)" "$MSGS" "no message record written twice"
 tap_diag "rotations: $n; files: $(ls "$SCOPE_LOG"* | wc -l); reopens logged: $(grep -c 'reopened' "$SCOPE_DIR/stderr")"
+scope_assert_clean
 tap_done

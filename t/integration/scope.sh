@@ -8,6 +8,7 @@
 #	scope_stop                   SIGTERM and wait for the daemon to exit
 #	scope_wait N SECS            wait until the record log has N lines
 #	scope_jq FILTER              jq -c FILTER over every record (slurped)
+#	scope_assert_clean           TAP: no sanitizer report on the daemon's stderr
 #
 # Needs harness.sh (for $T and harness_track_pid) and $top_builddir.
 
@@ -62,3 +63,14 @@ scope_wait() {
 }
 
 scope_jq() { jq -c -s "$1" "$SCOPE_LOG"; }
+
+# scope_assert_clean - one TAP assertion: no sanitizer report on stderr
+# (meaningful in the --enable-sanitizers build; always true otherwise)
+scope_assert_clean() {
+	if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:' "$SCOPE_DIR/stderr" 2>/dev/null; then
+		tap_ok 1 "no sanitizer report from smtpscope"
+		grep -E -A12 'ERROR: |runtime error:' "$SCOPE_DIR/stderr" | head -40 | sed 's/^/# /'
+	else
+		tap_ok 0 "no sanitizer report from smtpscope"
+	fi
+}
