@@ -21,9 +21,9 @@
  * at MAIL (some setups skip the second HELO). libmilter keeps the values
  * of earlier stages, so the later stages need only what is new there.
  */
-const char macro_list_connect[] = "j v _ {daemon_name} {daemon_addr} "
-	"{daemon_port} {if_addr} {if_name} {client_addr} {client_port} "
-	"{client_name} {client_ptr} {client_resolve} " MACRO_TLS_LIST;
+const char macro_list_connect[] = "j v {daemon_name} {daemon_addr} "
+	"{daemon_port} {if_addr} {client_addr} {client_port} {client_ptr} "
+	"{client_resolve} " MACRO_TLS_LIST;
 const char macro_list_helo[] = MACRO_TLS_LIST;
 const char macro_list_envfrom[] = "i {auth_type} {auth_authen} "
 	MACRO_TLS_LIST;

@@ -207,8 +207,10 @@ record_content(struct record_b *b, const struct session_message *msg)
 
 	record_put(b, o, "id", record_str(msg->msgid));
 	record_put(b, o, "id_count", json_integer(msg->msgid_count));
-	record_put(b, o, "size", json_integer((json_int_t)(msg->header_bytes +
-	    2 + msg->body_bytes)));
+	record_put(b, o, "size", msg->t[SESSION_STAGE_DATA] == 0 &&
+	    msg->headers == 0 && msg->body_bytes == 0 ? json_null() :
+	    json_integer((json_int_t)(msg->header_bytes +
+	    (msg->headers > 0 ? 2 : 0) + msg->body_bytes)));
 	record_put(b, o, "headers", json_integer(msg->headers));
 	record_put(b, o, "body_bytes", json_integer((json_int_t)msg->body_bytes));
 	return o;

@@ -213,6 +213,11 @@ session_server_macros(struct session *s, const struct macro_src *m)
 	    macro_get(m, "{daemon_name}"), &s->truncated, SESSION_TRUNC_SERVER);
 	s->mta = macro_mta_detect(macro_get(m, "v"), s->mta_version,
 	    sizeof(s->mta_version));
+	if (macro_get(m, "v") != NULL &&
+	    strlen(macro_get(m, "v")) >= sizeof(s->mta_version)) {
+		s->truncated |= SESSION_TRUNC_SERVER;
+		stats_add(STATS_TRUNCATIONS, 1);
+	}
 }
 
 /* session_tls - take TLS facts from the macros when they first appear */
@@ -310,6 +315,8 @@ session_finish(struct session *s, const char *action,
 	if (msg == NULL)
 		return SCOPE_OK;
 	s->messages++;
+	if (strcmp(action, "abort") == 0)
+		s->aborted++;
 	stats_add(STATS_MESSAGES, 1);
 	rc = session_write(s, record_message(s, msg, action,
 	    session_stage_name(stage)));
@@ -450,7 +457,10 @@ session_header(struct session *s, const char *name, const char *value)
 		return;
 	session_mark(msg->t, SESSION_STAGE_HEADER);
 	msg->headers++;
-	msg->header_bytes += strlen(name) + 1 + strlen(v) + 2;
+	/* "Name:" value CRLF; without SMFIP_HDR_LEADSPC the MTA strips the
+	 * space after the colon, which is then counted as one */
+	msg->header_bytes += strlen(name) + 1 + (*v == ' ' || *v == '\t' ?
+	    0 : 1) + strlen(v) + 2;
 	if (strcasecmp(name, "Message-ID") != 0)
 		return;
 	if (msg->msgid_count++ > 0)
@@ -513,7 +523,6 @@ session_abort(struct session *s)
 	session_mark(s->t, SESSION_STAGE_ABORT);
 	if (s->msg == NULL)
 		return;
-	s->aborted++;
 	session_finish(s, "abort", session_last_stage(s->msg));
 }
 
@@ -523,10 +532,8 @@ session_close(struct session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->msg != NULL) {
-		s->aborted++;
+	if (s->msg != NULL)
 		session_finish(s, "abort", session_last_stage(s->msg));
-	}
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
 	session_write(s, record_session(s));
 	free(s);

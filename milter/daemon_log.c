@@ -59,6 +59,13 @@ daemon_log_open(const char *ident, bool use_syslog, int facility,
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
 
+/* daemon_log_open_stderr - daemon mode detaches from stderr once ready */
+void
+daemon_log_open_stderr(bool use_stderr)
+{
+	daemon_log_stderr = use_stderr;
+}
+
 /* daemon_log - one sanitised line to each output */
 void
 daemon_log(int priority, const char *fmt, ...)

@@ -13,6 +13,8 @@
 
 void daemon_log_open(const char *ident, bool use_syslog, int facility,
     bool use_stderr);
+/* daemon_log_open_stderr - keep or stop copying messages to stderr */
+void daemon_log_open_stderr(bool use_stderr);
 void daemon_log(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* daemon_log_fault - rate-limited warning for faults of our own */

@@ -58,7 +58,6 @@ struct main_state {
 	pthread_t milter_thread;
 	pthread_t main_thread;
 	int milter_rc;
-	int ready_fd;		/* daemon mode: tell the parent we are up */
 };
 
 /* main_usage - print usage and exit */
@@ -145,7 +144,10 @@ main_config(const struct main_opts *o, struct main_state *st)
 	}
 }
 
-/* main_die - start-up failure: log and exit with a sysexits code */
+static int main_ready_fd = -1;	/* daemon mode: pipe to the waiting parent */
+
+/* main_die - start-up failure: log and exit with a sysexits code, which a
+ * waiting parent (daemon mode) passes on as its own exit status */
 static void __attribute__((format(printf, 2, 3), noreturn))
 main_die(int code, const char *fmt, ...)
 {
@@ -156,6 +158,11 @@ main_die(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	daemon_log(LOG_ERR, "%s", msg);
+	if (main_ready_fd >= 0) {
+		unsigned char byte = (unsigned char)code;
+
+		(void)!write(main_ready_fd, &byte, 1);
+	}
 	exit(code);
 }
 
@@ -205,12 +212,13 @@ main_recordlog(struct main_state *st)
 	milter_cb_init(&st->env);
 }
 
-/* main_daemonize - fork; the parent exits 0 once the child says ready */
+/* main_daemonize - fork; the parent waits for the child's status byte:
+ * 0 once it is ready, or the sysexits code it died with */
 static void
-main_daemonize(struct main_state *st)
+main_daemonize(void)
 {
-	int pfd[2], devnull;
-	char byte;
+	unsigned char status = EX_SOFTWARE;
+	int pfd[2];
 	pid_t pid;
 
 	if (pipe(pfd) != 0)
@@ -220,12 +228,29 @@ main_daemonize(struct main_state *st)
 		main_die(EX_OSERR, "fork: %s", strerror(errno));
 	if (pid > 0) {
 		close(pfd[1]);
-		exit(read(pfd[0], &byte, 1) == 1 ? EX_OK : EX_SOFTWARE);
+		if (read(pfd[0], &status, 1) != 1)
+			status = EX_SOFTWARE;
+		exit(status);
 	}
 	close(pfd[0]);
-	st->ready_fd = pfd[1];
+	main_ready_fd = pfd[1];
 	if (setsid() < 0 || chdir("/") != 0)
 		main_die(EX_OSERR, "setsid/chdir: %s", strerror(errno));
+}
+
+/* main_ready - tell a waiting parent we are up, then detach stdio */
+static void
+main_ready(void)
+{
+	unsigned char ok = EX_OK;
+	int devnull;
+
+	if (main_ready_fd < 0)
+		return;
+	(void)!write(main_ready_fd, &ok, 1);
+	close(main_ready_fd);
+	main_ready_fd = -1;
+	daemon_log_open_stderr(false);
 	devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
@@ -374,7 +399,6 @@ main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX], facility[16];
 
 	memset(&st, 0, sizeof(st));
-	st.ready_fd = -1;
 	main_opts_parse(argc, argv, &o);
 	main_config(&o, &st);
 	if (o.check_only) {
@@ -385,11 +409,11 @@ main(int argc, char **argv)
 	config_enum_choice(&config_table[CONFIG_KEY_SYSLOG_FACILITY],
 	    st.cfg.syslog_facility, facility, sizeof(facility));
 	daemon_log_open("smtpscope", st.cfg.syslog,
-	    daemon_log_facility(facility), o.foreground);
+	    daemon_log_facility(facility), true);	/* stderr until ready */
 	main_socket(&st);
 	main_recordlog(&st);
 	if (!o.foreground)
-		main_daemonize(&st);
+		main_daemonize();
 	main_pidfile(&st);
 	if (st.have_privs && geteuid() == 0 &&
 	    privs_drop(&st.privs, err, sizeof(err)) != 0)
@@ -400,10 +424,7 @@ main(int argc, char **argv)
 	main_start_milter(&st);
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);
-	if (st.ready_fd >= 0) {
-		(void)!write(st.ready_fd, "", 1);
-		close(st.ready_fd);
-	}
+	main_ready();
 	main_loop(&st);
 	main_shutdown(&st);
 	config_free(&st.cfg);

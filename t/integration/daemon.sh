@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 25
+tap_plan 27
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -42,6 +42,12 @@ tap_ok "$("$bin" -V | grep -q '^smtpscope [0-9]'; echo $?)" "-V prints the versi
 printf 'Socket unix:%s/n.sock\nRecordLog /nonexistent/dir/r.jsonl\nUserID nobody\nSyslog no\n' "$d" > "$d/nolog.conf"
 "$bin" -f -c "$d/nolog.conf" >/dev/null 2>&1
 tap_is $? 73 "an unopenable record log exits 73"
+
+printf 'Socket unix:%s/q.sock\nRecordLog %s/q.jsonl\nUserID nobody\nSyslog no\nPidFile /nonexistent/dir/q.pid\n' "$d" "$d" > "$d/nopid.conf"
+err=$("$bin" -c "$d/nopid.conf" 2>&1); rc=$?
+tap_is $rc 73 "daemon mode: a failure after the fork is the parent's exit status"
+tap_ok "$(echo "$err" | grep -q 'cannot write pid file /nonexistent/dir/q.pid'; echo $?)" \
+	"daemon mode: the failure after the fork is reported on stderr"
 
 # daemon mode: the parent returns once the child is ready
 "$bin" -c "$good" -p "unix:$d/p.sock" 2>"$d/stderr"

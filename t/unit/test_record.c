@@ -79,7 +79,7 @@ play_message(struct session *s, const char *from, int nrcpt)
 	for (i = 0; i < nrcpt; i++)
 		session_rcpt(s, rcpt, &m);
 	session_data(s, &m);
-	session_header(s, "From", " a@example.org");
+	session_header(s, "From", "a@example.org");	/* leading space stripped */
 	session_header(s, "Message-ID", " <id1@example.org>");
 	session_eoh(s, &e);
 	session_body(s, (const unsigned char *)"hello\r\n", 7);
@@ -140,7 +140,7 @@ main(void)
 		return 1;
 	close(fd);
 	env.log = rlog;
-	plan(38);
+	plan(40);
 
 	/* session 1: TLS, two messages, a hostile HELO */
 	s = session_new(&env);
@@ -219,6 +219,8 @@ main(void)
 	is_int(ifield(recs[0], "envelope.rcpt_count"), 150, "all recipients counted");
 	is_str(sfield(recs[0], "disposition.action"), "abort", "aborted message recorded as abort");
 	is_str(sfield(recs[0], "disposition.stage"), "rcpt", "abort stage is the last stage seen");
+	ok(json_is_null(field(recs[0], "message.size")), "no DATA: size is null");
+	is_int(ifield(recs[1], "aborted"), 1, "session counts the aborted message");
 	while (n > 0)
 		json_decref(recs[--n]);
 	recordlog_close(rlog);
