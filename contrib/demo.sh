@@ -41,5 +41,4 @@ cat "$SCOPE_LOG"
 echo
 echo "=== the same, summarised with jq:"
 jq -r '[.event, .client.family, .client.ip, .client.helo, (.tls.version // "plain"),
-	(.tls.peer.subject // "-"), (.queue_id // "-"), (.disposition.action // "-")] | @tsv' "$SCOPE_LOG" |
-	column -t -s "$(printf '\t')"
+	(.tls.peer.subject // "-"), (.queue_id // "-"), (.disposition.action // "-")] | @tsv' "$SCOPE_LOG"
