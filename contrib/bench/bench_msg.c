@@ -1,0 +1,175 @@
+/*
+ * bench_msg.c - the message corpus: a file is split into unfolded header
+ * fields and a body with CRLF line ends. Owns every string it returns
+ * (bench_msg_free). Files over 16 MiB are refused.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+#define BENCH_MSG_MAX	(16 * 1024 * 1024)
+
+/* bench_slurp - a whole file in memory, NUL-terminated */
+static char *
+bench_slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    n <= BENCH_MSG_MAX && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(buf, 1, (size_t)n, fp);
+		buf[*len] = '\0';
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* bench_add_header - append "Name: value" (value may be folded) */
+static int
+bench_add_header(struct bench_msg *m, const char *line, size_t len)
+{
+	const char *colon = memchr(line, ':', len);
+	struct bench_header *grown;
+	size_t vstart;
+
+	if (colon == NULL)
+		return 0;	/* not a header field: ignore */
+	grown = realloc(m->hdr, (m->nhdr + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	m->hdr = grown;
+	vstart = (size_t)(colon - line) + 1;
+	while (vstart < len && (line[vstart] == ' ' || line[vstart] == '\t'))
+		vstart++;
+	grown[m->nhdr].name = strndup(line, (size_t)(colon - line));
+	grown[m->nhdr].value = strndup(line + vstart, len - vstart);
+	if (grown[m->nhdr].name == NULL || grown[m->nhdr].value == NULL)
+		return -1;
+	m->nhdr++;
+	return 0;
+}
+
+/* bench_crlf - a copy of text with every line ending in CRLF */
+static char *
+bench_crlf(const char *p, size_t len, size_t *outlen)
+{
+	char *out = malloc(len * 2 + 3), *o = out;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			*o++ = '\r';
+		*o++ = p[i];
+	}
+	if (o == out || o[-1] != '\n') {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
+/* bench_header_end - end of the current (possibly folded) header line */
+static const char *
+bench_header_end(const char *p, const char *end)
+{
+	const char *nl;
+
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return end;
+		if (nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+			return nl;
+		p = nl + 1;
+	}
+}
+
+/* bench_msg_parse - split text into headers and body */
+static int
+bench_msg_parse(const char *text, size_t len, struct bench_msg *m)
+{
+	const char *p = text, *end = text + len, *eol;
+	size_t l;
+
+	memset(m, 0, sizeof(*m));
+	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
+	    p[1] == '\n')) {
+		eol = bench_header_end(p, end);
+		l = (size_t)(eol - p);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (bench_add_header(m, p, l) != 0)
+			return -1;
+		p = eol < end ? eol + 1 : end;
+	}
+	if (p < end)
+		p += *p == '\r' ? 2 : 1;
+	m->body = bench_crlf(p, (size_t)(end - p), &m->body_len);
+	return m->body != NULL ? 0 : -1;
+}
+
+/* bench_msg_load - one corpus file */
+int
+bench_msg_load(const char *path, struct bench_msg *m)
+{
+	size_t len = 0;
+	char *text = bench_slurp(path, &len);
+	int rc;
+
+	if (text == NULL)
+		return -1;
+	rc = bench_msg_parse(text, len, m);
+	free(text);
+	return rc;
+}
+
+/* bench_msg_builtin - a 2 KB message when no corpus is given */
+void
+bench_msg_builtin(struct bench_msg *m)
+{
+	static const char head[] =
+	    "Received: from mail.example.org (mail.example.org [192.0.2.25])\n"
+	    "\tby mx.smtpscope.test (Postfix) with ESMTPS id 4ABC\n"
+	    "\tfor <bob@smtpscope.test>; Sat, 28 Nov 2026 10:00:00 +0000\n"
+	    "From: Alice <alice@example.org>\nTo: Bob <bob@smtpscope.test>\n"
+	    "Subject: quarterly figures\nDate: Sat, 28 Nov 2026 10:00:00 +0000\n"
+	    "Message-ID: <bench.1@example.org>\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n\n";
+	static const char line[] = "The figures for the quarter are attached "
+	    "below, as discussed.\n";
+	char text[4096];
+	size_t n = strlen(head);
+
+	memcpy(text, head, n);
+	while (n < 2000) {
+		memcpy(text + n, line, sizeof(line) - 1);
+		n += sizeof(line) - 1;
+	}
+	if (bench_msg_parse(text, n, m) != 0)
+		abort();
+}
+
+/* bench_msg_free - release a parsed message */
+void
+bench_msg_free(struct bench_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nhdr; i++) {
+		free(m->hdr[i].name);
+		free(m->hdr[i].value);
+	}
+	free(m->hdr);
+	free(m->body);
+	memset(m, 0, sizeof(*m));
+}
