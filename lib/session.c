@@ -516,13 +516,14 @@ session_eom(struct session *s, const struct macro_src *m)
 	return tempfail ? SESSION_TEMPFAIL : SESSION_CONTINUE;
 }
 
-/* session_abort - the MTA dropped the message (RSET, QUIT, rejection) */
+/* session_abort - the MTA dropped the message (RSET, QUIT, rejection);
+ * Postfix also sends an abort after STARTTLS, when there is no message */
 void
 session_abort(struct session *s)
 {
-	session_mark(s->t, SESSION_STAGE_ABORT);
 	if (s->msg == NULL)
 		return;
+	session_mark(s->t, SESSION_STAGE_ABORT);
 	session_finish(s, "abort", session_last_stage(s->msg));
 }
 

@@ -1,0 +1,491 @@
+#!/bin/bash
+# bench-e2e.sh - what smtpscope costs a real Postfix, beside OpenDKIM + OpenDMARC
+#
+# SYNOPSIS
+#	contrib/bench/bench-e2e.sh              # as root; full run, ~10 min
+#	QUICK=1 contrib/bench/bench-e2e.sh      # smoke test: N=10 M=300 R=3
+#	SMTPSCOPE_BIN=/tmp/b/milter/smtpscope N=20 M=2000 R=5 \
+#	    OUT=/tmp/smtpscope-bench-results contrib/bench/bench-e2e.sh
+#
+# DESCRIPTION
+#	Builds nothing. Starts a throwaway Postfix on loopback with a discard
+#	transport (t/integration/harness.sh), a network namespace with unbound
+#	serving bench.example, Debian's OpenDKIM and OpenDMARC, and two
+#	smtpscope instances (milters.sh; all milters in the namespace, on UNIX
+#	sockets). Then, R times, for each configuration in turn (a b c d a b c d
+#	...; interleaved so that drift hits all alike):
+#
+#	  a  no milter
+#	  b  smtpscope "full": smtpscope-full.conf (every check on)
+#	  c  smtpscope spine only: smtpscope-spine.conf
+#	  d  OpenDKIM (verify) + OpenDMARC (SPFSelfValidate)
+#
+#	it points smtpd_milters at the configuration, reloads Postfix, sends 2N
+#	untimed warm-up messages, waits until no other smtp-source or
+#	smtpscope-bench process runs (up to 10 min), and times one run: the
+#	corpus (corpus.sh: 2, 10 and 100 KB, each unsigned and DKIM-signed) is
+#	sent as six back-to-back smtp-source sub-runs, one per file, M/6
+#	messages each, N sessions, one message per connection. A run lasts from
+#	the first connect until the maillog shows all M messages status=sent
+#	(counted in the maillog written since the run started).
+#
+#	Per run: messages/s; whole-machine CPU ms per message and utilisation
+#	(/proc/stat); CPU ms per message (utime+stime) of Postfix (every
+#	process of the instance, plus what the master reaped), each milter,
+#	unbound and smtp-source; for smtpscope, that its record log got exactly
+#	M message records and M session records (jq).
+#
+#	Before the runs, one message of each corpus file goes through (d) with
+#	milter_header_checks WARN, so the maillog shows the Authentication-
+#	Results headers: the run stops unless every signed file gets dkim=pass
+#	and every file dmarc=pass.
+#
+# ENVIRONMENT
+#	SMTPSCOPE_BIN  smtpscope binary (default: REPO/build/milter/smtpscope)
+#	N, M, R        sessions (20), messages per run (2000), repetitions (5)
+#	QUICK=1        N=10 M=300 R=3 unless set explicitly
+#	CONFIGS        configurations to run, in order (default "a b c d")
+#	OUT            results folder (default /tmp/smtpscope-bench-results);
+#	               each invocation writes OUT/YYYYmmdd-HHMMSS/ and points
+#	               OUT/latest at it: summary.txt, runs.csv, subruns.csv,
+#	               check.txt, env.txt, MANIFEST
+#	IDLE_BUSY, IDLE_MAX  before each run, after other benchmarks are gone,
+#	               wait up to IDLE_MAX s (60) until the machine is at most
+#	               IDLE_BUSY % (15) busy over one second
+#	KEEP=1         keep the scratch folder (Postfix, milters, records)
+#
+# DIAGNOSTICS
+#	Progress on stderr, the table on stdout (and in summary.txt). Exits 1
+#	when a tool is missing, a daemon does not start, the check fails, or
+#	any run failed (messages not all delivered in time, smtp-source errors,
+#	a wrong record count); exits 0 otherwise. Everything it started is
+#	stopped by PID on exit, also on failure or Ctrl-C.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/t/integration/harness.sh"
+. "$here/milters.sh"
+
+if [ "${QUICK:-0}" = 1 ]; then
+	N=${N:-10} M=${M:-300} R=${R:-3}
+fi
+N=${N:-20} M=${M:-2000} R=${R:-5}
+CONFIGS=${CONFIGS:-a b c d}
+SMTPSCOPE_BIN=${SMTPSCOPE_BIN:-$repo/build/milter/smtpscope}
+OUT=${OUT:-/tmp/smtpscope-bench-results}
+IDLE_BUSY=${IDLE_BUSY:-15}
+IDLE_MAX=${IDLE_MAX:-60}
+SMTP_SOURCE=/usr/sbin/smtp-source
+SENDER=news@bench.example
+RCPT=bob@smtpscope.test
+HELO=mail-out2.bench.example
+FILES="plain-2k plain-2k-signed alt-10k alt-10k-signed attach-100k attach-100k-signed"
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+declare -A CFG_NAME=([a]="no milter" [b]="smtpscope full" [c]="smtpscope spine"
+	[d]="OpenDKIM+OpenDMARC")
+
+say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
+die() { say "ERROR: $*"; exit 1; }
+
+# --- checks -----------------------------------------------------------------
+[ "$(id -u)" -eq 0 ] || die "run as root (throwaway Postfix, network namespace)"
+for tool in postfix postconf "$SMTP_SOURCE" jq opendkim opendmarc unbound \
+	unbound-checkconf ip ss perl openssl pgrep; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
+done
+[ -x "$SMTPSCOPE_BIN" ] || die "no smtpscope binary at $SMTPSCOPE_BIN (set SMTPSCOPE_BIN)"
+for v in N M R; do
+	case ${!v} in '' | *[!0-9]*) die "$v must be a positive integer" ;; esac
+	[ "${!v}" -gt 0 ] || die "$v must be a positive integer"
+done
+[ "$M" -ge 6 ] || die "M must be at least 6 (one message per corpus file)"
+for c in $CONFIGS; do [ -n "${CFG_NAME[$c]:-}" ] || die "unknown configuration '$c'"; done
+
+# --- set-up -----------------------------------------------------------------
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT
+	say "stopping everything this run started"
+	harness_cleanup
+	bm_dns_stop
+	exit $rc
+}
+
+harness_init bench-e2e || die "no scratch folder"
+trap bench_cleanup EXIT
+T0=$EPOCHREALTIME
+stamp=$(date +%Y%m%d-%H%M%S)
+RES=$OUT/$stamp
+mkdir -p "$RES" || die "cannot create $RES"
+ln -sfn "$stamp" "$OUT/latest"
+
+say "N=$N sessions, M=$M messages per run, R=$R repetitions, configurations: $CONFIGS"
+say "smtpscope: $SMTPSCOPE_BIN; results: $RES; scratch: $T"
+"$here/corpus.sh" "$T/corpus" >/dev/null || die "corpus.sh failed"
+cp "$T/corpus/MANIFEST" "$RES/MANIFEST"
+
+bm_dns_start "$T/dns" "$T/corpus" || die "unbound did not start"
+bm_opendkim_start "$T/opendkim" || die "opendkim did not start"
+bm_opendmarc_start "$T/opendmarc" || die "opendmarc did not start"
+
+declare -A SCOPE_PID SCOPE_SOCK SCOPE_LOG
+# scope_start_bench NAME TEMPLATE - smtpscope with TEMPLATE plus this run's keys
+scope_start_bench() {
+	local name=$1 tmpl=$2 dir=$T/scope-$1 i
+	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
+	SCOPE_SOCK[$name]=$dir/smtpscope.sock
+	SCOPE_LOG[$name]=$dir/records.jsonl
+	{
+		cat "$tmpl"
+		printf '\n# added by bench-e2e.sh for this run\n'
+		printf '%s\n' "Socket unix:${SCOPE_SOCK[$name]}" "SocketMode 0666" \
+			"RecordLog ${SCOPE_LOG[$name]}" "PidFile $dir/smtpscope.pid" \
+			"UserID nobody" "Syslog no" "ShutdownTimeout 5"
+	} >"$dir/smtpscope.conf"
+	"$SMTPSCOPE_BIN" -n -c "$dir/smtpscope.conf" >"$dir/check.out" 2>&1 ||
+		{ cat "$dir/check.out" >&2; return 1; }
+	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
+		>>"$dir/out" 2>>"$dir/stderr" &
+	SCOPE_PID[$name]=$!
+	harness_track_pid "${SCOPE_PID[$name]}"
+	bm_wait_sock "${SCOPE_SOCK[$name]}" "${SCOPE_PID[$name]}" && return 0
+	cat "$dir/stderr" >&2
+	return 1
+}
+scope_start_bench full "$here/smtpscope-full.conf" || die "smtpscope (full) did not start"
+scope_start_bench spine "$here/smtpscope-spine.conf" || die "smtpscope (spine) did not start"
+
+declare -A CFG_MILTERS=([a]=""
+	[b]="unix:${SCOPE_SOCK[full]}"
+	[c]="unix:${SCOPE_SOCK[spine]}"
+	[d]="unix:$BM_DKIM_SOCK, unix:$BM_DMARC_SOCK")
+
+pf_set "milter_default_action = tempfail" "milter_protocol = 6" "smtpd_milters =" ||
+	die "postconf failed"
+pf_start >/dev/null || die "Postfix did not start"
+say "Postfix on 127.0.0.1:$PF_PORT; milters up (opendkim $BM_DKIM_PID, opendmarc $BM_DMARC_PID," \
+	"unbound $BM_DNS_PID, smtpscope full ${SCOPE_PID[full]}, spine ${SCOPE_PID[spine]})"
+
+# --- helpers ----------------------------------------------------------------
+SENT_RE='postfix/discard\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=sent'
+BAD_RE='status=(deferred|bounced)|milter-reject|warning: .*[Mm]ilter|fatal:|panic:'
+
+# log_size - bytes in the maillog now
+log_size() { stat -c %s "$PF_LOG" 2>/dev/null || echo 0; }
+
+# log_count RE OFFSET - maillog lines matching RE written after OFFSET bytes
+log_count() { tail -c +$(($2 + 1)) "$PF_LOG" 2>/dev/null | grep -E -c -- "$1"; }
+
+# wait_sent WANT OFFSET SECS - poll (50 ms) until WANT deliveries after OFFSET
+wait_sent() {
+	local want=$1 off=$2 end=$((SECONDS + $3)) n
+	while :; do
+		n=$(log_count "$SENT_RE" "$off")
+		[ "$n" -ge "$want" ] && return 0
+		[ $SECONDS -ge $end ] && { say "only $n of $want messages delivered after $3 s"; return 1; }
+		sleep 0.05
+	done
+}
+
+# proc_ticks PID - utime+stime of PID (whole thread group) in clock ticks
+proc_ticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	set -- $s
+	echo $((${12} + ${13}))
+}
+
+# proc_cticks PID - cutime+cstime: CPU of the children PID has reaped
+proc_cticks() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	s=${s##*) }
+	set -- $s
+	echo $((${14} + ${15}))
+}
+
+# machine_ticks - "busy total" jiffies of all CPUs from /proc/stat
+machine_ticks() {
+	local _ us ni sy id io irq sirq st
+	read -r _ us ni sy id io irq sirq st _ </proc/stat
+	echo "$((us + ni + sy + irq + sirq + st)) $((us + ni + sy + id + io + irq + sirq + st))"
+}
+
+# pf_snap FILE - "pid ticks" of every process of the instance; "reaped N" for the master
+pf_snap() {
+	local p m
+	m=$(pf_master_pid) || m=
+	{
+		for p in $(pf_pids); do echo "$p $(proc_ticks "$p")"; done
+		[ -n "$m" ] && echo "reaped $(proc_cticks "$m")"
+	} >"$1"
+}
+
+# pf_ticks START END - Postfix's CPU ticks between two snapshots: live
+# processes' growth, plus what the master reaped, minus the part of the
+# reaped processes' CPU that was already counted in START
+pf_ticks() {
+	awk 'FNR == NR { s[$1] = $2; next }
+	     { e[$1] = $2 }
+	     END {
+		t = e["reaped"] - s["reaped"]
+		for (p in e) if (p != "reaped") t += e[p] - ((p in s) ? s[p] : 0)
+		for (p in s) if (p != "reaped" && !(p in e)) t -= s[p]
+		print t
+	     }' "$1" "$2"
+}
+
+# busy_pct - whole-machine CPU busy % over the next second
+busy_pct() {
+	local b0 t0 b1 t1
+	read -r b0 t0 < <(machine_ticks)
+	sleep 1
+	read -r b1 t1 < <(machine_ticks)
+	echo $(((b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
+}
+
+# wait_quiet - wait until no other smtp-source or smtpscope-bench process runs
+# (up to 10 min), then until the machine is at most IDLE_BUSY % busy over one
+# second (up to IDLE_MAX s); prints "seconds_waited busy_pct"
+wait_quiet() {
+	local w=0 b
+	while pgrep -x smtp-source >/dev/null || pgrep -x smtpscope-bench >/dev/null; do
+		[ $w -eq 0 ] && say "waiting for other benchmarks to finish:" \
+			"$({ pgrep -a -x smtp-source; pgrep -a -x smtpscope-bench; } | cut -c1-100 | tr '\n' ';')"
+		[ $w -ge 600 ] && { say "still busy after 10 min; measuring anyway"; break; }
+		sleep 1
+		w=$((w + 1))
+	done
+	local w2=0
+	while b=$(busy_pct) && [ "$b" -gt "$IDLE_BUSY" ]; do
+		[ $w2 -eq 0 ] && say "machine $b% busy before the run (others' work); waiting up to $IDLE_MAX s"
+		w2=$((w2 + 1))
+		[ $w2 -ge "$IDLE_MAX" ] && { say "still $b% busy; measuring anyway (busy_before in runs.csv)"; break; }
+	done
+	echo $((w + w2)) "$b"
+}
+
+# use_config C - point smtpd_milters at configuration C and reload
+use_config() {
+	pf_set "smtpd_milters = ${CFG_MILTERS[$1]}" && pf_reload
+}
+
+# send FILE COUNT SESSIONS - smtp-source one corpus file; prints "wall_s client_ticks rc"
+send() {
+	local t0=$EPOCHREALTIME out rc
+	out=$(bash -c '"$@" >/dev/null 2>"$0"; rc=$?; times | tail -1; exit $rc' \
+		"$T/smtp-source.err" "$SMTP_SOURCE" -s "$3" -m "$2" -F "$T/corpus/$1.eml" \
+		-f "$SENDER" -t "$RCPT" -M "$HELO" "127.0.0.1:$PF_PORT")
+	rc=$?
+	# "0m0.052s 0m0.121s" -> ticks
+	echo "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')" \
+		"$(echo "$out" | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= 2; i++) {
+			split($i, x, "m"); sub("s", "", x[2]); t += x[1] * 60 + x[2] }
+			printf "%d", t * hz + 0.5 }')" "$rc"
+}
+
+# --- check: OpenDKIM gives dkim=pass, OpenDMARC dmarc=pass ------------------
+say "check: one message per corpus file through (d), Authentication-Results to the maillog"
+echo '/^Authentication-Results:/ WARN' >"$T/ar-warn.regexp"
+pf_set "milter_header_checks = regexp:$T/ar-warn.regexp" && use_config d || die "reload failed"
+check_ok=1
+: >"$RES/check.txt"
+for f in $FILES; do
+	off=$(log_size)
+	read -r _ _ rc < <(send "$f" 1 1)
+	wait_sent 1 "$off" 30 || rc=1
+	ar=$(tail -c +$((off + 1)) "$PF_LOG" | grep -a 'warning: header Authentication-Results:' |
+		sed -E 's/.*warning: header Authentication-Results: //; s/ from [^ ]*\[[^]]*\]; from=<.*//')
+	printf '%s:\n%s\n' "$f" "$(echo "$ar" | sed 's/^/  /')" >>"$RES/check.txt"
+	dkim=$(echo "$ar" | grep -o 'dkim=[a-z]*' | head -1)
+	dmarc=$(echo "$ar" | grep -o 'dmarc=[a-z]*' | head -1)
+	say "  $f: ${dkim:-no dkim result}, ${dmarc:-no dmarc result}"
+	case $f in *-signed) [ "$dkim" = dkim=pass ] || check_ok= ;; esac
+	[ "$dmarc" = dmarc=pass ] && [ "$rc" = 0 ] || check_ok=
+done
+pf_set "milter_header_checks =" || die "postconf failed"
+[ -n "$check_ok" ] || die "OpenDKIM/OpenDMARC check failed; see $RES/check.txt"
+
+# --- the runs ---------------------------------------------------------------
+{
+	echo "# $(date -u +%FT%TZ) $(uname -sr), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
+	echo "# N=$N M=$M R=$R configurations: $CONFIGS"
+	echo "# Postfix $(postconf -dh mail_version); $("$SMTPSCOPE_BIN" -V 2>&1 | head -1)"
+	echo "# $(opendkim -V 2>&1 | head -1); $(opendmarc -V 2>&1 | head -1); $(unbound -V 2>&1 | head -1)"
+	echo "# corpus: $(awk '{ printf "%s%s %d B", (NR > 1 ? ", " : ""), $1, $2 }' "$RES/MANIFEST")"
+} >"$RES/env.txt"
+echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1" >"$RES/runs.csv"
+echo "config,rep,file,messages,wall_s,accepted_per_s" >"$RES/subruns.csv"
+
+# per-file share of M: the first M%6 files get one more
+per_file() {
+	local i=0 f
+	for f in $FILES; do
+		echo "$f $((M / 6 + (i < M % 6 ? 1 : 0)))"
+		i=$((i + 1))
+	done
+}
+
+failed=0
+# run C REP - one timed run of configuration C; appends to runs.csv
+run() {
+	local c=$1 rep=$2 off warm waited ms0 ms1 f n wall ct rc client=0 errs=0 bad
+	local t0 t1 el rate b0 tot0 b1 tot1 machine util pfms other rec='-' scope= busy
+	local -A p0 p1 ms
+	case $c in b) scope=full ;; c) scope=spine ;; esac
+
+	use_config "$c" || { say "reload failed"; return 1; }
+	# warm-up: fresh smtpd processes, milter connections, resolver cache
+	warm=$((2 * N))
+	off=$(log_size)
+	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
+	read -r _ _ rc < <(send plain-2k-signed "$warm" "$N")
+	wait_sent "$warm" "$off" 60 || return 1
+	[ -n "$scope" ] && for _ in $(seq 50); do
+		[ $(($(wc -l <"${SCOPE_LOG[$scope]}") - ms0)) -ge $((2 * warm)) ] && break
+		sleep 0.1
+	done
+
+	read -r waited busy < <(wait_quiet)
+	# start snapshot
+	off=$(log_size)
+	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
+	pf_snap "$T/pf.start"
+	for f in full spine; do p0[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	p0[opendkim]=$(proc_ticks "$BM_DKIM_PID")
+	p0[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
+	p0[unbound]=$(proc_ticks "$BM_DNS_PID")
+	read -r b0 tot0 < <(machine_ticks)
+	t0=$EPOCHREALTIME
+	while read -r f n; do
+		read -r wall ct rc < <(send "$f" "$n" "$N")
+		client=$((client + ct))
+		[ "$rc" = 0 ] || { errs=$((errs + 1)); say "smtp-source $f exit $rc: $(head -c 300 "$T/smtp-source.err")"; }
+		echo "$c,$rep,$f,$n,$wall,$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.1f", n / w }')" >>"$RES/subruns.csv"
+	done < <(per_file)
+	wait_sent "$M" "$off" 120 || errs=$((errs + 1))
+	t1=$EPOCHREALTIME
+	read -r b1 tot1 < <(machine_ticks)
+	for f in full spine; do p1[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	p1[opendkim]=$(proc_ticks "$BM_DKIM_PID")
+	p1[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
+	p1[unbound]=$(proc_ticks "$BM_DNS_PID")
+	pf_snap "$T/pf.end"
+
+	bad=$(log_count "$BAD_RE" "$off")
+	[ "$bad" -gt 0 ] && { errs=$((errs + bad)); say "maillog: $bad problem lines, e.g.:" \
+		"$(tail -c +$((off + 1)) "$PF_LOG" | grep -a -E -m1 -- "$BAD_RE" | cut -c1-200)"; }
+	# records: exactly M message and M session records in this run's part of the log
+	if [ -n "$scope" ]; then
+		local nm ns
+		for _ in $(seq 100); do
+			ms1=$(wc -l <"${SCOPE_LOG[$scope]}")
+			[ $((ms1 - ms0)) -ge $((2 * M)) ] && break
+			sleep 0.1
+		done
+		sleep 0.2
+		read -r nm ns < <(tail -n +$((ms0 + 1)) "${SCOPE_LOG[$scope]}" |
+			jq -r -s '[(map(select(.event == "message")) | length),
+			           (map(select(.event == "session")) | length)] | @tsv')
+		if [ "$nm" = "$M" ] && [ "$ns" = "$M" ]; then
+			rec="ok:$nm/$ns"
+		else
+			rec="BAD:$nm/$ns"
+			errs=$((errs + 1))
+			say "smtpscope $scope: $nm message and $ns session records, want $M each"
+		fi
+	fi
+
+	el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	for f in scope_full scope_spine opendkim opendmarc unbound; do ms[$f]=$((p1[$f] - p0[$f])); done
+	pfms=$(pf_ticks "$T/pf.start" "$T/pf.end")
+	machine=$((b1 - b0))
+	other=$((machine - pfms - client - ms[scope_full] - ms[scope_spine] - ms[opendkim] - ms[opendmarc] - ms[unbound]))
+	awk -v c="$c" -v rep="$rep" -v m="$M" -v s="$N" -v el="$el" -v hz="$HZ" \
+		-v mach="$machine" -v tot=$((tot1 - tot0)) -v pf="$pfms" -v cl="$client" \
+		-v sf="${ms[scope_full]}" -v ss="${ms[scope_spine]}" -v dk="${ms[opendkim]}" \
+		-v dm="${ms[opendmarc]}" -v ub="${ms[unbound]}" -v ot="$other" -v err="$errs" \
+		-v rec="$rec" -v w="$waited" -v busy="$busy" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+		function per(t) { return sprintf("%.3f", t * 1000 / hz / m) }
+		BEGIN {
+			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s\n",
+				c, rep, m, s, el, m / el, per(mach), tot ? 100 * mach / tot : 0,
+				per(pf), per(cl), per(sf), per(ss), per(dk), per(dm), per(ub), per(ot),
+				err, rec, w, busy, load
+		}' >>"$RES/runs.csv"
+	say "  rep $rep ($c) ${CFG_NAME[$c]}: $(tail -1 "$RES/runs.csv" |
+		awk -F, '{ printf "%s msg/s, %s s, machine %s ms/msg (%s%% busy), postfix %s, records %s, errors %s", $6, $5, $7, $8, $9, $18, $17 }')"
+	[ "$errs" -eq 0 ]
+}
+
+for rep in $(seq "$R"); do
+	for c in $CONFIGS; do
+		run "$c" "$rep" || failed=$((failed + 1))
+	done
+done
+
+# --- summary ----------------------------------------------------------------
+# stats CONFIG COLUMN - "median min max" of a runs.csv column over error-free runs
+stats() {
+	awk -F, -v c="$1" -v col="$2" 'NR > 1 && $1 == c && $17 == 0 { print $col }' "$RES/runs.csv" |
+		sort -g | awk '{ v[NR] = $1 } END {
+			if (NR == 0) { print "nan nan nan"; exit }
+			med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			print med, v[1], v[NR] }'
+}
+# milter_col CONFIG - runs.csv columns of the configuration's own milters
+milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; esac; }
+
+summary() {
+	local c med mn mx base dbase
+	local -A rate mach
+	read -r base _ _ < <(stats a 6)
+	read -r dbase _ _ < <(stats a 7)
+	cat "$RES/env.txt"
+	echo "# one run = 6 smtp-source sub-runs (one per corpus file, M/6 messages each), N sessions;"
+	echo "# values: median [min-max] over error-free runs; CPU in ms per message"
+	echo
+	printf '%-22s %-22s %-7s %-20s %-6s %-19s %s\n' "configuration" "msgs/s" "x (a)" \
+		"machine CPU ms/msg" "busy%" "Postfix ms/msg" "milter ms/msg (median [min-max])"
+	for c in $CONFIGS; do
+		read -r med mn mx < <(stats "$c" 6)
+		rate[$c]=$med
+		local m1 p1 u1 mil="" col n
+		m1=$(stats "$c" 7 | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')
+		mach[$c]=$(stats "$c" 7 | cut -d' ' -f1)
+		u1=$(stats "$c" 8 | awk '{ printf "%.0f", $1 }')
+		p1=$(stats "$c" 9 | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')
+		for col in $(milter_cols "$c"); do
+			n=$(head -1 "$RES/runs.csv" | cut -d, -f"$col" | sed 's/_ms$//')
+			mil="$mil${mil:+, }$n $(stats "$c" "$col" | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')"
+		done
+		printf '%-22s %-22s %-7s %-20s %-6s %-19s %s\n' "($c) ${CFG_NAME[$c]}" \
+			"$(awk -v a="$med" -v b="$mn" -v c="$mx" 'BEGIN { printf "%.1f [%.1f-%.1f]", a, b, c }')" \
+			"$(awk -v a="$med" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+			"$m1" "$u1" "$p1" "${mil:--}"
+	done
+	echo
+	for c in $CONFIGS; do
+		[ "$c" = a ] && continue
+		awk -v n="($c) ${CFG_NAME[$c]}" -v a="${mach[$c]}" -v b="$dbase" \
+			'BEGIN { if (b > 0) printf "added machine CPU vs (a): %-24s %+.2f ms/msg\n", n, a - b }'
+	done
+	if [ -n "${rate[b]:-}" ] && [ -n "${rate[d]:-}" ]; then
+		awk -v b="${rate[b]}" -v d="${rate[d]}" -v mb="${mach[b]}" -v md="${mach[d]}" 'BEGIN {
+			if (d > 0) printf "smtpscope full vs OpenDKIM+OpenDMARC: %.2fx the throughput", b / d
+			if (md > 0) printf ", %.2fx the machine CPU per message", mb / md
+			print "" }'
+	fi
+	awk -F, 'NR > 1 && $17 != 0 { n++ } END { printf "runs with errors (left out): %d\n", n }' "$RES/runs.csv"
+	awk -F, 'NR > 1 && $18 != "-" { printf "%s%s rep %s: %s", (n++ ? "; " : "smtpscope records per run (message/session, want M each): "), $1, $2, $18 }
+		END { if (n) print "" }' "$RES/runs.csv"
+	echo "OpenDKIM/OpenDMARC check (Authentication-Results):"
+	sed 's/^/  /' "$RES/check.txt"
+	awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "wall time: %.0f s\n", b - a }'
+}
+summary | tee "$RES/summary.txt"
+say "results in $RES (runs.csv, subruns.csv, summary.txt)"
+[ "$failed" -eq 0 ]
