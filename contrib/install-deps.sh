@@ -10,7 +10,8 @@ echo "postfix postfix/mailname string smtpscope.test" | debconf-set-selections
 
 PACKAGES="
 	build-essential autoconf automake pkg-config
-	libmilter-dev libjansson-dev
+	libmilter-dev libjansson-dev libldns-dev libspf2-dev libyaml-dev
+	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl jq m4 iproute2 procps perl
 	sasl2-bin libsasl2-modules

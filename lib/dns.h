@@ -1,0 +1,96 @@
+/*
+ * dns.h - the one DNS layer: every lookup smtpscope makes goes through it.
+ *
+ * A struct dns_resolver is shared and read-only once built: either the
+ * network (Nameservers, or the system's resolv.conf) through ldns with
+ * EDNS0 and the DO bit, or in-memory zone data (master files, single
+ * records, names that time out) for smtpscope-eval and tests.
+ *
+ * A struct dns_ctx belongs to one message (or session): it carries the
+ * deadline that bounds all its lookups together (DNSTimeout), and the
+ * log of what was asked, how it went and how long it took, which the
+ * record shows. Each answer is classified for DNSSEC:
+ *   secure    NOERROR/NXDOMAIN with AD from a validating resolver
+ *   insecure  NOERROR/NXDOMAIN without AD
+ *   bogus     SERVFAIL that succeeds again with CD set (validation failed)
+ *   error     SERVFAIL also with CD, or another failure rcode
+ *   timeout   no answer within the remaining time
+ * AD is meaningful only from a validating resolver one trusts (a local
+ * unbound); docs/dns.md says how to set one up.
+ */
+#ifndef SMTPSCOPE_DNS_H
+#define SMTPSCOPE_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#define DNS_LOG_MAX	32	/* lookups listed per record; more are counted */
+#define DNS_NAME_MAX	256
+
+enum dns_sec {
+	DNS_SEC_SECURE,
+	DNS_SEC_INSECURE,
+	DNS_SEC_BOGUS,
+	DNS_SEC_ERROR,
+	DNS_SEC_TIMEOUT
+};
+
+struct dns_resolver;
+
+struct dns_lookup {
+	char qname[DNS_NAME_MAX];
+	uint16_t qtype;
+	int rcode;		/* LDNS_RCODE_*, -1 when there was no answer */
+	enum dns_sec sec;
+	double ms;
+};
+
+struct dns_ctx {
+	struct dns_resolver *r;
+	ldns_resolver *lr;	/* this context's network resolver, or NULL */
+	int64_t deadline;	/* clock_mono() microseconds */
+	struct dns_lookup log[DNS_LOG_MAX];
+	unsigned nlog;		/* listed */
+	unsigned total;		/* made, may exceed DNS_LOG_MAX */
+};
+
+struct dns_answer {
+	int rcode;		/* -1: no answer (timeout, network error) */
+	enum dns_sec sec;
+	ldns_pkt *pkt;		/* owned; NULL without a usable answer */
+};
+
+/* dns_resolver_new - network resolver; servers "ip ip:port [v6]:port ..."
+ * separated by spaces or commas, NULL for /etc/resolv.conf */
+int dns_resolver_new(struct dns_resolver **out, const char *servers,
+    long timeout_ms, long retries, char *err, size_t errsz);
+/* dns_resolver_new_zones - empty in-memory data, answers insecure */
+int dns_resolver_new_zones(struct dns_resolver **out, long timeout_ms);
+int dns_zone_load(struct dns_resolver *r, const char *path, char *err,
+    size_t errsz);
+int dns_zone_add(struct dns_resolver *r, const char *rr_text);
+int dns_zone_add_timeout(struct dns_resolver *r, const char *name);
+/* dns_zone_set_sec - names at and under apex answer with this status */
+int dns_zone_set_sec(struct dns_resolver *r, const char *apex,
+    enum dns_sec sec);
+void dns_resolver_free(struct dns_resolver *r);
+
+/* dns_ctx_init - a context whose lookups share one DNSTimeout budget */
+int dns_ctx_init(struct dns_ctx *c, struct dns_resolver *r);
+void dns_ctx_free(struct dns_ctx *c);
+/* dns_query - one lookup; 0 with *out filled (see rcode/sec), or <0 */
+int dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
+    struct dns_answer *out);
+void dns_answer_free(struct dns_answer *a);
+/* dns_answer_rrs - answer records of a type (CNAMEs followed); the list
+ * is the caller's (ldns_rr_list_deep_free), NULL when none */
+ldns_rr_list *dns_answer_rrs(const struct dns_answer *a, uint16_t qtype);
+
+const char *dns_sec_name(enum dns_sec sec);
+/* dns_sec_worst - the weaker of two statuses (for a result built on many) */
+enum dns_sec dns_sec_worst(enum dns_sec a, enum dns_sec b);
+
+#endif
