@@ -2,7 +2,7 @@
 # bench-e2e.sh - what smtpscope costs a real Postfix, beside OpenDKIM + OpenDMARC
 #
 # SYNOPSIS
-#	contrib/bench/bench-e2e.sh              # as root; full run, ~10 min
+#	contrib/bench/bench-e2e.sh              # as root; full run, ~5 min when quiet
 #	QUICK=1 contrib/bench/bench-e2e.sh      # smoke test: N=10 M=300 R=3
 #	SMTPSCOPE_BIN=/tmp/b/milter/smtpscope N=20 M=2000 R=5 \
 #	    OUT=/tmp/smtpscope-bench-results contrib/bench/bench-e2e.sh
@@ -79,7 +79,7 @@ SMTP_SOURCE=/usr/sbin/smtp-source
 SENDER=news@bench.example
 RCPT=bob@smtpscope.test
 HELO=mail-out2.bench.example
-FILES="plain-2k plain-2k-signed alt-10k alt-10k-signed attach-100k attach-100k-signed"
+FILES=${CORPUS_FILES:-plain-2k plain-2k-signed alt-10k alt-10k-signed attach-100k attach-100k-signed}
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
@@ -107,6 +107,7 @@ for c in $CONFIGS; do [ -n "${CFG_NAME[$c]:-}" ] || die "unknown configuration '
 bench_cleanup() {
 	local rc=$?
 	trap - EXIT
+	trap '' PIPE
 	say "stopping everything this run started"
 	harness_cleanup
 	bm_dns_stop
@@ -115,6 +116,9 @@ bench_cleanup() {
 
 harness_init bench-e2e || die "no scratch folder"
 trap bench_cleanup EXIT
+# a closed pipe or terminal must not kill the shell before the cleanup runs
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 T0=$EPOCHREALTIME
 stamp=$(date +%Y%m%d-%H%M%S)
 RES=$OUT/$stamp
@@ -194,7 +198,7 @@ proc_ticks() {
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
 	s=${s##*) }
-	set -- $s
+	set -- $s	# split on purpose: the fields after "(comm) "
 	echo $((${12} + ${13}))
 }
 
@@ -203,7 +207,7 @@ proc_cticks() {
 	local s
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
 	s=${s##*) }
-	set -- $s
+	set -- $s	# split on purpose: the fields after "(comm) "
 	echo $((${14} + ${15}))
 }
 
@@ -276,30 +280,44 @@ use_config() {
 # send FILE COUNT SESSIONS - smtp-source one corpus file; prints "wall_s client_ticks rc"
 send() {
 	local t0=$EPOCHREALTIME out rc
-	out=$(bash -c '"$@" >/dev/null 2>"$0"; rc=$?; times | tail -1; exit $rc' \
+	# times must run in the bash that waited for smtp-source, not in a subshell
+	out=$(bash -c '"$@" >/dev/null 2>"$0"; rc=$?; times; exit $rc' \
 		"$T/smtp-source.err" "$SMTP_SOURCE" -s "$3" -m "$2" -F "$T/corpus/$1.eml" \
 		-f "$SENDER" -t "$RCPT" -M "$HELO" "127.0.0.1:$PF_PORT")
 	rc=$?
 	# "0m0.052s 0m0.121s" -> ticks
 	echo "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }')" \
-		"$(echo "$out" | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= 2; i++) {
+		"$(echo "$out" | tail -1 | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= 2; i++) {
 			split($i, x, "m"); sub("s", "", x[2]); t += x[1] * 60 + x[2] }
 			printf "%d", t * hz + 0.5 }')" "$rc"
 }
 
 # --- check: OpenDKIM gives dkim=pass, OpenDMARC dmarc=pass ------------------
-say "check: one message per corpus file through (d), Authentication-Results to the maillog"
-echo '/^Authentication-Results:/ WARN' >"$T/ar-warn.regexp"
-pf_set "milter_header_checks = regexp:$T/ar-warn.regexp" && use_config d || die "reload failed"
+# milter_header_checks HOLD keeps each check message in the hold queue, so
+# postcat shows the Authentication-Results headers whole; then it is deleted.
+say "check: one message per corpus file through (d); Authentication-Results from the hold queue"
+echo '/^Authentication-Results:/ HOLD' >"$T/ar-hold.regexp"
+pf_set "milter_header_checks = regexp:$T/ar-hold.regexp" && use_config d || die "reload failed"
 check_ok=1
 : >"$RES/check.txt"
 for f in $FILES; do
 	off=$(log_size)
 	read -r _ _ rc < <(send "$f" 1 1)
-	wait_sent 1 "$off" 30 || rc=1
-	ar=$(tail -c +$((off + 1)) "$PF_LOG" | grep -a 'warning: header Authentication-Results:' |
-		sed -E 's/.*warning: header Authentication-Results: //; s/ from [^ ]*\[[^]]*\]; from=<.*//')
-	printf '%s:\n%s\n' "$f" "$(echo "$ar" | sed 's/^/  /')" >>"$RES/check.txt"
+	qid=
+	for _ in $(seq 100); do
+		qid=$(tail -c +$((off + 1)) "$PF_LOG" |
+			sed -nE 's/.*cleanup\[[0-9]+\]: ([0-9A-Za-z]+): (milter-header-)?hold: header Authentication-Results.*/\1/p' | head -1)
+		[ -n "$qid" ] && break
+		sleep 0.1
+	done
+	ar=
+	[ -n "$qid" ] && ar=$(postcat -c "$PF_DIR/etc" -h -q "$qid" 2>/dev/null |
+		awk '/^Authentication-Results:/ { on = 1; printf "%s%s", (n++ ? "\n" : ""), $0; next }
+		     on && /^[ \t]/ { sub(/^[ \t]+/, " "); printf "%s", $0; next } { on = 0 }
+		     END { print "" }')
+	[ -n "$qid" ] && postsuper -c "$PF_DIR/etc" -d "$qid" hold >/dev/null 2>&1
+	printf '%s (%s bytes):\n%s\n' "$f" "$(awk -v f="$f.eml" '$1 == f { print $2 }' "$RES/MANIFEST")" \
+		"$(echo "${ar:-(no Authentication-Results header)}" | sed 's/^/  /')" >>"$RES/check.txt"
 	dkim=$(echo "$ar" | grep -o 'dkim=[a-z]*' | head -1)
 	dmarc=$(echo "$ar" | grep -o 'dmarc=[a-z]*' | head -1)
 	say "  $f: ${dkim:-no dkim result}, ${dmarc:-no dmarc result}"
@@ -317,7 +335,7 @@ pf_set "milter_header_checks =" || die "postconf failed"
 	echo "# $(opendkim -V 2>&1 | head -1); $(opendmarc -V 2>&1 | head -1); $(unbound -V 2>&1 | head -1)"
 	echo "# corpus: $(awk '{ printf "%s%s %d B", (NR > 1 ? ", " : ""), $1, $2 }' "$RES/MANIFEST")"
 } >"$RES/env.txt"
-echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1" >"$RES/runs.csv"
+echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1,milters_ms" >"$RES/runs.csv"
 echo "config,rep,file,messages,wall_s,accepted_per_s" >"$RES/subruns.csv"
 
 # per-file share of M: the first M%6 files get one more
@@ -333,12 +351,14 @@ failed=0
 # run C REP - one timed run of configuration C; appends to runs.csv
 run() {
 	local c=$1 rep=$2 off warm waited ms0 ms1 f n wall ct rc client=0 errs=0 bad
-	local t0 t1 el rate b0 tot0 b1 tot1 machine util pfms other rec='-' scope= busy
+	local t0 t1 el b0 tot0 b1 tot1 machine pfms other rec='-' scope='' busy mil
 	local -A p0 p1 ms
 	case $c in b) scope=full ;; c) scope=spine ;; esac
 
 	use_config "$c" || { say "reload failed"; return 1; }
-	# warm-up: fresh smtpd processes, milter connections, resolver cache
+	read -r waited busy < <(wait_quiet)
+	# warm-up, right before the run: fresh smtpd processes after the
+	# reload, milter connections, resolver cache, CPU caches
 	warm=$((2 * N))
 	off=$(log_size)
 	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
@@ -349,7 +369,6 @@ run() {
 		sleep 0.1
 	done
 
-	read -r waited busy < <(wait_quiet)
 	# start snapshot
 	off=$(log_size)
 	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
@@ -404,17 +423,24 @@ run() {
 	pfms=$(pf_ticks "$T/pf.start" "$T/pf.end")
 	machine=$((b1 - b0))
 	other=$((machine - pfms - client - ms[scope_full] - ms[scope_spine] - ms[opendkim] - ms[opendmarc] - ms[unbound]))
+	# the configuration's own milters, plus the resolver they use
+	case $c in
+	a) mil=${ms[unbound]} ;;
+	b) mil=$((ms[scope_full] + ms[unbound])) ;;
+	c) mil=$((ms[scope_spine] + ms[unbound])) ;;
+	d) mil=$((ms[opendkim] + ms[opendmarc] + ms[unbound])) ;;
+	esac
 	awk -v c="$c" -v rep="$rep" -v m="$M" -v s="$N" -v el="$el" -v hz="$HZ" \
 		-v mach="$machine" -v tot=$((tot1 - tot0)) -v pf="$pfms" -v cl="$client" \
 		-v sf="${ms[scope_full]}" -v ss="${ms[scope_spine]}" -v dk="${ms[opendkim]}" \
 		-v dm="${ms[opendmarc]}" -v ub="${ms[unbound]}" -v ot="$other" -v err="$errs" \
-		-v rec="$rec" -v w="$waited" -v busy="$busy" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+		-v rec="$rec" -v w="$waited" -v busy="$busy" -v mil="$mil" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
 		function per(t) { return sprintf("%.3f", t * 1000 / hz / m) }
 		BEGIN {
-			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s\n",
+			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s,%s\n",
 				c, rep, m, s, el, m / el, per(mach), tot ? 100 * mach / tot : 0,
 				per(pf), per(cl), per(sf), per(ss), per(dk), per(dm), per(ub), per(ot),
-				err, rec, w, busy, load
+				err, rec, w, busy, load, per(mil)
 		}' >>"$RES/runs.csv"
 	say "  rep $rep ($c) ${CFG_NAME[$c]}: $(tail -1 "$RES/runs.csv" |
 		awk -F, '{ printf "%s msg/s, %s s, machine %s ms/msg (%s%% busy), postfix %s, records %s, errors %s", $6, $5, $7, $8, $9, $18, $17 }')"
@@ -436,7 +462,7 @@ stats() {
 			med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 			print med, v[1], v[NR] }'
 }
-# milter_col CONFIG - runs.csv columns of the configuration's own milters
+# milter_cols CONFIG - runs.csv columns of the configuration's own milters (and unbound)
 milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; esac; }
 
 summary() {
@@ -462,6 +488,7 @@ summary() {
 			n=$(head -1 "$RES/runs.csv" | cut -d, -f"$col" | sed 's/_ms$//')
 			mil="$mil${mil:+, }$n $(stats "$c" "$col" | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')"
 		done
+		[ "$c" = d ] && mil="$mil, sum $(stats "$c" 22 | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')"
 		printf '%-22s %-22s %-7s %-20s %-6s %-19s %s\n' "($c) ${CFG_NAME[$c]}" \
 			"$(awk -v a="$med" -v b="$mn" -v c="$mx" 'BEGIN { printf "%.1f [%.1f-%.1f]", a, b, c }')" \
 			"$(awk -v a="$med" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \

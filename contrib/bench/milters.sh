@@ -77,7 +77,7 @@ bm_stop_pid() {
 
 # bm_dns_start - namespace with loopback only, unbound serving CORPUS's bench.example
 bm_dns_start() {
-	local dir=$1 corpus=$2 i
+	local dir=$1 corpus=$2
 	BM_NS=scbench$$
 	export BM_NS
 	mkdir -p "$dir" && chmod 755 "$dir" || return 1
@@ -117,7 +117,7 @@ EOF
 	BM_DNS_PID=$!
 	export BM_DNS_PID
 	bm_track "$BM_DNS_PID"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		if ip netns exec "$BM_NS" bash -c "echo >/dev/udp/$BM_NS_ADDR/53" 2>/dev/null &&
 			[ -n "$(ip netns exec "$BM_NS" ss -Hlun "sport = :53" 2>/dev/null)" ]; then
 			return 0
