@@ -7,6 +7,7 @@
  * form only; whether a user exists is the daemon's check (privs.c).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -183,7 +184,11 @@ config_check_string(const struct config_key *key, const char *value)
 	case CONFIG_USER:
 		return config_check_user(value);
 	default:
-		return strlen(value) > 255 ? "value too long" : NULL;
+		if (strlen(value) > 255)
+			return "value too long";
+		return key->offset == offsetof(struct config, nameservers) &&
+		    strspn(value, "0123456789abcdefABCDEF.:[], ") != strlen(value) ?
+		    "expected addresses: ip, ip:port or [ipv6]:port" : NULL;
 	}
 }
 

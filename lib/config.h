@@ -56,6 +56,11 @@ enum config_key_id {
 	CONFIG_KEY_AUTHSERV_ID,
 	CONFIG_KEY_SHUTDOWN_TIMEOUT,
 	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_KEY_NAMESERVERS,
+	CONFIG_KEY_DNS_TIMEOUT,
+	CONFIG_KEY_DNS_RETRIES,
+	CONFIG_KEY_SPF,
+	CONFIG_KEY_IPREV,
 	CONFIG_NKEYS
 };
 
@@ -72,6 +77,11 @@ struct config {
 	char *authserv_id;
 	long shutdown_timeout;
 	long stats_interval;
+	char *nameservers;	/* NULL: /etc/resolv.conf */
+	long dns_timeout;	/* milliseconds, per message */
+	long dns_retries;
+	bool spf;
+	bool iprev;
 
 	char *file;			/* the file read, for messages */
 	unsigned line[CONFIG_NKEYS];	/* where each key was set, 0: default */

@@ -82,4 +82,32 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between counter lines in syslog; 0 logs them only at "
 		"exit."
 	},
+	[CONFIG_KEY_NAMESERVERS] = {
+		"Nameservers", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, nameservers),
+		"Resolvers to ask: ip, ip:port or [ipv6]:port, separated by "
+		"spaces or commas (one port for all); unset means "
+		"/etc/resolv.conf. DNSSEC status needs a validating resolver."
+	},
+	[CONFIG_KEY_DNS_TIMEOUT] = {
+		"DNSTimeout", CONFIG_INT, 100, 60000, NULL, "5000",
+		offsetof(struct config, dns_timeout),
+		"Milliseconds all DNS lookups for one message (or one session's "
+		"iprev check) may take together; later lookups are temperror."
+	},
+	[CONFIG_KEY_DNS_RETRIES] = {
+		"DNSRetries", CONFIG_INT, 0, 5, NULL, "1",
+		offsetof(struct config, dns_retries),
+		"Retries of an unanswered query, within DNSTimeout."
+	},
+	[CONFIG_KEY_SPF] = {
+		"SPF", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, spf),
+		"Evaluate SPF for the MAIL FROM and HELO identities."
+	},
+	[CONFIG_KEY_IPREV] = {
+		"IPrev", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, iprev),
+		"Check that the client address's PTR name leads back to it."
+	},
 };

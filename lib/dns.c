@@ -18,7 +18,7 @@
 #include "errors.h"
 
 static const char *const dns_sec_names[] = {
-	"secure", "insecure", "bogus", "error", "timeout"
+	"insecure", "secure", "bogus", "error", "timeout"
 };
 
 /* dns_sec_name - the record's name of a status */
@@ -32,7 +32,7 @@ dns_sec_name(enum dns_sec sec)
 enum dns_sec
 dns_sec_worst(enum dns_sec a, enum dns_sec b)
 {
-	static const int rank[] = { 0, 1, 4, 3, 2 };
+	static const int rank[] = { 1, 0, 4, 3, 2 };	/* by enum value */
 
 	return rank[a] >= rank[b] ? a : b;
 }

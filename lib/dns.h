@@ -31,8 +31,8 @@
 #define DNS_NAME_MAX	256
 
 enum dns_sec {
+	DNS_SEC_INSECURE,	/* first: a zeroed status never claims secure */
 	DNS_SEC_SECURE,
-	DNS_SEC_INSECURE,
 	DNS_SEC_BOGUS,
 	DNS_SEC_ERROR,
 	DNS_SEC_TIMEOUT

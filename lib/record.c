@@ -5,6 +5,7 @@
  * jansson escapes it into valid JSON. An allocation failure anywhere
  * makes the whole record NULL, never a partial record.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
@@ -167,6 +168,128 @@ record_truncated(struct record_b *b, unsigned mask)
 	return a;
 }
 
+/* record_rcode - an rcode's name, or null without an answer */
+static json_t *
+record_rcode(int rcode)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"
+	};
+	char buf[16];
+
+	if (rcode < 0)
+		return json_null();
+	if ((size_t)rcode < sizeof(names) / sizeof(names[0]))
+		return json_string(names[rcode]);
+	snprintf(buf, sizeof(buf), "RCODE%d", rcode);
+	return json_string(buf);
+}
+
+/* record_qtype - a query type's name */
+static json_t *
+record_qtype(uint16_t t)
+{
+	char buf[16];
+	char *name = ldns_rr_type2str(t);
+
+	if (name == NULL) {
+		snprintf(buf, sizeof(buf), "TYPE%u", t);
+		return json_string(buf);
+	}
+	{
+		json_t *j = json_string(name);
+
+		LDNS_FREE(name);
+		return j;
+	}
+}
+
+/* record_dns - the lookups of a context, or an empty list */
+static json_t *
+record_dns(struct record_b *b, const struct dns_ctx *c)
+{
+	json_t *a = json_array(), *o;
+	unsigned i;
+
+	for (i = 0; c != NULL && i < c->nlog; i++) {
+		const struct dns_lookup *l = &c->log[i];
+
+		o = json_object();
+		record_put(b, o, "q", json_string(l->qname));
+		record_put(b, o, "type", record_qtype(l->qtype));
+		record_put(b, o, "rcode", record_rcode(l->rcode));
+		record_put(b, o, "dnssec", json_string(dns_sec_name(l->sec)));
+		record_put(b, o, "ms", json_real(l->ms));
+		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
+			b->err = 1;
+	}
+	return a;
+}
+
+/* record_iprev - the session's iprev outcome, or null */
+static json_t *
+record_iprev(struct record_b *b, const struct auth_session *a)
+{
+	const struct iprev_outcome *io = &a->iprev;
+	json_t *o, *names;
+	unsigned i;
+
+	if (a->dns == NULL)
+		return json_null();
+	o = json_object();
+	names = json_array();
+	for (i = 0; i < io->nnames; i++)
+		if (names == NULL ||
+		    json_array_append_new(names, json_string(io->names[i])) != 0)
+			b->err = 1;
+	record_put(b, o, "result", json_string(iprev_res_name(io->result)));
+	record_put(b, o, "ptr", names);
+	record_put(b, o, "ptr_total", json_integer(io->ptr_total));
+	record_put(b, o, "matched", io->matched >= 0 ?
+	    json_string(io->names[io->matched]) : json_null());
+	record_put(b, o, "dnssec", json_string(dns_sec_name(io->dnssec)));
+	return o;
+}
+
+/* record_spf - one SPF outcome */
+static json_t *
+record_spf(struct record_b *b, const struct spf_outcome *so)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "result", json_string(spf_res_name(so->result)));
+	record_put(b, o, "identity", record_str(so->identity));
+	record_put(b, o, "domain", record_str(so->domain));
+	record_put(b, o, "mechanism", record_str(so->mechanism));
+	record_put(b, o, "reason", record_str(so->reason));
+	record_put(b, o, "explanation", record_str(so->explanation));
+	record_put(b, o, "dnssec", json_string(dns_sec_name(so->dnssec)));
+	record_put(b, o, "lookups", json_integer(so->lookups));
+	return o;
+}
+
+/* record_auth - "auth" of a record; msg NULL for the session record */
+static json_t *
+record_auth(struct record_b *b, const struct session *s,
+    const struct session_message *msg)
+{
+	json_t *o = json_object(), *spf;
+
+	if (msg != NULL) {
+		if (msg->auth.spf) {
+			spf = json_object();
+			record_put(b, spf, "mailfrom", record_spf(b,
+			    &msg->auth.mailfrom));
+			record_put(b, spf, "helo", record_spf(b, &msg->auth.helo));
+		} else {
+			spf = json_null();
+		}
+		record_put(b, o, "spf", spf);
+	}
+	record_put(b, o, "iprev", record_iprev(b, &s->auth));
+	return o;
+}
+
 /* record_session_part - fields shared by both record kinds */
 static void
 record_session_part(struct record_b *b, json_t *o, const struct session *s)
@@ -240,6 +363,10 @@ record_message(const struct session *s, const struct session_message *msg,
 	record_put(&b, o, "queue_id", record_str(msg->queue_id));
 	record_put(&b, o, "envelope", record_envelope(&b, msg));
 	record_put(&b, o, "message", record_content(&b, msg));
+	record_put(&b, o, "auth", record_auth(&b, s, msg));
+	record_put(&b, o, "dns", record_dns(&b, msg->auth.dns));
+	record_put(&b, o, "dns_total", json_integer(msg->auth.dns != NULL ?
+	    msg->auth.dns->total : 0));
 	record_put(&b, o, "disposition", json_pack("{s:s, s:s}", "action",
 	    action, "stage", stage));
 	record_put(&b, o, "timing", record_timing(&b, s->start_mono, msg->t));
@@ -257,6 +384,10 @@ record_session(const struct session *s)
 	json_t *o = record_common(&b, s, "session");
 
 	record_session_part(&b, o, s);
+	record_put(&b, o, "auth", record_auth(&b, s, NULL));
+	record_put(&b, o, "dns", record_dns(&b, s->auth.dns));
+	record_put(&b, o, "dns_total", json_integer(s->auth.dns != NULL ?
+	    s->auth.dns->total : 0));
 	record_put(&b, o, "messages", json_integer(s->messages));
 	record_put(&b, o, "aborted", json_integer(s->aborted));
 	record_put(&b, o, "timing", record_timing(&b, s->start_mono, s->t));

@@ -26,6 +26,7 @@ struct recordlog {
 	uid_t uid;
 	gid_t gid;
 	int chown;		/* set_owner was called */
+	int borrowed;		/* fd given by the caller: never reopened or closed */
 	int last_errno;
 };
 
@@ -85,6 +86,22 @@ recordlog_open(struct recordlog **out, const char *path, mode_t mode)
 	return SCOPE_OK;
 }
 
+/* recordlog_from_fd - a log on a descriptor the caller owns */
+int
+recordlog_from_fd(struct recordlog **out, int fd)
+{
+	struct recordlog *rl = calloc(1, sizeof(*rl));
+
+	*out = NULL;
+	if (rl == NULL)
+		return SCOPE_ENOMEM;
+	rl->fd = fd;
+	rl->borrowed = 1;
+	pthread_rwlock_init(&rl->lock, NULL);
+	*out = rl;
+	return SCOPE_OK;
+}
+
 /* recordlog_set_owner - owner for files we create; applied now too */
 int
 recordlog_set_owner(struct recordlog *rl, uid_t uid, gid_t gid)
@@ -105,6 +122,8 @@ recordlog_reopen(struct recordlog *rl)
 {
 	int fd, old, rc;
 
+	if (rl->borrowed)
+		return SCOPE_OK;
 	rc = recordlog_open_fd(rl, &fd);
 	if (rc != SCOPE_OK)
 		return rc;	/* keep writing to the old file */
@@ -184,7 +203,8 @@ recordlog_close(struct recordlog *rl)
 {
 	if (rl == NULL)
 		return;
-	close(rl->fd);
+	if (!rl->borrowed)
+		close(rl->fd);
 	pthread_rwlock_destroy(&rl->lock);
 	free(rl->path);
 	free(rl);

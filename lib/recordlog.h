@@ -23,6 +23,9 @@ struct recordlog;
 
 /* recordlog_open - open (creating with mode) the log at path */
 int recordlog_open(struct recordlog **out, const char *path, mode_t mode);
+/* recordlog_from_fd - write to an open descriptor (any kind, e.g. standard
+ * output for smtpscope-eval); it is not closed, and reopen does nothing */
+int recordlog_from_fd(struct recordlog **out, int fd);
 /* recordlog_set_owner - chown files we create (and the current one) */
 int recordlog_set_owner(struct recordlog *rl, uid_t uid, gid_t gid);
 int recordlog_reopen(struct recordlog *rl);

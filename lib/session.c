@@ -289,6 +289,7 @@ session_message_free(struct session_message *msg)
 		return;
 	for (i = 0; i < msg->nrcpt; i++)
 		free(msg->rcpt[i]);
+	auth_message_free(&msg->auth);
 	free(msg);
 }
 
@@ -314,6 +315,9 @@ session_finish(struct session *s, const char *action,
 
 	if (msg == NULL)
 		return SCOPE_OK;
+	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	auth_message_run(s->env->auth, &msg->auth, s->client_ip,
+	    s->helo_count > 0 ? s->helo : NULL, msg->from);
 	s->messages++;
 	if (strcmp(action, "abort") == 0)
 		s->aborted++;
@@ -535,7 +539,9 @@ session_close(struct session *s)
 		return;
 	if (s->msg != NULL)
 		session_finish(s, "abort", session_last_stage(s->msg));
+	auth_session_run(s->env->auth, &s->auth, s->client_ip);
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
 	session_write(s, record_session(s));
+	auth_session_free(&s->auth);
 	free(s);
 }

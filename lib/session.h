@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "auth.h"
 #include "macro.h"
 
 /* caps, in bytes including the terminating NUL, or counts */
@@ -70,6 +71,7 @@ struct recordlog;
 struct session_env {
 	struct recordlog *log;
 	bool tempfail_on_error;		/* OnError tempfail */
+	const struct auth_env *auth;	/* checks to run; may be NULL */
 	/* called on a fault of our own; may be NULL */
 	void (*fault)(void *arg, int code, const char *what);
 	void *fault_arg;
@@ -93,6 +95,7 @@ struct session_message {
 	int64_t t[SESSION_NSTAGES];	/* mono us of first sight, 0 unseen */
 	unsigned truncated;		/* enum session_trunc bits */
 	bool fault;			/* a fault of ours touched it */
+	struct auth_message auth;
 };
 
 struct session {
@@ -120,6 +123,7 @@ struct session {
 	unsigned aborted;		/* of which aborted */
 	unsigned truncated;
 	bool fault;
+	struct auth_session auth;
 	struct session_message *msg;	/* the message in progress, or NULL */
 };
 

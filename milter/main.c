@@ -30,6 +30,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include "auth.h"
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
@@ -54,6 +55,7 @@ struct main_state {
 	struct privs privs;
 	int have_privs;
 	struct recordlog *log;
+	struct auth_env auth;
 	struct session_env env;
 	pthread_t milter_thread;
 	pthread_t main_thread;
@@ -164,6 +166,28 @@ main_die(int code, const char *fmt, ...)
 		(void)!write(main_ready_fd, &byte, 1);
 	}
 	exit(code);
+}
+
+/* main_auth - the DNS layer and the checks; exits 78 on a bad setting */
+static void
+main_auth(struct main_state *st, const char *file)
+{
+	char err[512];
+
+	if (!st->cfg.spf && !st->cfg.iprev)
+		return;
+	if (dns_resolver_new(&st->auth.dns, st->cfg.nameservers,
+	    st->cfg.dns_timeout, st->cfg.dns_retries, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: Nameservers: %s\n", file,
+		    st->cfg.line[CONFIG_KEY_NAMESERVERS], err);
+		exit(EX_CONFIG);
+	}
+	st->auth.iprev = st->cfg.iprev;
+	if (st->cfg.spf && spf_checker_new(&st->auth.spf) != 0) {
+		fprintf(stderr, "smtpscope: cannot set up libspf2\n");
+		exit(EX_SOFTWARE);
+	}
+	st->env.auth = &st->auth;
 }
 
 /* main_socket - register with libmilter and open the socket as root */
@@ -389,6 +413,9 @@ main_shutdown(struct main_state *st)
 		    st->cfg.pid_file, strerror(errno));
 	daemon_log_stats("exit");
 	recordlog_close(st->log);
+	if (st->auth.spf != NULL)
+		spf_checker_free(st->auth.spf);
+	dns_resolver_free(st->auth.dns);
 }
 
 int
@@ -401,8 +428,12 @@ main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	main_opts_parse(argc, argv, &o);
 	main_config(&o, &st);
+	main_auth(&st, o.config_file);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
+		if (st.auth.spf != NULL)
+			spf_checker_free(st.auth.spf);
+		dns_resolver_free(st.auth.dns);
 		config_free(&st.cfg);
 		return EX_OK;
 	}

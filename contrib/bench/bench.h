@@ -9,7 +9,7 @@
  * milters on the same load; not installed.
  *
  * bench_wire.c  packets on a socket (owned buffers, bounded reads)
- * bench_msg.c   the message corpus (files parsed into headers and body)
+ * lib/msgfile.c  the message corpus (files parsed into headers and body)
  * bench_main.c  options, worker threads, statistics
  */
 #ifndef SMTPSCOPE_BENCH_H
@@ -39,22 +39,7 @@ void bench_conn_close(struct bench_conn *c);
 /* bench_wait_reply - read until a final reply; returns its command char */
 int bench_wait_reply(int fd);
 
-/* corpus */
-struct bench_header {
-	char *name;
-	char *value;	/* without the leading space */
-};
-
-struct bench_msg {
-	struct bench_header *hdr;
-	size_t nhdr;
-	char *body;	/* CRLF line ends */
-	size_t body_len;
-};
-
-int bench_msg_load(const char *path, struct bench_msg *m);
-void bench_msg_builtin(struct bench_msg *m);
-void bench_msg_free(struct bench_msg *m);
+#include "msgfile.h"
 
 /* statistics (bench_stats.c) */
 enum bench_stage {

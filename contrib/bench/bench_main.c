@@ -35,7 +35,7 @@ struct bench_opts {
 	int conns, per_conn, hold, tls, json;
 	long messages, warmup;
 	long pid;
-	struct bench_msg *corpus;
+	struct msgfile *corpus;
 	size_t ncorpus;
 };
 
@@ -224,7 +224,7 @@ bench_envelope(struct bench_conn *c, const struct bench_ctx *x,
 /* bench_content - headers, end of headers, body chunks */
 static int
 bench_content(struct bench_conn *c, const struct bench_ctx *x,
-    const struct bench_msg *m, struct bench_samples *s, double *total)
+    const struct msgfile *m, struct bench_samples *s, double *total)
 {
 	char buf[8192];
 	size_t i, off, chunk;
@@ -256,7 +256,7 @@ bench_content(struct bench_conn *c, const struct bench_ctx *x,
 /* bench_message - one message on an open session */
 static int
 bench_message(struct bench_conn *c, struct bench_ctx *x,
-    const struct bench_msg *m, struct bench_samples *s, double *total)
+    const struct msgfile *m, struct bench_samples *s, double *total)
 {
 	int r;
 
@@ -429,10 +429,10 @@ bench_usage(void)
 static void
 bench_add_corpus(const char *path)
 {
-	struct bench_msg *grown = realloc(opts.corpus,
+	struct msgfile *grown = realloc(opts.corpus,
 	    (opts.ncorpus + 1) * sizeof(*grown));
 
-	if (grown == NULL || bench_msg_load(path, &grown[opts.ncorpus]) != 0) {
+	if (grown == NULL || msgfile_load(path, &grown[opts.ncorpus]) != 0) {
 		fprintf(stderr, "smtpscope-bench: cannot load %s\n", path);
 		exit(66);
 	}
@@ -469,7 +469,7 @@ bench_options(int argc, char **argv)
 		opts.corpus = calloc(1, sizeof(*opts.corpus));
 		if (opts.corpus == NULL)
 			exit(71);
-		bench_msg_builtin(&opts.corpus[0]);
+		msgfile_builtin(&opts.corpus[0]);
 		opts.ncorpus = 1;
 	}
 }
@@ -501,7 +501,7 @@ main(int argc, char **argv)
 	bench_report(&all, done, failed + wfailed, secs, &p0, &p1, hold);
 	bench_samples_free(&all);
 	for (i = 0; i < opts.ncorpus; i++)
-		bench_msg_free(&opts.corpus[i]);
+		msgfile_free(&opts.corpus[i]);
 	free(opts.corpus);
 	return failed + wfailed == 0 ? 0 : 1;
 }

@@ -24,6 +24,9 @@ scope_start() {
 		[Socket]="unix:$SCOPE_SOCK" [SocketMode]=0666 [RecordLog]="$SCOPE_LOG"
 		[PidFile]="$SCOPE_DIR/smtpscope.pid" [UserID]=nobody [Syslog]=no
 		[ShutdownTimeout]=5
+		# no DNS checks unless a test asks (and then with the test
+		# resolver): no query may leave the machine
+		[SPF]=no [IPrev]=no
 	)
 	while [ $# -ge 2 ]; do conf[$1]=$2; shift 2; done
 	SCOPE_LOG=${conf[RecordLog]}

@@ -1,42 +1,71 @@
 /*
- * bench_msg.c - the message corpus: a file is split into unfolded header
- * fields and a body with CRLF line ends. Owns every string it returns
- * (bench_msg_free). Files over 16 MiB are refused.
+ * msgfile.c - a message file split into header fields (folded lines
+ * joined) and a body with CRLF line ends, as an MTA hands them to a
+ * milter. Used by smtpscope-eval and the benchmark's load generator.
+ * Owns every string it returns (msgfile_free). Files over 16 MiB are
+ * refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
+#include "msgfile.h"
 
-#define BENCH_MSG_MAX	(16 * 1024 * 1024)
+#define MSGFILE_MAX	(16 * 1024 * 1024)
 
-/* bench_slurp - a whole file in memory, NUL-terminated */
+/* msgfile_read_stream - a whole stream in memory, NUL-terminated */
 static char *
-bench_slurp(const char *path, size_t *len)
+msgfile_read_stream(FILE *fp, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
+	size_t cap = 65536, n = 0, got;
+	char *buf = malloc(cap + 1), *grown;
 
+	while (buf != NULL && (got = fread(buf + n, 1, cap - n, fp)) > 0) {
+		n += got;
+		if (n < cap)
+			continue;
+		if (cap >= MSGFILE_MAX) {
+			free(buf);
+			return NULL;	/* too large */
+		}
+		grown = realloc(buf, cap * 2 + 1);
+		if (grown == NULL)
+			free(buf);
+		buf = grown;
+		cap *= 2;
+	}
+	if (buf == NULL || ferror(fp)) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* msgfile_slurp - a file ("-": standard input) in memory */
+static char *
+msgfile_slurp(const char *path, size_t *len)
+{
+	FILE *fp;
+	char *buf;
+
+	if (strcmp(path, "-") == 0)
+		return msgfile_read_stream(stdin, len);
+	fp = fopen(path, "rb");
 	if (fp == NULL)
 		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    n <= BENCH_MSG_MAX && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(buf, 1, (size_t)n, fp);
-		buf[*len] = '\0';
-	}
+	buf = msgfile_read_stream(fp, len);
 	fclose(fp);
 	return buf;
 }
 
-/* bench_add_header - append "Name: value" (value may be folded) */
+/* msgfile_add_header - append "Name: value" (value may be folded) */
 static int
-bench_add_header(struct bench_msg *m, const char *line, size_t len)
+msgfile_add_header(struct msgfile *m, const char *line, size_t len)
 {
 	const char *colon = memchr(line, ':', len);
-	struct bench_header *grown;
+	struct msgfile_header *grown;
 	size_t vstart;
 
 	if (colon == NULL)
@@ -56,9 +85,9 @@ bench_add_header(struct bench_msg *m, const char *line, size_t len)
 	return 0;
 }
 
-/* bench_crlf - a copy of text with every line ending in CRLF */
+/* msgfile_crlf - a copy of text with every line ending in CRLF */
 static char *
-bench_crlf(const char *p, size_t len, size_t *outlen)
+msgfile_crlf(const char *p, size_t len, size_t *outlen)
 {
 	char *out = malloc(len * 2 + 3), *o = out;
 	size_t i;
@@ -78,9 +107,9 @@ bench_crlf(const char *p, size_t len, size_t *outlen)
 	return out;
 }
 
-/* bench_header_end - end of the current (possibly folded) header line */
+/* msgfile_header_end - end of the current (possibly folded) header line */
 static const char *
-bench_header_end(const char *p, const char *end)
+msgfile_header_end(const char *p, const char *end)
 {
 	const char *nl;
 
@@ -94,9 +123,9 @@ bench_header_end(const char *p, const char *end)
 	}
 }
 
-/* bench_msg_parse - split text into headers and body */
-static int
-bench_msg_parse(const char *text, size_t len, struct bench_msg *m)
+/* msgfile_parse - split text into headers and body */
+int
+msgfile_parse(const char *text, size_t len, struct msgfile *m)
 {
 	const char *p = text, *end = text + len, *eol;
 	size_t l;
@@ -104,38 +133,38 @@ bench_msg_parse(const char *text, size_t len, struct bench_msg *m)
 	memset(m, 0, sizeof(*m));
 	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
 	    p[1] == '\n')) {
-		eol = bench_header_end(p, end);
+		eol = msgfile_header_end(p, end);
 		l = (size_t)(eol - p);
 		if (l > 0 && p[l - 1] == '\r')
 			l--;
-		if (bench_add_header(m, p, l) != 0)
+		if (msgfile_add_header(m, p, l) != 0)
 			return -1;
 		p = eol < end ? eol + 1 : end;
 	}
 	if (p < end)
 		p += *p == '\r' ? 2 : 1;
-	m->body = bench_crlf(p, (size_t)(end - p), &m->body_len);
+	m->body = msgfile_crlf(p, (size_t)(end - p), &m->body_len);
 	return m->body != NULL ? 0 : -1;
 }
 
-/* bench_msg_load - one corpus file */
+/* msgfile_load - one corpus file */
 int
-bench_msg_load(const char *path, struct bench_msg *m)
+msgfile_load(const char *path, struct msgfile *m)
 {
 	size_t len = 0;
-	char *text = bench_slurp(path, &len);
+	char *text = msgfile_slurp(path, &len);
 	int rc;
 
 	if (text == NULL)
 		return -1;
-	rc = bench_msg_parse(text, len, m);
+	rc = msgfile_parse(text, len, m);
 	free(text);
 	return rc;
 }
 
-/* bench_msg_builtin - a 2 KB message when no corpus is given */
+/* msgfile_builtin - a 2 KB message when no corpus is given */
 void
-bench_msg_builtin(struct bench_msg *m)
+msgfile_builtin(struct msgfile *m)
 {
 	static const char head[] =
 	    "Received: from mail.example.org (mail.example.org [192.0.2.25])\n"
@@ -155,13 +184,13 @@ bench_msg_builtin(struct bench_msg *m)
 		memcpy(text + n, line, sizeof(line) - 1);
 		n += sizeof(line) - 1;
 	}
-	if (bench_msg_parse(text, n, m) != 0)
+	if (msgfile_parse(text, n, m) != 0)
 		abort();
 }
 
-/* bench_msg_free - release a parsed message */
+/* msgfile_free - release a parsed message */
 void
-bench_msg_free(struct bench_msg *m)
+msgfile_free(struct msgfile *m)
 {
 	size_t i;
 

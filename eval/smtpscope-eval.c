@@ -1,0 +1,290 @@
+/*
+ * smtpscope-eval.c - what would smtpscope record for this message?
+ *
+ * SYNOPSIS
+ *	smtpscope-eval --client-ip IP [--helo NAME] [--mail-from ADDR]
+ *	    [--rcpt ADDR]... [--tls-version V [--cipher C] [--cipher-bits N]
+ *	    [--cert-subject S] [--cert-issuer I] [--verify OK|FAIL|NO]]
+ *	    [--zone FILE]... [--zone-sec APEX=secure|bogus]...
+ *	    [--timeout-name NAME]... | [--nameservers LIST]
+ *	    [--dns-timeout MS] [--no-spf] [--no-iprev] [MESSAGE-FILE | -]
+ *
+ * DESCRIPTION
+ *	Runs the milter's pipeline (lib/session: the same events, checks and
+ *	record builder) on a message file and an envelope given on the
+ *	command line, and prints the message record and the session record
+ *	it would write, as JSON Lines on standard output. With --zone, DNS
+ *	answers come from master-format zone files only (nothing is sent on
+ *	the network), so results are deterministic; --zone-sec marks a zone's
+ *	answers secure (AD) or bogus, --timeout-name makes a name never
+ *	answer. Without --zone, lookups go to --nameservers or resolv.conf.
+ *	Exit status: 0, 64 for bad usage, 66 for an unreadable input.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "dns.h"
+#include "msgfile.h"
+#include "recordlog.h"
+#include "session.h"
+#include "spf.h"
+
+#define EVAL_MACROS_MAX	32
+#define EVAL_RCPT_MAX	100
+
+struct eval_opts {
+	const char *client_ip, *helo, *mail_from, *message, *nameservers;
+	const char *rcpt[EVAL_RCPT_MAX];
+	int nrcpt;
+	const char *macros[EVAL_MACROS_MAX * 2 + 1];	/* name, value, ..., NULL */
+	int nmacros;
+	bool zones, spf, iprev;
+	long dns_timeout;
+	struct dns_resolver *dns;
+};
+
+/* eval_get - the macro source over the option list */
+static const char *
+eval_get(void *arg, const char *name)
+{
+	const struct eval_opts *o = arg;
+	int i;
+
+	for (i = 0; i < o->nmacros; i++)
+		if (strcmp(o->macros[2 * i], name) == 0)
+			return o->macros[2 * i + 1];
+	return NULL;
+}
+
+/* eval_usage - print usage, exit 64 */
+static void __attribute__((noreturn))
+eval_usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "smtpscope-eval: %s\n", why);
+	fprintf(stderr, "usage: smtpscope-eval --client-ip IP [--helo NAME] "
+	    "[--mail-from ADDR] [--rcpt ADDR]... [--tls-version V ...]\n"
+	    "\t[--zone FILE]... [--zone-sec APEX=secure|bogus]... "
+	    "[--timeout-name NAME]...\n\t[--nameservers LIST] "
+	    "[--dns-timeout MS] [--no-spf] [--no-iprev] [MESSAGE-FILE | -]\n");
+	exit(64);
+}
+
+/* eval_macro - add a macro given on the command line */
+static void
+eval_macro(struct eval_opts *o, const char *name, const char *value)
+{
+	if (o->nmacros == EVAL_MACROS_MAX)
+		eval_usage("too many macros");
+	o->macros[2 * o->nmacros] = name;
+	o->macros[2 * o->nmacros + 1] = value;
+	o->nmacros++;
+}
+
+/* eval_zones - the in-memory resolver, created on first use */
+static struct dns_resolver *
+eval_zones(struct eval_opts *o)
+{
+	if (o->dns == NULL) {
+		if (dns_resolver_new_zones(&o->dns, o->dns_timeout) != 0)
+			exit(71);
+		o->zones = true;
+	}
+	return o->dns;
+}
+
+/* eval_zone_option - --zone, --zone-sec, --timeout-name */
+static void
+eval_zone_option(struct eval_opts *o, int opt, const char *arg)
+{
+	char err[512], apex[DNS_NAME_MAX];
+	const char *eq;
+
+	if (opt == 'z' && dns_zone_load(eval_zones(o), arg, err, sizeof(err))
+	    != 0) {
+		fprintf(stderr, "smtpscope-eval: %s\n", err);
+		exit(66);
+	}
+	if (opt == 'T' && dns_zone_add_timeout(eval_zones(o), arg) != 0)
+		eval_usage("bad --timeout-name");
+	if (opt != 'S')
+		return;
+	eq = strchr(arg, '=');
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(apex))
+		eval_usage("--zone-sec wants APEX=secure|bogus");
+	memcpy(apex, arg, (size_t)(eq - arg));
+	apex[eq - arg] = '\0';
+	if (dns_zone_set_sec(eval_zones(o), apex, strcmp(eq + 1, "secure") == 0 ?
+	    DNS_SEC_SECURE : strcmp(eq + 1, "bogus") == 0 ? DNS_SEC_BOGUS :
+	    DNS_SEC_ERROR) != 0 || (strcmp(eq + 1, "secure") != 0 &&
+	    strcmp(eq + 1, "bogus") != 0))
+		eval_usage("--zone-sec wants APEX=secure|bogus");
+}
+
+/* eval_options - the command line */
+static void
+eval_options(int argc, char **argv, struct eval_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "client-ip", required_argument, NULL, 'i' },
+		{ "helo", required_argument, NULL, 'h' },
+		{ "mail-from", required_argument, NULL, 'f' },
+		{ "rcpt", required_argument, NULL, 'r' },
+		{ "tls-version", required_argument, NULL, 1 },
+		{ "cipher", required_argument, NULL, 2 },
+		{ "cipher-bits", required_argument, NULL, 3 },
+		{ "cert-subject", required_argument, NULL, 4 },
+		{ "cert-issuer", required_argument, NULL, 5 },
+		{ "verify", required_argument, NULL, 6 },
+		{ "zone", required_argument, NULL, 'z' },
+		{ "zone-sec", required_argument, NULL, 'S' },
+		{ "timeout-name", required_argument, NULL, 'T' },
+		{ "nameservers", required_argument, NULL, 'n' },
+		{ "dns-timeout", required_argument, NULL, 't' },
+		{ "no-spf", no_argument, NULL, 7 },
+		{ "no-iprev", no_argument, NULL, 8 },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const tls_names[] = { NULL, "{tls_version}",
+		"{cipher}", "{cipher_bits}", "{cert_subject}", "{cert_issuer}",
+		"{verify}" };
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': o->client_ip = optarg; break;
+		case 'h': o->helo = optarg; break;
+		case 'f': o->mail_from = optarg; break;
+		case 'r':
+			if (o->nrcpt == EVAL_RCPT_MAX)
+				eval_usage("too many --rcpt");
+			o->rcpt[o->nrcpt++] = optarg;
+			break;
+		case 1: case 2: case 3: case 4: case 5: case 6:
+			eval_macro(o, tls_names[ch], optarg);
+			break;
+		case 'z': case 'S': case 'T':
+			eval_zone_option(o, ch, optarg);
+			break;
+		case 'n': o->nameservers = optarg; break;
+		case 't': o->dns_timeout = atol(optarg); break;
+		case 7: o->spf = false; break;
+		case 8: o->iprev = false; break;
+		default: eval_usage(NULL);
+		}
+	}
+	if (o->client_ip == NULL)
+		eval_usage("--client-ip is required");
+	if (o->zones && o->nameservers != NULL)
+		eval_usage("--zone and --nameservers exclude each other");
+	if (optind < argc - 1)
+		eval_usage("one message file at most");
+	o->message = optind < argc ? argv[optind] : NULL;
+}
+
+/* eval_sockaddr - the client address as the connect callback gets it */
+static int
+eval_sockaddr(const char *ip, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(25000);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(25000);
+		return 0;
+	}
+	return -1;
+}
+
+/* eval_play - the milter's events for one message */
+static void
+eval_play(struct session *s, const struct eval_opts *o,
+    const struct macro_src *m, const struct msgfile *msg)
+{
+	char from[512], rcpt[512];
+	const char *mail_argv[2] = { from, NULL }, *rcpt_argv[2] = { rcpt, NULL };
+	size_t i;
+	int r;
+
+	if (o->helo != NULL)
+		session_helo(s, o->helo, m);
+	snprintf(from, sizeof(from), "<%s>", o->mail_from != NULL ?
+	    o->mail_from : "");
+	session_mail(s, mail_argv, m);
+	for (r = 0; r < o->nrcpt; r++) {
+		snprintf(rcpt, sizeof(rcpt), "<%s>", o->rcpt[r]);
+		session_rcpt(s, rcpt_argv, m);
+	}
+	session_data(s, m);
+	for (i = 0; i < msg->nhdr; i++)
+		session_header(s, msg->hdr[i].name, msg->hdr[i].value);
+	session_eoh(s, m);
+	session_body(s, (const unsigned char *)msg->body, msg->body_len);
+	session_eom(s, m);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct eval_opts o = { .spf = true, .iprev = true, .dns_timeout = 5000 };
+	struct macro_src m = { eval_get, &o };
+	struct sockaddr_storage ss;
+	struct auth_env auth = { NULL, NULL, false };
+	struct session_env env;
+	struct recordlog *out;
+	struct msgfile msg;
+	struct session *s;
+	char err[512];
+
+	eval_macro(&o, "j", "smtpscope-eval");
+	eval_macro(&o, "v", "smtpscope-eval");
+	eval_macro(&o, "i", "EVAL");
+	eval_options(argc, argv, &o);
+	if (eval_sockaddr(o.client_ip, &ss) != 0)
+		eval_usage("--client-ip is not an address");
+	if (o.message != NULL ? msgfile_load(o.message, &msg) != 0 :
+	    (msgfile_builtin(&msg), 0)) {
+		fprintf(stderr, "smtpscope-eval: cannot read %s\n", o.message);
+		return 66;
+	}
+	if (!o.zones && (o.spf || o.iprev) && dns_resolver_new(&o.dns,
+	    o.nameservers, o.dns_timeout, 1, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope-eval: %s\n", err);
+		return 64;
+	}
+	auth.dns = o.dns;
+	auth.iprev = o.iprev;
+	if (o.spf && spf_checker_new(&auth.spf) != 0)
+		return 71;
+	if (recordlog_from_fd(&out, STDOUT_FILENO) != 0)
+		return 71;
+	memset(&env, 0, sizeof(env));
+	env.log = out;
+	env.auth = &auth;
+	s = session_new(&env);
+	if (s == NULL)
+		return 71;
+	session_connect(s, "unknown", (struct sockaddr *)&ss, &m);
+	eval_play(s, &o, &m, &msg);
+	session_close(s);
+	recordlog_close(out);
+	msgfile_free(&msg);
+	if (auth.spf != NULL)
+		spf_checker_free(auth.spf);
+	dns_resolver_free(o.dns);
+	return 0;
+}
