@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "dns_internal.h"
 #include "errors.h"
+#include "stats.h"
 
 static const char *const dns_sec_names[] = {
 	"insecure", "secure", "bogus", "error", "timeout"
@@ -304,10 +305,14 @@ dns_ctx_free(struct dns_ctx *c)
 	c->lr = NULL;
 }
 
-/* dns_send - one network attempt with or without CD; pkt or NULL */
+/* dns_send - one network attempt with or without CD; pkt or NULL, and
+ * *malformed set when an answer came that did not parse (counted, never
+ * trusted) */
 static ldns_pkt *
-dns_send(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype, bool cd)
+dns_send(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype, bool cd,
+    bool *malformed)
 {
+	ldns_status st;
 	int64_t left = c->deadline - clock_mono();
 	struct timeval tv;
 	ldns_pkt *pkt = NULL;
@@ -323,10 +328,16 @@ dns_send(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype, bool cd)
 	ldns_resolver_set_timeout(c->lr, tv);
 	ldns_resolver_set_retry(c->lr, (uint8_t)(c->r->retries + 1));
 	ldns_resolver_set_dnssec_cd(c->lr, cd);
-	if (ldns_resolver_send(&pkt, c->lr, name, qtype, LDNS_RR_CLASS_IN,
-	    LDNS_RD) != LDNS_STATUS_OK)
-		return NULL;
-	return pkt;
+	st = ldns_resolver_send(&pkt, c->lr, name, qtype, LDNS_RR_CLASS_IN,
+	    LDNS_RD);
+	if (st == LDNS_STATUS_OK)
+		return pkt;
+	if (st != LDNS_STATUS_NETWORK_ERR && st != LDNS_STATUS_RES_NO_NS &&
+	    st != LDNS_STATUS_SOCKET_ERROR) {
+		*malformed = true;
+		stats_add(STATS_DNS_MALFORMED, 1);
+	}
+	return NULL;
 }
 
 /* dns_net_answer - a network query classified for DNSSEC */
@@ -334,13 +345,14 @@ static void
 dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
     struct dns_answer *out)
 {
-	ldns_pkt *pkt = dns_send(c, name, qtype, false), *cd;
+	bool malformed = false;
+	ldns_pkt *pkt = dns_send(c, name, qtype, false, &malformed), *cd;
 	int rc;
 
 	out->pkt = NULL;
 	if (pkt == NULL) {
 		out->rcode = -1;
-		out->sec = DNS_SEC_TIMEOUT;
+		out->sec = malformed ? DNS_SEC_ERROR : DNS_SEC_TIMEOUT;
 		return;
 	}
 	out->rcode = ldns_pkt_get_rcode(pkt);
@@ -353,7 +365,7 @@ dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
 	out->sec = DNS_SEC_ERROR;
 	if (out->rcode != LDNS_RCODE_SERVFAIL)
 		return;
-	cd = dns_send(c, name, qtype, true);	/* did validation fail? */
+	cd = dns_send(c, name, qtype, true, &malformed);	/* validation? */
 	rc = cd != NULL ? (int)ldns_pkt_get_rcode(cd) : -1;
 	if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
 		out->sec = DNS_SEC_BOGUS;

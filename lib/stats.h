@@ -18,6 +18,7 @@ enum stats_counter {
 	STATS_TEMPFAILS,	/* messages we tempfailed because of OnError */
 	STATS_TRUNCATIONS,	/* strings cut at their cap */
 	STATS_REOPENS,		/* record log reopened */
+	STATS_DNS_MALFORMED,	/* DNS answers that did not parse */
 	STATS_NCOUNTERS
 };
 
