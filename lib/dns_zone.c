@@ -91,8 +91,10 @@ dns_zone_lookup_name(const struct dns_resolver *r, const ldns_rdf *qname,
 		src = name;
 		if (!dns_zone_has_name(r, name)) {
 			wild = dns_zone_wildcard(r, name);
-			if (wild == NULL || !dns_zone_has_name(r, wild))
+			if (wild == NULL || !dns_zone_has_name(r, wild)) {
+				ldns_rdf_deep_free(wild);	/* NULL is fine */
 				break;
+			}
 			src = wild;
 		}
 		rcode = LDNS_RCODE_NOERROR;

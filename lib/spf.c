@@ -1,36 +1,32 @@
 /*
- * spf.c - SPF checks with libspf2 whose DNS layer is lib/dns.
+ * spf.c - SPF checks (RFC 7208) with libspf2 whose DNS layer is lib/dns.
  *
- * libspf2's lookup callback gets no per-request context, so the running
- * evaluation (struct spf_eval: its dns_ctx, counters and answers) sits in
- * a thread-local pointer for the duration of one check; libmilter runs
- * each callback synchronously on its thread. There is no libspf2 cache:
- * every lookup libspf2 asks for is one dns_query(), logged in the
- * caller's dns_ctx.
+ * A checker is one libspf2 SPF_server_t whose SPF_dns_server_t is ours
+ * (spf_dns.c). libspf2's callbacks get no per-request context, so the
+ * running evaluation (struct spf_eval: its dns_ctx, counters, answers)
+ * sits in the thread-local spf_current for the duration of one check;
+ * libmilter runs each callback synchronously on its thread. There is no
+ * libspf2 cache: every lookup libspf2 asks for is one dns_query(), listed
+ * in the caller's dns_ctx and counted in spf_outcome.lookups.
  *
  * What the glue does about libspf2 1.2.10 (docs/spf-conformance.md):
  *  - the entry point is ours, not SPF_request_query_mailfrom(): loopback
- *    clients get no free pass, and a DNS error while fetching the record
- *    is temperror instead of "(invalid)";
- *  - record fetching is ours (the layer's get_spf hook): TXT only (type
- *    SPF is never asked for, RFC 7208 §3.1), "v=spf1" records selected by
- *    §4.5, a record libspf2 cannot compile is permerror, duplicate
- *    redirect=/exp= are permerror (§6), redirect= is evaluated after all
- *    mechanisms and ignored next to "all" (§6.1);
- *  - the limits of §4.6.4 are counted here over the whole evaluation
- *    (libspf2 counts per record, so include escapes them): more than 10
- *    DNS-querying terms or more than 2 void lookups give permerror (the
- *    layer then answers TRY_AGAIN so libspf2 stops at once), and PTR
- *    answers beyond 10 names are ignored instead of being an error;
- *  - exp= is looked up only when the final result is fail (libspf2 would
- *    fetch it for neutral, softfail and inside include too);
- *  - the matching term is found by replaying the evaluation term by term
- *    from the answers already received (no new queries).
+ *    clients get no free pass, a DNS error while fetching the record is
+ *    temperror instead of "(invalid)", a record libspf2 cannot compile
+ *    is permerror, and the domain is checked first (§4.3: none);
+ *  - records are fetched by spf_dns.c (TXT only, selected by §4.5) and
+ *    checked and rewritten by spf_syntax.c before libspf2 compiles them;
+ *  - the §4.6.4 limits are counted over the whole check (spf_dns.c);
+ *  - exp= is looked up only when the final result is fail, and expanded
+ *    here (libspf2 mangles spaces and writes lower-case %-escapes);
+ *  - the term that matched is found by replaying the published terms one
+ *    by one from the answers already received (no new queries).
  * Owns: everything it allocates per check is freed before returning.
  * Fails: out of memory inside libspf2 aborts (the library's policy);
- * everything else is an SPF result.
+ * every DNS or record problem is an SPF result, not an error.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -39,67 +35,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include <spf2/spf.h>
-#include <spf2/spf_dns.h>
-#include <spf2/spf_dns_rr.h>
-
 #include "errors.h"
-#include "spf.h"
+#include "spf_internal.h"
 #include "spf_syntax.h"
 #include "text.h"
 
-#define SPF_TERMS_MAX	10	/* DNS-querying terms, RFC 7208 §4.6.4 */
-#define SPF_VOIDS_MAX	2	/* void lookups, ibid. */
-#define SPF_PTR_MAX	10	/* PTR names considered, ibid. */
-#define SPF_MEMO_MAX	256	/* answers kept for finding the term */
-#define SPF_RECS_MAX	24	/* records kept (top, include, redirect) */
-#define SPF_REPLAY_MAX	11	/* records followed by redirect when replaying */
-#define SPF_TXT_MAX	4096	/* bytes of one TXT record we pass on */
-#define SPF_EXP_SENTINEL "\001smtpscope-exp\001"
+#define SPF_REPLAY_MAX	11	/* records followed by redirect, replaying */
 
-enum spf_kind {
-	SPF_KIND_TOP,		/* the record of the checked domain */
-	SPF_KIND_TERM,		/* a DNS-querying term (or %{p}) */
-	SPF_KIND_ADDR,		/* address of an MX or PTR name */
-	SPF_KIND_OTHER		/* exp=, not counted */
-};
-
-struct spf_rec {
-	char *domain;
-	char *text;		/* as published */
-};
-
-/* one check in progress on this thread */
-struct spf_eval {
-	struct spf_checker *c;
-	struct dns_ctx *dns;
-	SPF_request_t *req;
-	bool replay;		/* answers from memo only, nothing counted */
-	bool explaining;	/* exp= lookups after the result */
-	unsigned fetches;	/* record fetches */
-	unsigned terms;
-	unsigned voids;
-	const char *limit;	/* a limit was exceeded: permerror, this reason */
-	SPF_dns_rr_t *addrs;	/* last MX/PTR answer, whose names come next */
-	int addr_next;
-	bool sec_known;
-	enum dns_sec sec;	/* of the first record fetch */
-	enum dns_sec last_sec;
-	SPF_dns_rr_t **memo;
-	unsigned nmemo;
-	struct spf_rec recs[SPF_RECS_MAX];
-	unsigned nrecs;
-	bool exp_asked;
-	char exp_name[DNS_NAME_MAX];
-	char exp_dom[DNS_NAME_MAX];
-};
-
-struct spf_checker {
-	SPF_dns_server_t layer;
-	SPF_server_t *server;
-};
-
-static __thread struct spf_eval *spf_cur;
+__thread struct spf_eval *spf_current;
 static pthread_once_t spf_once = PTHREAD_ONCE_INIT;
 
 static const char *const spf_res_names[] = {
@@ -114,474 +57,6 @@ spf_res_name(enum spf_res r)
 	if ((unsigned)r >= sizeof(spf_res_names) / sizeof(spf_res_names[0]))
 		return "permerror";
 	return spf_res_names[r];
-}
-
-/* spf_name_eq - same DNS name, ignoring case and one trailing dot */
-static bool
-spf_name_eq(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	return la == lb && strncasecmp(a, b, la) == 0;
-}
-
-/* spf_rr_new - an answer without records */
-static SPF_dns_rr_t *
-spf_rr_new(SPF_dns_server_t *srv, const char *domain, ns_type type,
-    SPF_dns_stat_t herrno)
-{
-	return SPF_dns_rr_new_init(srv, domain, type, 0, herrno);
-}
-
-/* spf_dname - a domain name rdf as text without the final dot (caller frees) */
-static char *
-spf_dname(const ldns_rdf *rdf)
-{
-	char *s;
-	size_t len;
-
-	if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
-		return NULL;
-	s = ldns_rdf2str(rdf);
-	if (s == NULL)
-		return NULL;
-	len = strlen(s);
-	if (len > 0 && s[len - 1] == '.')
-		s[len - 1] = '\0';
-	return s;
-}
-
-/* spf_rr_put - store one record's data at index n; false if malformed */
-static bool
-spf_rr_put(SPF_dns_rr_t *rr, int n, const ldns_rr *lr)
-{
-	const ldns_rdf *rdf;
-	size_t i, len, used = 0;
-	char *name;
-	const uint8_t *d;
-
-	switch (rr->rr_type) {
-	case ns_t_a:
-	case ns_t_aaaa:
-		rdf = ldns_rr_rdf(lr, 0);
-		len = rr->rr_type == ns_t_a ? 4 : 16;
-		if (rdf == NULL || ldns_rdf_size(rdf) != len ||
-		    SPF_dns_rr_buf_realloc(rr, n, len) != SPF_E_SUCCESS)
-			return false;
-		memcpy(rr->rr_type == ns_t_a ? (void *)&rr->rr[n]->a :
-		    (void *)&rr->rr[n]->aaaa, ldns_rdf_data(rdf), len);
-		return true;
-	case ns_t_mx:
-	case ns_t_ptr:
-		name = spf_dname(ldns_rr_rdf(lr, rr->rr_type == ns_t_mx ? 1 : 0));
-		if (name == NULL)
-			return false;
-		if (SPF_dns_rr_buf_realloc(rr, n, strlen(name) + 1) !=
-		    SPF_E_SUCCESS) {
-			free(name);
-			return false;
-		}
-		memcpy(rr->rr[n]->ptr, name, strlen(name) + 1);
-		free(name);
-		return true;
-	case ns_t_txt:	/* strings glued together, RFC 7208 §3.3 */
-		if (SPF_dns_rr_buf_realloc(rr, n, SPF_TXT_MAX + 1) !=
-		    SPF_E_SUCCESS)
-			return false;
-		for (i = 0; i < ldns_rr_rd_count(lr); i++) {
-			rdf = ldns_rr_rdf(lr, i);
-			if (ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_STR ||
-			    ldns_rdf_size(rdf) < 1)
-				return false;
-			d = ldns_rdf_data(rdf);
-			len = d[0];
-			if (len + 1 > ldns_rdf_size(rdf) || used + len > SPF_TXT_MAX)
-				return false;
-			memcpy(rr->rr[n]->txt + used, d + 1, len);
-			used += len;
-		}
-		/* a NUL would cut the record short: make it a syntax error */
-		for (i = 0; i < used; i++)
-			if (rr->rr[n]->txt[i] == '\0')
-				rr->rr[n]->txt[i] = '\177';
-		rr->rr[n]->txt[used] = '\0';
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* spf_rr_from_answer - our answer as libspf2's; never NULL unless OOM */
-static SPF_dns_rr_t *
-spf_rr_from_answer(SPF_dns_server_t *srv, const char *domain, ns_type type,
-    const struct dns_answer *a)
-{
-	ldns_rr_list *list;
-	SPF_dns_rr_t *rr;
-	size_t i, count;
-	int n = 0;
-
-	if (a->rcode == LDNS_RCODE_NXDOMAIN)
-		return spf_rr_new(srv, domain, type, HOST_NOT_FOUND);
-	if (a->rcode != LDNS_RCODE_NOERROR)	/* timeout, SERVFAIL, ... */
-		return spf_rr_new(srv, domain, type, TRY_AGAIN);
-	list = dns_answer_rrs(a, (uint16_t)type);
-	count = list != NULL ? ldns_rr_list_rr_count(list) : 0;
-	if (count == 0) {
-		ldns_rr_list_deep_free(list);
-		return spf_rr_new(srv, domain, type, NO_DATA);
-	}
-	rr = spf_rr_new(srv, domain, type, NETDB_SUCCESS);
-	if (rr == NULL) {
-		ldns_rr_list_deep_free(list);
-		return NULL;
-	}
-	for (i = 0; i < count; i++)
-		if (spf_rr_put(rr, n, ldns_rr_list_rr(list, i)))
-			n++;	/* a malformed record is skipped, not trusted */
-	ldns_rr_list_deep_free(list);
-	rr->num_rr = n;
-	if (n == 0)
-		rr->herrno = NO_DATA;
-	return rr;
-}
-
-/* spf_memo_add - keep a copy of an answer for the replay */
-static void
-spf_memo_add(struct spf_eval *ev, SPF_dns_rr_t *rr)
-{
-	SPF_dns_rr_t **grown, *copy = NULL;
-
-	if (ev->nmemo == SPF_MEMO_MAX)
-		return;
-	if (ev->nmemo % 16 == 0) {
-		grown = realloc(ev->memo, (ev->nmemo + 16) * sizeof(*grown));
-		if (grown == NULL)
-			return;
-		ev->memo = grown;
-	}
-	if (SPF_dns_rr_dup(&copy, rr) != SPF_E_SUCCESS) {
-		if (copy != NULL)
-			SPF_dns_rr_free(copy);
-		return;
-	}
-	ev->memo[ev->nmemo++] = copy;
-}
-
-/* spf_memo_get - a copy of a remembered answer, TRY_AGAIN when none */
-static SPF_dns_rr_t *
-spf_memo_get(struct spf_eval *ev, SPF_dns_server_t *srv, const char *domain,
-    ns_type type)
-{
-	SPF_dns_rr_t *copy = NULL;
-	unsigned i;
-
-	for (i = 0; i < ev->nmemo; i++) {
-		if (ev->memo[i]->rr_type != type || ev->memo[i]->domain == NULL ||
-		    !spf_name_eq(ev->memo[i]->domain, domain))
-			continue;
-		if (SPF_dns_rr_dup(&copy, ev->memo[i]) == SPF_E_SUCCESS)
-			return copy;
-		if (copy != NULL)
-			SPF_dns_rr_free(copy);
-		break;
-	}
-	return spf_rr_new(srv, domain, type, TRY_AGAIN);
-}
-
-/* spf_addrs_set - the names whose address lookups come next */
-static void
-spf_addrs_set(struct spf_eval *ev, SPF_dns_rr_t *rr)
-{
-	if (ev->addrs != NULL)
-		SPF_dns_rr_free(ev->addrs);
-	ev->addrs = NULL;
-	ev->addr_next = 0;
-	if (rr != NULL && SPF_dns_rr_dup(&ev->addrs, rr) != SPF_E_SUCCESS &&
-	    ev->addrs != NULL) {
-		SPF_dns_rr_free(ev->addrs);
-		ev->addrs = NULL;
-	}
-}
-
-/* spf_kind_of - what a lookup libspf2 asks for is, for the limits */
-static enum spf_kind
-spf_kind_of(struct spf_eval *ev, const char *domain, ns_type type)
-{
-	if (ev->explaining)
-		return SPF_KIND_OTHER;
-	if ((type == ns_t_a || type == ns_t_aaaa) && ev->addrs != NULL &&
-	    ev->addr_next < ev->addrs->num_rr &&
-	    spf_name_eq(ev->addrs->rr[ev->addr_next]->ptr, domain)) {
-		ev->addr_next++;
-		return SPF_KIND_ADDR;
-	}
-	spf_addrs_set(ev, NULL);
-	return type == ns_t_txt ? SPF_KIND_OTHER : SPF_KIND_TERM;
-}
-
-/* spf_qname - the name to ask for: without our "any address" label,
- * and cut to 253 characters from the left (RFC 7208 §7.3) */
-static const char *
-spf_qname(const char *domain, bool *any)
-{
-	size_t len;
-
-	*any = strncasecmp(domain, SPF_SYNTAX_ANY ".", SPF_SYNTAX_ANY_LEN + 1)
-	    == 0;
-	if (*any)
-		domain += SPF_SYNTAX_ANY_LEN + 1;
-	len = strlen(domain);
-	if (len > 0 && domain[len - 1] == '.')
-		len--;
-	while (len > 253 && strchr(domain, '.') != NULL) {
-		len -= (size_t)(strchr(domain, '.') + 1 - domain);
-		domain = strchr(domain, '.') + 1;
-	}
-	return domain;
-}
-
-/* spf_any - a /0 prefix on a or mx (spf_syntax.c): any address record
- * stands for the client's own; MX targets carry the label on */
-static void
-spf_any(struct spf_eval *ev, SPF_dns_rr_t *rr)
-{
-	size_t len;
-	int i;
-
-	if (rr->herrno != NETDB_SUCCESS || rr->num_rr == 0)
-		return;
-	if (rr->rr_type == ns_t_a) {
-		rr->rr[0]->a = ev->req->ipv4;
-		rr->num_rr = 1;
-	} else if (rr->rr_type == ns_t_aaaa) {
-		rr->rr[0]->aaaa = ev->req->ipv6;
-		rr->num_rr = 1;
-	} else if (rr->rr_type == ns_t_mx) {
-		for (i = 0; i < rr->num_rr; i++) {
-			len = strlen(rr->rr[i]->mx);
-			if (SPF_dns_rr_buf_realloc(rr, i, len +
-			    SPF_SYNTAX_ANY_LEN + 2) != SPF_E_SUCCESS)
-				continue;
-			memmove(rr->rr[i]->mx + SPF_SYNTAX_ANY_LEN + 1,
-			    rr->rr[i]->mx, len + 1);
-			memcpy(rr->rr[i]->mx, SPF_SYNTAX_ANY ".",
-			    SPF_SYNTAX_ANY_LEN + 1);
-		}
-	}
-}
-
-/* spf_query - one lookup for libspf2 through dns_query(), counted */
-static SPF_dns_rr_t *
-spf_query(struct spf_eval *ev, SPF_dns_server_t *srv, const char *domain,
-    ns_type type, enum spf_kind kind)
-{
-	struct dns_answer a;
-	SPF_dns_rr_t *rr;
-	const char *qname;
-	bool is_void, any;
-
-	if (ev->limit != NULL)	/* over: stop libspf2 without asking */
-		return spf_rr_new(srv, domain, type, TRY_AGAIN);
-	if (kind == SPF_KIND_TERM && ++ev->terms > SPF_TERMS_MAX) {
-		ev->limit = "more than 10 DNS-querying terms (RFC 7208 4.6.4)";
-		return spf_rr_new(srv, domain, type, TRY_AGAIN);
-	}
-	ev->last_sec = DNS_SEC_INSECURE;
-	qname = spf_qname(domain, &any);
-	if (dns_query(ev->dns, qname, (uint16_t)type, &a) != SCOPE_OK) {
-		/* not a name we can ask for (bad label): none */
-		return spf_rr_new(srv, domain, type, HOST_NOT_FOUND);
-	}
-	ev->last_sec = a.sec;
-	rr = spf_rr_from_answer(srv, domain, type, &a);
-	dns_answer_free(&a);
-	if (rr == NULL)
-		return NULL;
-	if (any)
-		spf_any(ev, rr);
-	if (type == ns_t_ptr && rr->num_rr > SPF_PTR_MAX)
-		rr->num_rr = SPF_PTR_MAX;	/* §4.6.4: ignore the rest */
-	is_void = rr->herrno == HOST_NOT_FOUND || rr->herrno == NO_DATA;
-	if (kind == SPF_KIND_TERM && is_void && ++ev->voids > SPF_VOIDS_MAX) {
-		ev->limit = "more than 2 void lookups (RFC 7208 4.6.4)";
-		rr->herrno = TRY_AGAIN;
-		rr->num_rr = 0;
-		return rr;
-	}
-	if (kind != SPF_KIND_OTHER)
-		spf_memo_add(ev, rr);
-	if ((type == ns_t_mx || type == ns_t_ptr) && kind == SPF_KIND_TERM &&
-	    rr->herrno == NETDB_SUCCESS)
-		spf_addrs_set(ev, rr);
-	return rr;
-}
-
-/* spf_dns_lookup - libspf2's lookup callback */
-static SPF_dns_rr_t *
-spf_dns_lookup(SPF_dns_server_t *srv, const char *domain, ns_type type,
-    int should_cache)
-{
-	struct spf_eval *ev = spf_cur;
-
-	(void)should_cache;
-	if (domain == NULL)
-		domain = "";
-	if (ev == NULL)
-		return spf_rr_new(srv, domain, type, TRY_AGAIN);
-	if (type == ns_t_spf)	/* RFC 7208 §3.1: type SPF is not used */
-		return spf_rr_new(srv, domain, type, NO_DATA);
-	if (ev->replay)
-		return spf_memo_get(ev, srv, domain, type);
-	return spf_query(ev, srv, domain, type, spf_kind_of(ev, domain, type));
-}
-
-/* spf_is_v1 - does a TXT string start with the version section? (§4.5) */
-static bool
-spf_is_v1(const char *txt)
-{
-	return strncasecmp(txt, "v=spf1", 6) == 0 &&
-	    (txt[6] == ' ' || txt[6] == '\0');
-}
-
-/* spf_rec_keep - remember a fetched record for finding the term */
-static void
-spf_rec_keep(struct spf_eval *ev, const char *domain, const char *text)
-{
-	struct spf_rec *r;
-
-	if (ev->nrecs == SPF_RECS_MAX)
-		return;
-	r = &ev->recs[ev->nrecs];
-	r->domain = strdup(domain);
-	r->text = strdup(text);
-	if (r->domain == NULL || r->text == NULL) {
-		free(r->domain);
-		free(r->text);
-		return;
-	}
-	ev->nrecs++;
-}
-
-/* spf_rec_find - the record kept for a domain */
-static const char *
-spf_rec_find(const struct spf_eval *ev, const char *domain)
-{
-	unsigned i;
-
-	for (i = 0; i < ev->nrecs; i++)
-		if (spf_name_eq(ev->recs[i].domain, domain))
-			return ev->recs[i].text;
-	return NULL;
-}
-
-/* spf_get_record - the layer's get_spf hook: fetch, select, compile */
-static SPF_errcode_t
-spf_get_record(SPF_server_t *server, SPF_request_t *req,
-    SPF_response_t *resp, SPF_record_t **recp)
-{
-	struct spf_eval *ev = spf_cur;
-	const char *domain = req->cur_dom, *found = NULL, *why;
-	SPF_dns_server_t *srv = server->resolver;
-	SPF_dns_rr_t *rr;
-	SPF_errcode_t err;
-	char *fixed;
-	int i, n = 0;
-	bool top;
-
-	*recp = NULL;
-	if (ev == NULL || domain == NULL)
-		return SPF_response_add_error(resp, SPF_E_DNS_ERROR,
-		    "no DNS context");
-	top = !ev->replay && ev->fetches++ == 0;
-	if (!ev->replay)
-		spf_addrs_set(ev, NULL);
-	rr = ev->replay ? spf_memo_get(ev, srv, domain, ns_t_txt) :
-	    spf_query(ev, srv, domain, ns_t_txt,
-	    top ? SPF_KIND_TOP : SPF_KIND_TERM);
-	if (rr == NULL)
-		return SPF_response_add_error(resp, SPF_E_NO_MEMORY,
-		    "out of memory");
-	if (top) {
-		ev->sec_known = true;
-		ev->sec = ev->last_sec;
-	}
-	if (rr->herrno != NETDB_SUCCESS && rr->herrno != HOST_NOT_FOUND &&
-	    rr->herrno != NO_DATA) {
-		SPF_dns_rr_free(rr);
-		return SPF_response_add_error(resp, SPF_E_DNS_ERROR,
-		    "DNS failure looking up the record of '%s'", domain);
-	}
-	for (i = 0; i < rr->num_rr && rr->herrno == NETDB_SUCCESS; i++)
-		if (spf_is_v1(rr->rr[i]->txt)) {
-			found = rr->rr[i]->txt;
-			n++;
-		}
-	if (n == 0) {
-		SPF_dns_rr_free(rr);
-		resp->result = SPF_RESULT_NONE;
-		resp->reason = SPF_REASON_FAILURE;
-		return SPF_response_add_error(resp, SPF_E_NOT_SPF,
-		    "no SPF record at '%s'", domain);
-	}
-	resp->result = SPF_RESULT_PERMERROR;
-	resp->reason = SPF_REASON_FAILURE;
-	if (n > 1) {
-		SPF_dns_rr_free(rr);
-		return SPF_response_add_error(resp, SPF_E_MULTIPLE_RECORDS,
-		    "more than one SPF record at '%s'", domain);
-	}
-	if (!ev->replay)
-		spf_rec_keep(ev, domain, found);
-	fixed = spf_syntax_record(found, req->client_ver, &why);
-	SPF_dns_rr_free(rr);
-	if (fixed == NULL)
-		return SPF_response_add_error(resp, SPF_E_SYNTAX,
-		    "record of '%s': %s", domain, why);
-	err = SPF_record_compile(server, resp, recp, fixed);
-	free(fixed);
-	if (err != SPF_E_SUCCESS) {
-		if (*recp != NULL)
-			SPF_record_free(*recp);
-		*recp = NULL;
-		return err == SPF_E_NO_MEMORY || err == SPF_E_DNS_ERROR ?
-		    SPF_E_SYNTAX : err;
-	}
-	resp->result = SPF_RESULT_INVALID;
-	resp->reason = SPF_REASON_NONE;
-	return SPF_E_SUCCESS;
-}
-
-/* spf_get_exp - the layer's get_exp hook: note the exp= name, look it
- * up later only if the final result is fail */
-static SPF_errcode_t
-spf_get_exp(SPF_server_t *server, const char *domain, char **bufp,
-    size_t *buflenp)
-{
-	struct spf_eval *ev = spf_cur;
-	char *grown;
-
-	(void)server;
-	if (ev != NULL && !ev->replay) {
-		ev->exp_asked = true;
-		snprintf(ev->exp_name, sizeof(ev->exp_name), "%s",
-		    domain != NULL ? domain : "");
-		snprintf(ev->exp_dom, sizeof(ev->exp_dom), "%s",
-		    ev->req->cur_dom != NULL ? ev->req->cur_dom : "");
-	}
-	if (*bufp == NULL || *buflenp < sizeof(SPF_EXP_SENTINEL)) {
-		grown = realloc(*bufp, sizeof(SPF_EXP_SENTINEL));
-		if (grown == NULL)
-			return SPF_E_NO_MEMORY;
-		*bufp = grown;
-		*buflenp = sizeof(SPF_EXP_SENTINEL);
-	}
-	memcpy(*bufp, SPF_EXP_SENTINEL, sizeof(SPF_EXP_SENTINEL));
-	return SPF_E_SUCCESS;
 }
 
 /* spf_expand - expand a macro-string for the request at domain 'dom' */
@@ -616,30 +91,74 @@ spf_expand(struct spf_eval *ev, const char *macro_text, const char *dom)
 	return buf;
 }
 
-/* spf_explain - RFC 7208 §6.2: the exp= text, for a final fail */
+/* spf_explain_text - expand an explain-string: literals and %%, %_,
+ * %- here (libspf2's macro compiler turns each space into '%'), each
+ * %{...} through libspf2; an upper-case letter URL-encodes, and RFC 3986
+ * §2.1 wants upper-case hex digits (libspf2 writes lower case) */
+static void
+spf_explain_text(struct spf_eval *ev, const char *txt, struct spf_outcome *out)
+{
+	char buf[1024], macro[64], *x;
+	size_t used = 0, i = 0, n, xl, k;
+	bool upper;
+
+	while (txt[i] != '\0' && used + 4 < sizeof(buf)) {
+		if (txt[i] != '%') {
+			buf[used++] = txt[i++];
+			continue;
+		}
+		if (txt[i + 1] != '{') {	/* %%, %_ or %- */
+			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
+			    "%s", txt[i + 1] == '%' ? "%" : txt[i + 1] == '_' ?
+			    " " : "%20");
+			i += 2;
+			continue;
+		}
+		n = strcspn(txt + i, "}") + 1;	/* spf_syntax_explain: closed */
+		if (n >= sizeof(macro))
+			return;
+		memcpy(macro, txt + i, n);
+		macro[n] = '\0';
+		upper = macro[2] >= 'A' && macro[2] <= 'Z';
+		for (k = 3; k < n; k++)	/* libspf2 knows only "r" */
+			if (macro[k] == 'R')
+				macro[k] = 'r';
+		i += n;
+		x = spf_expand(ev, macro, ev->exp_dom);
+		if (x == NULL)
+			return;	/* no explanation */
+		for (k = 0; upper && x[k] != '\0'; k++) {
+			if (x[k] != '%' || x[k + 1] == '\0' || x[k + 2] == '\0')
+				continue;
+			x[k + 1] = (char)toupper((unsigned char)x[k + 1]);
+			x[k + 2] = (char)toupper((unsigned char)x[k + 2]);
+		}
+		xl = strlen(x);
+		if (xl > sizeof(buf) - 1 - used)
+			xl = sizeof(buf) - 1 - used;
+		memcpy(buf + used, x, xl);
+		used += xl;
+		free(x);
+	}
+	buf[used] = '\0';
+	text_copy(out->explanation, sizeof(out->explanation), buf, NULL);
+}
+
+/* spf_explain - RFC 7208 §6.2: the exp= text, for a final fail; one TXT
+ * record or none, an explain-string or none */
 static void
 spf_explain(struct spf_eval *ev, struct spf_outcome *out)
 {
 	SPF_dns_rr_t *rr;
-	char *text;
-	size_t i;
 
 	ev->explaining = true;
-	rr = spf_query(ev, &ev->c->layer, ev->exp_name, ns_t_txt,
+	rr = spf_dns_query(ev, &ev->c->layer, ev->exp_name, ns_t_txt,
 	    SPF_KIND_OTHER);
 	if (rr == NULL)
 		return;
-	if (rr->herrno == NETDB_SUCCESS && rr->num_rr == 1) {
-		text = spf_expand(ev, rr->rr[0]->txt, ev->exp_dom);
-		for (i = 0; text != NULL && text[i] != '\0'; i++)
-			if ((unsigned char)text[i] < 0x20 ||
-			    (unsigned char)text[i] > 0x7e)
-				break;	/* §6.2: US-ASCII only */
-		if (text != NULL && text[i] == '\0')
-			text_copy(out->explanation, sizeof(out->explanation),
-			    text, NULL);
-		free(text);
-	}
+	if (rr->herrno == NETDB_SUCCESS && rr->num_rr == 1 &&
+	    spf_syntax_explain(rr->rr[0]->txt))
+		spf_explain_text(ev, rr->rr[0]->txt, out);
 	SPF_dns_rr_free(rr);
 }
 
@@ -652,12 +171,12 @@ spf_try_term(struct spf_eval *ev, const char *term, size_t len,
 	SPF_response_t *resp = SPF_response_new(ev->req);
 	SPF_record_t *rec = NULL;
 	const char *save = ev->req->cur_dom;
-	char text[SPF_TXT_MAX + 8], *fixed;
+	char text[SPF_TERM_MAX + 8], *fixed;
 	bool hit = false;
 
 	fixed = spf_syntax_term(term, len, ev->req->client_ver);
 	if (resp == NULL || fixed == NULL || fixed[0] == '\0' ||
-	    strlen(fixed) > SPF_TXT_MAX) {
+	    strlen(fixed) > SPF_TERM_MAX) {
 		if (resp != NULL)
 			SPF_response_free(resp);
 		free(fixed);
@@ -694,7 +213,7 @@ spf_attribute(struct spf_eval *ev, const char *domain, SPF_result_t want,
 	snprintf(dom, sizeof(dom), "%s", domain);
 	ev->replay = true;
 	for (hops = 0; hops < SPF_REPLAY_MAX; hops++) {
-		text = spf_rec_find(ev, dom);
+		text = spf_dns_rec_find(ev, dom);
 		if (text == NULL)
 			break;
 		redirect = NULL;
@@ -702,7 +221,8 @@ spf_attribute(struct spf_eval *ev, const char *domain, SPF_result_t want,
 		all = false;
 		for (pos = 6; spf_syntax_next(text, &pos, &t, &len);) {
 			if (spf_syntax_modifier(t, len, &nlen)) {
-				if (nlen == 8 && strncasecmp(t, "redirect", 8) == 0) {
+				if (nlen == 8 &&
+				    strncasecmp(t, "redirect", 8) == 0) {
 					redirect = t + 9;
 					redirect_len = len - 9;
 				}
@@ -710,8 +230,8 @@ spf_attribute(struct spf_eval *ev, const char *domain, SPF_result_t want,
 			}
 			all = all || spf_syntax_is_all(t, len);
 			if (spf_try_term(ev, t, len, dom, want)) {
-				text_clean(out->mechanism, sizeof(out->mechanism),
-				    t, len, NULL);
+				text_clean(out->mechanism,
+				    sizeof(out->mechanism), t, len, NULL);
 				ev->replay = false;
 				return;
 			}
@@ -800,7 +320,8 @@ spf_evaluate(struct spf_eval *ev, struct spf_outcome *out)
 		err = SPF_record_interpret(rec, ev->req, resp, 0);
 		resp->spf_record_exp = NULL;
 		out->result = spf_map(resp->result);
-		if (resp->result == SPF_RESULT_INVALID && err == SPF_E_DNS_ERROR)
+		if (resp->result == SPF_RESULT_INVALID &&
+		    err == SPF_E_DNS_ERROR)
 			out->result = SPF_RES_TEMPERROR;
 	} else if (err == SPF_E_DNS_ERROR) {
 		out->result = SPF_RES_TEMPERROR;
@@ -813,7 +334,8 @@ spf_evaluate(struct spf_eval *ev, struct spf_outcome *out)
 		out->result = SPF_RES_PERMERROR;
 		text_copy(out->reason, sizeof(out->reason), ev->limit, NULL);
 	} else if (rec != NULL && resp->reason == SPF_REASON_MECH &&
-	    out->result != SPF_RES_TEMPERROR && out->result != SPF_RES_PERMERROR) {
+	    out->result != SPF_RES_TEMPERROR &&
+	    out->result != SPF_RES_PERMERROR) {
 		spf_attribute(ev, ev->req->env_from_dp, resp->result, out);
 	}
 	if (out->result == SPF_RES_FAIL && ev->exp_asked &&
@@ -888,18 +410,10 @@ spf_client(SPF_request_t *req, const char *ip)
 static void
 spf_eval_free(struct spf_eval *ev)
 {
-	unsigned i;
-
-	for (i = 0; i < ev->nmemo; i++)
-		SPF_dns_rr_free(ev->memo[i]);
-	free(ev->memo);
-	for (i = 0; i < ev->nrecs; i++) {
-		free(ev->recs[i].domain);
-		free(ev->recs[i].text);
-	}
-	spf_addrs_set(ev, NULL);
+	spf_dns_eval_free(ev);
 	if (ev->req != NULL)
 		SPF_request_free(ev->req);
+	ev->req = NULL;
 }
 
 /* spf_check - one identity: sender is local@domain (local may be empty) */
@@ -963,9 +477,9 @@ spf_check(struct spf_checker *c, struct dns_ctx *dns, const char *client_ip,
 	}
 	free(sender);
 	start = dns->total;
-	spf_cur = &ev;
+	spf_current = &ev;
 	spf_evaluate(&ev, out);
-	spf_cur = NULL;
+	spf_current = NULL;
 	out->lookups = dns->total - start;
 	if (ev.sec_known)
 		out->dnssec = ev.sec;
@@ -982,6 +496,8 @@ spf_check_mailfrom(struct spf_checker *c, struct dns_ctx *dns,
 	const char *from = mailfrom != NULL ? mailfrom : "", *at;
 	size_t len = strlen(from);
 
+	if (c == NULL || dns == NULL || out == NULL)
+		return SCOPE_EINVAL;
 	if (len >= 2 && from[0] == '<' && from[len - 1] == '>') {
 		from++;
 		len -= 2;
@@ -1018,6 +534,8 @@ spf_check_helo(struct spf_checker *c, struct dns_ctx *dns,
 {
 	char dom[DNS_NAME_MAX * 2];
 
+	if (c == NULL || dns == NULL || out == NULL)
+		return SCOPE_EINVAL;
 	snprintf(dom, sizeof(dom), "%s", helo != NULL ? helo : "");
 	return spf_check(c, dns, client_ip, helo, "", 0, dom, out);
 }
@@ -1043,8 +561,8 @@ spf_checker_new(struct spf_checker **out)
 		return SCOPE_ENOMEM;
 	pthread_once(&spf_once, spf_quiet);
 	c->layer.lookup = spf_dns_lookup;
-	c->layer.get_spf = spf_get_record;
-	c->layer.get_exp = spf_get_exp;
+	c->layer.get_spf = spf_dns_get_record;
+	c->layer.get_exp = spf_dns_get_exp;
 	c->layer.name = "smtpscope";
 	c->server = SPF_server_new_dns(&c->layer, 0);
 	if (c->server == NULL) {

@@ -36,10 +36,10 @@ enum spf_res {
 
 struct spf_outcome {
 	enum spf_res result;
-	char identity[321];	/* what was checked: local@domain, postmaster@helo */
+	char identity[321];	/* checked: local@domain, postmaster@helo */
 	char domain[256];
 	char mechanism[128];	/* the term that matched as published, e.g.
-				 * "ip4:192.0.2.0/24", "-all"; "" for the default */
+				 * "ip4:192.0.2.0/24", "-all"; "" by default */
 	char reason[160];	/* why: libspf2's error text or ours, bounded */
 	char explanation[256];	/* exp= text on fail, if any */
 	enum dns_sec dnssec;	/* of the SPF record lookup (TXT at domain) */

@@ -17,6 +17,8 @@
  *    SPF_SYNTAX_ANY label in front of the target name: the DNS layer
  *    then answers "any address" when the name has one (spf.c);
  *  - the CIDR length for the other family is dropped (irrelevant).
+ * Terms whose compiled form would come near libspf2's 511-byte buffer
+ * are refused (permerror); no real record comes close.
  * Owns nothing; returned strings are the caller's. Pure functions.
  */
 #include <arpa/inet.h>
@@ -29,6 +31,11 @@
 #include "spf_syntax.h"
 
 #define SPF_SYNTAX_TERMS_MAX	256
+/* libspf2 compiles a term into at most 511 bytes; close to that limit
+ * its string-literal bookkeeping can underflow (fixed upstream in 2023,
+ * shevek/libspf2 #44, after the 1.2.10 Debian ships). A generous upper
+ * estimate of the compiled size keeps every term far below it. */
+#define SPF_SYNTAX_COMPILED_MAX	400
 
 struct sbuf {
 	char *s;
@@ -122,17 +129,32 @@ spf_syntax_is_all(const char *t, size_t len)
 	return len == 3 && strncasecmp(t, "all", 3) == 0;
 }
 
+/* spf_literal_cost - what one more literal byte costs libspf2 */
+static size_t
+spf_literal_cost(bool *in_literal, size_t bytes)
+{
+	size_t c = bytes + (*in_literal ? 0 : 7);	/* head, alignment */
+
+	*in_literal = true;
+	return c;
+}
+
 /* spf_macro - a macro-string (§7.1); explain: SP and c, r, t allowed.
- * *tail is where the literal text after the last macro-expand starts. */
+ * *tail is where the literal text after the last macro-expand starts.
+ * Outside explanations (which spf.c expands piecewise) it also refuses
+ * what libspf2 would compile into more than SPF_SYNTAX_COMPILED_MAX. */
 static bool
 spf_macro(const char *s, size_t len, bool explain, size_t *tail)
 {
-	size_t i = 0, j, digits;
+	size_t i = 0, j, digits, cost = 8;	/* mechanism head, CIDR */
+	bool lit = false;
 	int value;
 	char letter;
 
 	*tail = 0;
 	while (i < len) {
+		if (!explain && cost > SPF_SYNTAX_COMPILED_MAX)
+			return false;
 		if (s[i] == ' ') {	/* only between macro-strings */
 			if (!explain)
 				return false;
@@ -143,12 +165,14 @@ spf_macro(const char *s, size_t len, bool explain, size_t *tail)
 			if ((unsigned char)s[i] < 0x21 ||
 			    (unsigned char)s[i] > 0x7e)
 				return false;
+			cost += spf_literal_cost(&lit, 1);
 			i++;
 			continue;
 		}
 		if (i + 1 >= len)
 			return false;
 		if (s[i + 1] == '%' || s[i + 1] == '_' || s[i + 1] == '-') {
+			cost += spf_literal_cost(&lit, 3);
 			i += 2;
 			*tail = i;
 			continue;
@@ -158,8 +182,9 @@ spf_macro(const char *s, size_t len, bool explain, size_t *tail)
 		letter = s[i + 2];
 		if (letter >= 'A' && letter <= 'Z')
 			letter = (char)(letter - 'A' + 'a');
-		if (strchr(explain ? "slodiphvcrt" : "slodiphv", letter) == NULL ||
-		    letter == '\0')
+		if (letter == '\0' ||
+		    strchr(explain ? "slodiphvcrt" : "slodiphv", letter) ==
+		    NULL)
 			return false;
 		j = i + 3;
 		for (digits = 0, value = 0; j < len && is_digit(s[j]) &&
@@ -169,14 +194,17 @@ spf_macro(const char *s, size_t len, bool explain, size_t *tail)
 			return false;	/* libspf2's range, and no overflow */
 		if (j < len && (s[j] == 'r' || s[j] == 'R'))
 			j++;
-		while (j < len && strchr(".-+,/_=", s[j]) != NULL && s[j] != '\0')
+		while (j < len && s[j] != '\0' &&
+		    strchr(".-+,/_=", s[j]) != NULL)
 			j++;
 		if (j >= len || s[j] != '}')
 			return false;
+		cost += 4;
+		lit = false;
 		i = j + 1;
 		*tail = i;
 	}
-	return true;
+	return explain || cost <= SPF_SYNTAX_COMPILED_MAX;
 }
 
 /* spf_toplabel - ( *alphanum ALPHA *alphanum ) /
@@ -365,7 +393,8 @@ spf_directive(const char *t, size_t len, int family, struct sbuf *out)
 		break;
 	case 1:		/* include */
 	case 7:		/* exists */
-		if (vlen < 2 || v[0] != ':' || !spf_domain_spec(v + 1, vlen - 1))
+		if (vlen < 2 || v[0] != ':' ||
+		    !spf_domain_spec(v + 1, vlen - 1))
 			return false;
 		break;
 	case 2:		/* a */
@@ -373,19 +402,46 @@ spf_directive(const char *t, size_t len, int family, struct sbuf *out)
 		return spf_addr_mech(q, qlen, i == 2 ? "a" : "mx", v, vlen,
 		    family, out);
 	case 4:		/* ptr */
-		if (vlen > 0 && (v[0] != ':' || !spf_domain_spec(v + 1, vlen - 1)))
+		if (vlen > 0 && (v[0] != ':' ||
+		    !spf_domain_spec(v + 1, vlen - 1)))
 			return false;
 		break;
 	case 5:		/* ip4 */
 	case 6:		/* ip6 */
 		if (vlen < 2 || v[0] != ':')
 			return false;
-		return spf_ip_mech(q, qlen, v + 1, vlen - 1, i == 6, family, out);
+		return spf_ip_mech(q, qlen, v + 1, vlen - 1, i == 6, family,
+		    out);
 	default:
 		return false;	/* unknown mechanism */
 	}
 	sb_add(out, q, qlen + len);
 	return true;
+}
+
+/* spf_norm - lower-case the "R" transformer, which libspf2 rejects
+ * (ABNF strings ignore case; the macro letter keeps its case) */
+static void
+spf_norm(char *s)
+{
+	size_t i, j;
+
+	for (i = 0; s != NULL && s[i] != '\0'; i++) {
+		if (s[i] != '%')
+			continue;
+		if (s[i + 1] == '\0')
+			break;
+		if (s[i + 1] != '{') {	/* %%, %_, %- */
+			i++;
+			continue;
+		}
+		for (j = i + 2; s[j] != '\0' && s[j] != '}'; j++)
+			if (j > i + 2 && s[j] == 'R')
+				s[j] = 'r';
+		if (s[j] == '\0')
+			break;
+		i = j;
+	}
 }
 
 /* spf_syntax_term - one directive for the replay */
@@ -399,20 +455,23 @@ spf_syntax_term(const char *term, size_t len, int family)
 		free(out.s);
 		return NULL;
 	}
+	spf_norm(out.s);
 	return out.s;
 }
 
 /* spf_syntax_record - check and rewrite a whole record */
 char *
-spf_syntax_record(const char *record, int family, const char **why)
+spf_syntax_record(const char *record, int family, const char **why,
+    size_t *at)
 {
 	struct sbuf out = { NULL, 0, 0, false };
-	const char *t, *redirect = NULL, *exp = NULL;
+	const char *t = record, *redirect = NULL, *exp = NULL;
 	size_t pos = 6, len, nlen, redirect_len = 0, exp_len = 0, before;
 	unsigned nterms = 0;
 	bool all = false;
 
 	*why = NULL;
+	*at = 0;
 	sb_add(&out, record, 6);
 	while (spf_syntax_next(record, &pos, &t, &len)) {
 		if (++nterms > SPF_SYNTAX_TERMS_MAX) {
@@ -424,7 +483,7 @@ spf_syntax_record(const char *record, int family, const char **why)
 
 			if (nlen == 8 && strncasecmp(t, "redirect", 8) == 0) {
 				if (redirect != NULL) {
-					*why = "more than one redirect= modifier";
+					*why = "more than one redirect=";
 					break;
 				}
 				redirect = t;
@@ -433,15 +492,15 @@ spf_syntax_record(const char *record, int family, const char **why)
 					*why = "redirect= needs a domain-spec";
 			} else if (nlen == 3 && strncasecmp(t, "exp", 3) == 0) {
 				if (exp != NULL) {
-					*why = "more than one exp= modifier";
+					*why = "more than one exp=";
 					break;
 				}
 				exp = t;
 				exp_len = len;
 				if (!spf_domain_spec(t + 4, len - 4))
 					*why = "exp= needs a domain-spec";
-			} else if (!spf_macro(t + nlen + 1, len - nlen - 1, true,
-			    &tail)) {
+			} else if (!spf_macro(t + nlen + 1, len - nlen - 1,
+			    true, &tail)) {
 				*why = "bad macro-string in a modifier";
 			}
 			if (*why != NULL)
@@ -458,6 +517,8 @@ spf_syntax_record(const char *record, int family, const char **why)
 		if (out.len == before + 1)	/* dropped: never matches */
 			out.s[out.len = before] = '\0';
 	}
+	if (*why != NULL)
+		*at = (size_t)(t - record);
 	if (*why == NULL && exp != NULL) {
 		sb_str(&out, " ");
 		sb_add(&out, exp, exp_len);
@@ -472,6 +533,7 @@ spf_syntax_record(const char *record, int family, const char **why)
 		free(out.s);
 		return NULL;
 	}
+	spf_norm(out.s);
 	return out.s;
 }
 

@@ -18,8 +18,10 @@
  * §6, §7.1) and build the text libspf2 evaluates for a client of this
  * family (AF_INET, AF_INET6): unknown modifiers dropped, redirect= last
  * or dropped next to "all", /0 prefixes rewritten. Returns a string the
- * caller frees, or NULL with *why set (permerror; "out of memory" too). */
-char *spf_syntax_record(const char *record, int family, const char **why);
+ * caller frees, or NULL with *why set (permerror; "out of memory" too)
+ * and *at the offset of the term at fault. */
+char *spf_syntax_record(const char *record, int family, const char **why,
+    size_t *at);
 
 /* spf_syntax_term - one published directive as libspf2 must see it
  * (possibly empty: never matches); NULL when it is not a valid one */
