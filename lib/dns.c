@@ -17,6 +17,7 @@
 #include "dns_internal.h"
 #include "errors.h"
 #include "stats.h"
+#include "text.h"
 
 static const char *const dns_sec_names[] = {
 	"insecure", "secure", "bogus", "error", "timeout"
@@ -65,7 +66,8 @@ dns_push_server(ldns_resolver *lr, const char *spec, int *port)
 		return SCOPE_EINVAL;
 	memcpy(host, spec, len);
 	host[len] = '\0';
-	if (colon != NULL && (p = strtol(colon + 1, NULL, 10)) <= 0)
+	if (colon != NULL &&
+	    text_parse_long(colon + 1, 10, 1, 65535, &p) != SCOPE_OK)
 		return SCOPE_EINVAL;
 	if (*port != 0 && *port != p)
 		return SCOPE_ERANGE;	/* ldns has one port for all servers */
@@ -89,11 +91,10 @@ dns_servers(ldns_resolver *lr, const char *servers, char *err, size_t errsz)
 	char buf[1024], *tok, *save = NULL;
 	int port = 0, rc;
 
-	if (strlen(servers) >= sizeof(buf)) {
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", servers) >= sizeof(buf)) {
 		snprintf(err, errsz, "Nameservers list too long");
 		return SCOPE_ETOOBIG;
 	}
-	strcpy(buf, servers);
 	for (tok = strtok_r(buf, " ,\t", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ,\t", &save)) {
 		rc = dns_push_server(lr, tok, &port);
@@ -425,12 +426,82 @@ dns_answer_free(struct dns_answer *a)
 	a->pkt = NULL;
 }
 
-/* dns_answer_rrs - the answer records of one type, any owner in the
- * CNAME chain (the chain was already followed by the resolver) */
+/* dns_chain_has - is name the query name or a CNAME target on its chain? */
+static bool
+dns_chain_has(const ldns_rr_list *chain, const ldns_rdf *name)
+{
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(chain); i++)
+		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(chain, i)),
+		    name) == 0)
+			return true;
+	return false;
+}
+
+/* dns_chain - the query name and the CNAME targets that follow from it,
+ * as a list of records whose owners are those names (owned by caller) */
+static ldns_rr_list *
+dns_chain(const ldns_pkt *pkt)
+{
+	ldns_rr_list *q = ldns_pkt_question(pkt), *an = ldns_pkt_answer(pkt);
+	ldns_rr_list *chain = ldns_rr_list_new();
+	ldns_rr *rr, *marker;
+	bool grown = true;
+	size_t i;
+	int hops;
+
+	if (chain == NULL || q == NULL || ldns_rr_list_rr_count(q) == 0) {
+		ldns_rr_list_deep_free(chain);
+		return NULL;
+	}
+	marker = ldns_rr_clone(ldns_rr_list_rr(q, 0));
+	ldns_rr_list_push_rr(chain, marker);
+	for (hops = 0; grown && hops < 8; hops++) {
+		grown = false;
+		for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+			    ldns_rr_rd_count(rr) < 1 ||
+			    !dns_chain_has(chain, ldns_rr_owner(rr)) ||
+			    dns_chain_has(chain, ldns_rr_rdf(rr, 0)))
+				continue;
+			marker = ldns_rr_new();
+			if (marker == NULL)
+				break;
+			ldns_rr_set_owner(marker, ldns_rdf_clone(ldns_rr_rdf(rr, 0)));
+			ldns_rr_list_push_rr(chain, marker);
+			grown = true;
+		}
+	}
+	return chain;
+}
+
+/* dns_answer_rrs - the answer records of one type whose owner is the
+ * query name or on its CNAME chain; padding for other names is ignored */
 ldns_rr_list *
 dns_answer_rrs(const struct dns_answer *a, uint16_t qtype)
 {
+	ldns_rr_list *an, *chain, *out;
+	ldns_rr *rr;
+	size_t i;
+
 	if (a->pkt == NULL || a->rcode != LDNS_RCODE_NOERROR)
 		return NULL;
-	return ldns_pkt_rr_list_by_type(a->pkt, qtype, LDNS_SECTION_ANSWER);
+	chain = dns_chain(a->pkt);
+	out = ldns_rr_list_new();
+	an = ldns_pkt_answer(a->pkt);
+	for (i = 0; chain != NULL && out != NULL &&
+	    i < ldns_rr_list_rr_count(an); i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) == qtype &&
+		    dns_chain_has(chain, ldns_rr_owner(rr)))
+			ldns_rr_list_push_rr(out, ldns_rr_clone(rr));
+	}
+	ldns_rr_list_deep_free(chain);
+	if (out != NULL && ldns_rr_list_rr_count(out) == 0) {
+		ldns_rr_list_free(out);
+		out = NULL;
+	}
+	return out;
 }

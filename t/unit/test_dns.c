@@ -80,7 +80,7 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(35);
+	plan(37);
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
@@ -151,6 +151,24 @@ main(void)
 	unlink(path);
 	dns_resolver_free(r);
 
+	{
+		struct dns_answer pad;
+		ldns_rr *rr = NULL;
+		ldns_rr_list *l;
+
+		memset(&pad, 0, sizeof(pad));
+		pad.pkt = ldns_pkt_query_new(ldns_dname_new_frm_str("mx.sec.test."),
+		    LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, LDNS_RD);
+		ldns_rr_new_frm_str(&rr, "evil.example. 300 IN A 203.0.113.1",
+		    300, NULL, NULL);
+		ldns_pkt_push_rr(pad.pkt, LDNS_SECTION_ANSWER, rr);
+		l = dns_answer_rrs(&pad, LDNS_RR_TYPE_A);
+		ok(l == NULL, "answer records for another name (padding) are ignored");
+		ldns_rr_list_deep_free(l);
+		dns_answer_free(&pad);
+	}
+	ok(dns_resolver_new(&net, "127.0.0.1:99999", 1000, 1, err, sizeof(err))
+	    != 0, "a port above 65535 is refused");
 	ok(dns_resolver_new(&net, "127.0.0.1:53 127.0.0.2:5353", 1000, 1, err,
 	    sizeof(err)) != 0, "name servers on different ports are refused");
 	port = silent_server(&sfd);
