@@ -4,21 +4,26 @@
 # SYNOPSIS
 #	contrib/bench/bench-e2e.sh              # as root; full run, ~5 min when quiet
 #	QUICK=1 contrib/bench/bench-e2e.sh      # smoke test: N=10 M=300 R=3
-#	SMTPSCOPE_BIN=/tmp/b/milter/smtpscope N=20 M=2000 R=5 \
+#	SMTPSCOPE_BIN=/tmp/b/milter/smtpscope \
+#	    NULLMILTER_BIN=/tmp/b/contrib/bench/nullmilter N=20 M=2000 R=5 \
 #	    OUT=/tmp/smtpscope-bench-results contrib/bench/bench-e2e.sh
 #
 # DESCRIPTION
 #	Builds nothing. Starts a throwaway Postfix on loopback with a discard
 #	transport (t/integration/harness.sh), a network namespace with unbound
-#	serving bench.example, Debian's OpenDKIM and OpenDMARC, and two
-#	smtpscope instances (milters.sh; all milters in the namespace, on UNIX
-#	sockets). Then, R times, for each configuration in turn (a b c d a b c d
-#	...; interleaved so that drift hits all alike):
+#	serving bench.example, Debian's OpenDKIM and OpenDMARC, two smtpscope
+#	instances and two nullmilter instances (milters.sh; all milters in the
+#	namespace, on UNIX sockets). Then, R times, for each configuration in
+#	turn (a b c d e f a b c d e f ...; interleaved so that drift hits all
+#	alike):
 #
 #	  a  no milter
 #	  b  smtpscope "full": smtpscope-full.conf (every check on)
 #	  c  smtpscope spine only: smtpscope-spine.conf
 #	  d  OpenDKIM (verify) + OpenDMARC (SPFSelfValidate)
+#	  e  null libmilter with smtpscope's negotiation (nullmilter): what
+#	     any libmilter milter that asks for what smtpscope asks costs
+#	  f  null libmilter asking for every callback (nullmilter -a)
 #
 #	it points smtpd_milters at the configuration, reloads Postfix, sends 2N
 #	untimed warm-up messages, waits until no other smtp-source or
@@ -42,9 +47,12 @@
 #
 # ENVIRONMENT
 #	SMTPSCOPE_BIN  smtpscope binary (default: REPO/build/milter/smtpscope)
+#	NULLMILTER_BIN nullmilter (default: REPO/build/contrib/bench/nullmilter)
+#	BENCH_BIN      smtpscope-bench (default: REPO/build/contrib/bench/
+#	               smtpscope-bench); not used here, by bench-direct.sh
 #	N, M, R        sessions (20), messages per run (2000), repetitions (5)
 #	QUICK=1        N=10 M=300 R=3 unless set explicitly
-#	CONFIGS        configurations to run, in order (default "a b c d")
+#	CONFIGS        configurations to run, in order (default "a b c d e f")
 #	OUT            results folder (default /tmp/smtpscope-bench-results);
 #	               each invocation writes OUT/YYYYmmdd-HHMMSS/ and points
 #	               OUT/latest at it: summary.txt, runs.csv, subruns.csv,
@@ -70,8 +78,10 @@ if [ "${QUICK:-0}" = 1 ]; then
 	N=${N:-10} M=${M:-300} R=${R:-3}
 fi
 N=${N:-20} M=${M:-2000} R=${R:-5}
-CONFIGS=${CONFIGS:-a b c d}
+CONFIGS=${CONFIGS:-a b c d e f}
 SMTPSCOPE_BIN=${SMTPSCOPE_BIN:-$repo/build/milter/smtpscope}
+NULLMILTER_BIN=${NULLMILTER_BIN:-$repo/build/contrib/bench/nullmilter}
+BENCH_BIN=${BENCH_BIN:-$repo/build/contrib/bench/smtpscope-bench}
 OUT=${OUT:-/tmp/smtpscope-bench-results}
 IDLE_BUSY=${IDLE_BUSY:-15}
 IDLE_MAX=${IDLE_MAX:-60}
@@ -84,7 +94,7 @@ HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
 declare -A CFG_NAME=([a]="no milter" [b]="smtpscope full" [c]="smtpscope spine"
-	[d]="OpenDKIM+OpenDMARC")
+	[d]="OpenDKIM+OpenDMARC" [e]="null, scope's negotiation" [f]="null, every callback")
 
 say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -92,10 +102,13 @@ die() { say "ERROR: $*"; exit 1; }
 # --- checks -----------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "run as root (throwaway Postfix, network namespace)"
 for tool in postfix postconf "$SMTP_SOURCE" jq opendkim opendmarc unbound \
-	unbound-checkconf ip ss perl openssl pgrep; do
+	unbound-checkconf ip ss perl openssl pgrep setpriv; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
 done
 [ -x "$SMTPSCOPE_BIN" ] || die "no smtpscope binary at $SMTPSCOPE_BIN (set SMTPSCOPE_BIN)"
+case " $CONFIGS " in *" e "* | *" f "*)
+	[ -x "$NULLMILTER_BIN" ] || die "no nullmilter at $NULLMILTER_BIN (set NULLMILTER_BIN)" ;;
+esac
 for v in N M R; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a positive integer" ;; esac
 	[ "${!v}" -gt 0 ] || die "$v must be a positive integer"
@@ -161,16 +174,37 @@ scope_start_bench() {
 scope_start_bench full "$here/smtpscope-full.conf" || die "smtpscope (full) did not start"
 scope_start_bench spine "$here/smtpscope-spine.conf" || die "smtpscope (spine) did not start"
 
+declare -A NULL_PID=([null]=0 [null_all]=0) NULL_SOCK=([null]=none [null_all]=none)
+# null_start NAME [-a] - nullmilter as nobody in the namespace, on DIR/null.sock
+null_start() {
+	local name=$1 dir=$T/$1
+	shift
+	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
+	NULL_SOCK[$name]=$dir/null.sock
+	ip netns exec "$BM_NS" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$NULLMILTER_BIN" -p "unix:${NULL_SOCK[$name]}" "$@" >"$dir/out" 2>"$dir/stderr" &
+	NULL_PID[$name]=$!
+	harness_track_pid "${NULL_PID[$name]}"
+	bm_wait_sock "${NULL_SOCK[$name]}" "${NULL_PID[$name]}" && return 0
+	cat "$dir/stderr" >&2
+	return 1
+}
+case " $CONFIGS " in *" e "*) null_start null || die "nullmilter did not start" ;; esac
+case " $CONFIGS " in *" f "*) null_start null_all -a || die "nullmilter -a did not start" ;; esac
+
 declare -A CFG_MILTERS=([a]=""
 	[b]="unix:${SCOPE_SOCK[full]}"
 	[c]="unix:${SCOPE_SOCK[spine]}"
-	[d]="unix:$BM_DKIM_SOCK, unix:$BM_DMARC_SOCK")
+	[d]="unix:$BM_DKIM_SOCK, unix:$BM_DMARC_SOCK"
+	[e]="unix:${NULL_SOCK[null]}"
+	[f]="unix:${NULL_SOCK[null_all]}")
 
 pf_set "milter_default_action = tempfail" "milter_protocol = 6" "smtpd_milters =" ||
 	die "postconf failed"
 pf_start >/dev/null || die "Postfix did not start"
 say "Postfix on 127.0.0.1:$PF_PORT; milters up (opendkim $BM_DKIM_PID, opendmarc $BM_DMARC_PID," \
-	"unbound $BM_DNS_PID, smtpscope full ${SCOPE_PID[full]}, spine ${SCOPE_PID[spine]})"
+	"unbound $BM_DNS_PID, smtpscope full ${SCOPE_PID[full]}, spine ${SCOPE_PID[spine]}," \
+	"nullmilter ${NULL_PID[null]}, nullmilter -a ${NULL_PID[null_all]}; 0 = not started)"
 
 # --- helpers ----------------------------------------------------------------
 SENT_RE='postfix/discard\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=sent'
@@ -333,9 +367,10 @@ pf_set "milter_header_checks =" || die "postconf failed"
 	echo "# N=$N M=$M R=$R configurations: $CONFIGS"
 	echo "# Postfix $(postconf -dh mail_version); $("$SMTPSCOPE_BIN" -V 2>&1 | head -1)"
 	echo "# $(opendkim -V 2>&1 | head -1); $(opendmarc -V 2>&1 | head -1); $(unbound -V 2>&1 | head -1)"
+	echo "# nullmilter: $NULLMILTER_BIN, libmilter $(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo '?')"
 	echo "# corpus: $(awk '{ printf "%s%s %d B", (NR > 1 ? ", " : ""), $1, $2 }' "$RES/MANIFEST")"
 } >"$RES/env.txt"
-echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1,milters_ms" >"$RES/runs.csv"
+echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1,milters_ms,null_ms,null_all_ms" >"$RES/runs.csv"
 echo "config,rep,file,messages,wall_s,accepted_per_s" >"$RES/subruns.csv"
 
 # per-file share of M: the first M%6 files get one more
@@ -374,6 +409,7 @@ run() {
 	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
 	pf_snap "$T/pf.start"
 	for f in full spine; do p0[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	for f in null null_all; do p0[$f]=$(proc_ticks "${NULL_PID[$f]}"); done
 	p0[opendkim]=$(proc_ticks "$BM_DKIM_PID")
 	p0[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
 	p0[unbound]=$(proc_ticks "$BM_DNS_PID")
@@ -389,6 +425,7 @@ run() {
 	t1=$EPOCHREALTIME
 	read -r b1 tot1 < <(machine_ticks)
 	for f in full spine; do p1[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	for f in null null_all; do p1[$f]=$(proc_ticks "${NULL_PID[$f]}"); done
 	p1[opendkim]=$(proc_ticks "$BM_DKIM_PID")
 	p1[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
 	p1[unbound]=$(proc_ticks "$BM_DNS_PID")
@@ -419,28 +456,31 @@ run() {
 	fi
 
 	el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	for f in scope_full scope_spine opendkim opendmarc unbound; do ms[$f]=$((p1[$f] - p0[$f])); done
+	for f in scope_full scope_spine opendkim opendmarc unbound null null_all; do ms[$f]=$((p1[$f] - p0[$f])); done
 	pfms=$(pf_ticks "$T/pf.start" "$T/pf.end")
 	machine=$((b1 - b0))
-	other=$((machine - pfms - client - ms[scope_full] - ms[scope_spine] - ms[opendkim] - ms[opendmarc] - ms[unbound]))
+	other=$((machine - pfms - client - ms[scope_full] - ms[scope_spine] - ms[opendkim] - ms[opendmarc] - ms[unbound] - ms[null] - ms[null_all]))
 	# the configuration's own milters, plus the resolver they use
 	case $c in
 	a) mil=${ms[unbound]} ;;
 	b) mil=$((ms[scope_full] + ms[unbound])) ;;
 	c) mil=$((ms[scope_spine] + ms[unbound])) ;;
 	d) mil=$((ms[opendkim] + ms[opendmarc] + ms[unbound])) ;;
+	e) mil=$((ms[null] + ms[unbound])) ;;
+	f) mil=$((ms[null_all] + ms[unbound])) ;;
 	esac
 	awk -v c="$c" -v rep="$rep" -v m="$M" -v s="$N" -v el="$el" -v hz="$HZ" \
 		-v mach="$machine" -v tot=$((tot1 - tot0)) -v pf="$pfms" -v cl="$client" \
 		-v sf="${ms[scope_full]}" -v ss="${ms[scope_spine]}" -v dk="${ms[opendkim]}" \
 		-v dm="${ms[opendmarc]}" -v ub="${ms[unbound]}" -v ot="$other" -v err="$errs" \
-		-v rec="$rec" -v w="$waited" -v busy="$busy" -v mil="$mil" -v load="$(cut -d' ' -f1 /proc/loadavg)" '
+		-v rec="$rec" -v w="$waited" -v busy="$busy" -v mil="$mil" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
+		-v nu="${ms[null]}" -v na="${ms[null_all]}" '
 		function per(t) { return sprintf("%.3f", t * 1000 / hz / m) }
 		BEGIN {
-			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s,%s\n",
+			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s,%s,%s,%s\n",
 				c, rep, m, s, el, m / el, per(mach), tot ? 100 * mach / tot : 0,
 				per(pf), per(cl), per(sf), per(ss), per(dk), per(dm), per(ub), per(ot),
-				err, rec, w, busy, load, per(mil)
+				err, rec, w, busy, load, per(mil), per(nu), per(na)
 		}' >>"$RES/runs.csv"
 	say "  rep $rep ($c) ${CFG_NAME[$c]}: $(tail -1 "$RES/runs.csv" |
 		awk -F, '{ printf "%s msg/s, %s s, machine %s ms/msg (%s%% busy), postfix %s, records %s, errors %s", $6, $5, $7, $8, $9, $18, $17 }')"
@@ -463,7 +503,7 @@ stats() {
 			print med, v[1], v[NR] }'
 }
 # milter_cols CONFIG - runs.csv columns of the configuration's own milters (and unbound)
-milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; esac; }
+milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; e) echo 23 ;; f) echo 24 ;; esac; }
 
 summary() {
 	local c med mn mx base dbase
@@ -474,7 +514,7 @@ summary() {
 	echo "# one run = 6 smtp-source sub-runs (one per corpus file, M/6 messages each), N sessions;"
 	echo "# values: median [min-max] over error-free runs; CPU in ms per message"
 	echo
-	printf '%-22s %-22s %-7s %-20s %-6s %-19s %s\n' "configuration" "msgs/s" "x (a)" \
+	printf '%-30s %-22s %-7s %-20s %-6s %-19s %s\n' "configuration" "msgs/s" "x (a)" \
 		"machine CPU ms/msg" "busy%" "Postfix ms/msg" "milter ms/msg (median [min-max])"
 	for c in $CONFIGS; do
 		read -r med mn mx < <(stats "$c" 6)
@@ -489,7 +529,7 @@ summary() {
 			mil="$mil${mil:+, }$n $(stats "$c" "$col" | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')"
 		done
 		[ "$c" = d ] && mil="$mil, sum $(stats "$c" 22 | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }')"
-		printf '%-22s %-22s %-7s %-20s %-6s %-19s %s\n' "($c) ${CFG_NAME[$c]}" \
+		printf '%-30s %-22s %-7s %-20s %-6s %-19s %s\n' "($c) ${CFG_NAME[$c]}" \
 			"$(awk -v a="$med" -v b="$mn" -v c="$mx" 'BEGIN { printf "%.1f [%.1f-%.1f]", a, b, c }')" \
 			"$(awk -v a="$med" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
 			"$m1" "$u1" "$p1" "${mil:--}"
@@ -498,7 +538,7 @@ summary() {
 	for c in $CONFIGS; do
 		[ "$c" = a ] && continue
 		awk -v n="($c) ${CFG_NAME[$c]}" -v a="${mach[$c]}" -v b="$dbase" \
-			'BEGIN { if (b > 0) printf "added machine CPU vs (a): %-24s %+.2f ms/msg\n", n, a - b }'
+			'BEGIN { if (b > 0) printf "added machine CPU vs (a): %-30s %+.2f ms/msg\n", n, a - b }'
 	done
 	if [ -n "${rate[b]:-}" ] && [ -n "${rate[d]:-}" ]; then
 		awk -v b="${rate[b]}" -v d="${rate[d]}" -v mb="${mach[b]}" -v md="${mach[d]}" 'BEGIN {
@@ -506,6 +546,16 @@ summary() {
 			if (md > 0) printf ", %.2fx the machine CPU per message", mb / md
 			print "" }'
 	fi
+	# smtpscope's own work: the spine beside a do-nothing libmilter that
+	# negotiates the same steps and macros (milters_ms includes unbound)
+	for c in b c; do
+		[ -n "${rate[$c]:-}" ] && [ -n "${rate[e]:-}" ] || continue
+		awk -v n="${CFG_NAME[$c]}" -v r="${rate[$c]}" -v re="${rate[e]}" \
+			-v m="${mach[$c]}" -v me="${mach[e]}" \
+			-v k="$(stats "$c" 22 | cut -d' ' -f1)" -v ke="$(stats e 22 | cut -d' ' -f1)" 'BEGIN {
+			if (re > 0) printf "%s vs (e) null, same negotiation: %.2fx the throughput, %+.2f machine ms/msg, milter+unbound %.2f vs %.2f ms/msg\n",
+				n, r / re, m - me, k, ke }'
+	done
 	awk -F, 'NR > 1 && $17 != 0 { n++ } END { printf "runs with errors (left out): %d\n", n }' "$RES/runs.csv"
 	awk -F, 'NR > 1 && $18 != "-" { printf "%s%s rep %s: %s", (n++ ? "; " : "smtpscope records per run (message/session, want M each): "), $1, $2, $18 }
 		END { if (n) print "" }' "$RES/runs.csv"

@@ -228,7 +228,7 @@ bench_content(struct bench_conn *c, const struct bench_ctx *x,
 {
 	char buf[8192];
 	size_t i, off, chunk;
-	int n, lead = (c->pflags & SMFIP_HDR_LEADSPC) != 0;
+	int n, r, lead = (c->pflags & SMFIP_HDR_LEADSPC) != 0;
 
 	for (i = 0; i < m->nhdr; i++) {
 		n = snprintf(buf, sizeof(buf), "%s%c%s%s", m->hdr[i].name, 0,
@@ -246,9 +246,12 @@ bench_content(struct bench_conn *c, const struct bench_ctx *x,
 	for (off = 0; off < m->body_len; off += chunk) {
 		chunk = m->body_len - off > MILTER_CHUNK_SIZE ?
 		    MILTER_CHUNK_SIZE : m->body_len - off;
-		if (bench_step(c, s, ST_BODY, SMFIC_BODY, m->body + off, chunk,
-		    SMFIP_NOBODY, SMFIP_NR_BODY, total) != SMFIR_CONTINUE)
-			return -1;
+		r = bench_step(c, s, ST_BODY, SMFIC_BODY, m->body + off, chunk,
+		    SMFIP_NOBODY, SMFIP_NR_BODY, total);
+		if (r == SMFIR_SKIP)
+			break;	/* the milter wants no more body: go to EOM */
+		if (r != SMFIR_CONTINUE)
+			return r < 0 ? -1 : 1;	/* failed, or decided early */
 	}
 	return 0;
 }
@@ -260,9 +263,12 @@ bench_message(struct bench_conn *c, struct bench_ctx *x,
 {
 	int r;
 
-	if (bench_envelope(c, x, s, total) != 0 ||
-	    bench_content(c, x, m, s, total) != 0 ||
-	    bench_macros(c, x, 5, SMFIC_BODYEOB) != 0)
+	if (bench_envelope(c, x, s, total) != 0)
+		return -1;
+	r = bench_content(c, x, m, s, total);
+	if (r > 0)	/* the milter decided before the end: like an MTA, abort */
+		return bench_send(c->fd, SMFIC_ABORT, NULL, 0) == 0 ? 0 : -1;
+	if (r < 0 || bench_macros(c, x, 5, SMFIC_BODYEOB) != 0)
 		return -1;
 	r = bench_step(c, s, ST_EOM, SMFIC_BODYEOB, NULL, 0, 0, 0, total);
 	return r == SMFIR_CONTINUE || r == SMFIR_ACCEPT ? 0 : -1;
@@ -295,7 +301,9 @@ bench_worker_run(void *arg)
 			snprintf(x.qid, sizeof(x.qid), "%X%05lX", w->id, seq);
 			if (bench_message(&c, &x, &w->o->corpus[(size_t)(seq + w->id) %
 			    w->o->ncorpus], s, &total) != 0) {
-				w->failed++;
+				w->failed++;	/* counts toward the quota: no retry loop */
+				i++;
+				seq++;
 				break;
 			}
 			w->done++;
