@@ -19,6 +19,10 @@
 #include "sockspec.h"
 #include "text.h"
 
+static int config_error(char *err, size_t errsz, const char *file,
+    unsigned line, const char *key, int code, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
 /* config_error - format "FILE:LINE: Key: text" into err */
 static int
 config_error(char *err, size_t errsz, const char *file, unsigned line,
