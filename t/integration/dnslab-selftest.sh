@@ -196,9 +196,12 @@ left=
 ip netns list | grep -q "^$ns\b" && left="$left netns"
 ip link show "$veth" >/dev/null 2>&1 && left="$left veth"
 [ -e "/etc/netns/$ns" ] && left="$left /etc/netns"
-ip -o addr show to 198.51.100.1/32 | grep -q . && left="$left 198.51.100.1"
+# another lab test (make -j check) may own 198.51.100.1 now: look while
+# holding the lock, which it holds for as long as it has the address
+flock -x -w 120 "$DNSLAB_LOCK" ip -o addr show to 198.51.100.1/32 | grep -q . &&
+	left="$left 198.51.100.1"
 tap_is "${left:-none}" none "dnslab_stop: namespace, veth, /etc/netns/$ns and 198.51.100.1 gone"
-flock -x -w 3 "$DNSLAB_LOCK" true
+flock -x -w 120 "$DNSLAB_LOCK" true
 tap_ok $? "dnslab_stop: the host-address lock is free"
 dnslab_stop
 tap_ok $? "dnslab_stop again: idempotent"
@@ -242,7 +245,8 @@ leftovers() {
 	[ -n "$cns" ] && ip netns list | grep -q "^$cns\b" && out="$out netns"
 	[ -n "$cveth" ] && ip link show "$cveth" >/dev/null 2>&1 && out="$out veth"
 	[ -n "$cns" ] && [ -e "/etc/netns/$cns" ] && out="$out /etc/netns"
-	ip -o addr show to 198.51.100.1/32 | grep -q . && out="$out 198.51.100.1"
+	flock -x -w 120 "$DNSLAB_LOCK" ip -o addr show to 198.51.100.1/32 | grep -q . &&
+		out="$out 198.51.100.1"
 	echo "${out:-none}"
 }
 for mode in fail term; do
