@@ -124,8 +124,7 @@ NCPU=$(nproc)
 
 declare -A M_NAME=([scope]="smtpscope spine" [null]="null libmilter" [dkim]="OpenDKIM verify")
 
-say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
-die() { say "ERROR: $*"; exit 1; }
+. "$here/common.sh"
 
 # --- checks -----------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespace, milters as other users)"
@@ -233,42 +232,8 @@ proc_ut_st() {
 	echo "${12} ${13}"
 }
 
-# machine_ticks - "busy total" jiffies of all CPUs from /proc/stat
-machine_ticks() {
-	local _ us ni sy id io irq sirq st
-	read -r _ us ni sy id io irq sirq st _ </proc/stat
-	echo "$((us + ni + sy + irq + sirq + st)) $((us + ni + sy + id + io + irq + sirq + st))"
-}
 
-# busy_pct - whole-machine CPU busy % over the next second
-busy_pct() {
-	local b0 t0 b1 t1
-	read -r b0 t0 < <(machine_ticks)
-	sleep 1
-	read -r b1 t1 < <(machine_ticks)
-	echo $(((b1 - b0) * 100 / (t1 - t0 > 0 ? t1 - t0 : 1)))
-}
 
-# wait_quiet - as bench-e2e.sh: no other smtp-source or smtpscope-bench
-# (up to 10 min), then at most IDLE_BUSY % busy (up to IDLE_MAX s);
-# prints "seconds_waited busy_pct"
-wait_quiet() {
-	local w=0 b
-	while pgrep -x smtp-source >/dev/null || pgrep -x smtpscope-bench >/dev/null; do
-		[ $w -eq 0 ] && say "waiting for other benchmarks to finish:" \
-			"$({ pgrep -a -x smtp-source; pgrep -a -x smtpscope-bench; } | cut -c1-100 | tr '\n' ';')"
-		[ $w -ge 600 ] && { say "still busy after 10 min; measuring anyway"; break; }
-		sleep 1
-		w=$((w + 1))
-	done
-	local w2=0
-	while b=$(busy_pct) && [ "$b" -gt "$IDLE_BUSY" ]; do
-		[ $w2 -eq 0 ] && say "machine $b% busy before the run (others' work); waiting up to $IDLE_MAX s"
-		w2=$((w2 + 1))
-		[ $w2 -ge "$IDLE_MAX" ] && { say "still $b% busy; measuring anyway (busy_before in runs.csv)"; break; }
-	done
-	echo $((w + w2)) "$b"
-}
 
 # bench OUTFILE ARGS... - smtpscope-bench with ARGS; stdout to OUTFILE,
 # stderr to OUTFILE.err; prints "client_ticks rc" (times in the bash that
@@ -413,10 +378,7 @@ done
 # stats MILTER CONNS COLUMN - "median min max" over error-free runs
 stats() {
 	awk -F, -v m="$1" -v c="$2" -v col="$3" 'NR > 1 && $1 == m && $2 == c && $20 == 0 { print $col }' \
-		"$RES/runs.csv" | sort -g | awk '{ v[NR] = $1 } END {
-			if (NR == 0) { print "nan nan nan"; exit }
-			med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-			print med, v[1], v[NR] }'
+		"$RES/runs.csv" | median_minmax
 }
 med() { stats "$@" | cut -d' ' -f1; }
 # medf FORMAT MILTER CONNS COLUMN - the median, printf-formatted

@@ -61,8 +61,9 @@
 #	                      the black hole; idempotent; keeps $?
 #	dnslab_reap_stale     remove what a test killed with SIGKILL left behind
 #	                      (called by dnslab_start and dnslab_client_ns)
-#	Internal: dnslab_diag, dnslab_noerrexit, dnslab_pid_gone, dnslab_kill_pids,
-#	dnslab_children, dnslab_hook_exit, dnslab_exit_hook, dnslab_udp_busy,
+#	Process helpers come from harness.sh (harness_pid_gone,
+#	harness_stop_pids, harness_children).
+#	Internal: dnslab_diag, dnslab_noerrexit, dnslab_hook_exit, dnslab_exit_hook, dnslab_udp_busy,
 #	dnslab_free_port, dnslab_rev6, dnslab_soa, dnslab_txt, dnslab_zone_mail,
 #	dnslab_zones, dnslab_keys, dnslab_sign, dnslab_tamper, dnslab_dkim_keys,
 #	dnslab_wait_all, dnslab_make_zones, dnslab_nsd_conf, dnslab_unbound_conf,
@@ -229,49 +230,6 @@ dnslab_noerrexit() {
 	rc=$?
 	[ -n "$errexit" ] && set -e
 	return $rc
-}
-
-# dnslab_pid_gone - true when PID no longer runs (reaps it if it is our zombie)
-dnslab_pid_gone() {
-	local st
-	kill -0 "$1" 2>/dev/null || return 0
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
-	st=${st##*) }
-	[ "${st%% *}" = Z ] || return 1
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-# dnslab_kill_pids - TERM each PID, wait up to 5 s for all, then KILL the rest
-dnslab_kill_pids() {
-	local pid left _
-	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
-	for _ in $(seq 50); do
-		left=
-		for pid in "$@"; do
-			dnslab_pid_gone "$pid" || left=1
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	kill -KILL "$@" 2>/dev/null
-	sleep 0.1
-	for pid in "$@"; do dnslab_pid_gone "$pid"; done
-	return 0
-}
-
-# dnslab_children - print the PIDs whose parent is PID
-dnslab_children() {
-	local f st pid
-	for f in /proc/[0-9]*/stat; do
-		read -r st 2>/dev/null <"$f" || continue
-		st=${st##*) }
-		st=${st#* }
-		[ "${st%% *}" = "$1" ] || continue
-		pid=${f#/proc/}
-		echo "${pid%/stat}"
-	done
 }
 
 # dnslab_hook_exit - make the EXIT trap run dnslab_stop before its current command (once)
@@ -617,7 +575,7 @@ dnslab_diagnose() {
 	local pid f
 	dnslab_diag "dnslab_start: $1"
 	for pid in "${_DNSLAB_PIDS[@]}"; do
-		dnslab_pid_gone "$pid" && dnslab_diag "PID $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo exited)) is not running"
+		harness_pid_gone "$pid" && dnslab_diag "PID $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo exited)) is not running"
 	done
 	for f in sign.out nsd.out nsd.log unbound.out unbound.log blackhole.out ready.dig; do
 		[ -s "$DNSLAB_DIR/$f" ] && dnslab_diag "--- $f:" "$(tail -n 25 "$DNSLAB_DIR/$f")"
@@ -698,7 +656,7 @@ dnslab_lock() {
 			[ "$i" -gt 10 ] && dnslab_diag "dnslab_client_ns: waited $((i / 10)) s for $DNSLAB_LOCK"
 			return 0
 		fi
-		dnslab_pid_gone "$_DNSLAB_LOCK_PID" && break
+		harness_pid_gone "$_DNSLAB_LOCK_PID" && break
 		sleep 0.1
 	done
 	dnslab_diag "dnslab_client_ns: no lock on $DNSLAB_LOCK within 120 s (another test owns 198.51.100.1)" \
@@ -711,9 +669,9 @@ dnslab_lock() {
 dnslab_unlock() {
 	local -a kids
 	[ -n "$_DNSLAB_LOCK_PID" ] || return 0
-	mapfile -t kids < <(dnslab_children "$_DNSLAB_LOCK_PID")
-	dnslab_kill_pids "${kids[@]}"
-	dnslab_kill_pids "$_DNSLAB_LOCK_PID"
+	mapfile -t kids < <(harness_children "$_DNSLAB_LOCK_PID")
+	harness_stop_pids "${kids[@]}"
+	harness_stop_pids "$_DNSLAB_LOCK_PID"
 	_DNSLAB_LOCK_PID=
 }
 
@@ -722,7 +680,7 @@ dnslab_netns_delete() {
 	local -a pids
 	if [ -e "/run/netns/$1" ]; then
 		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
-		dnslab_kill_pids "${pids[@]}"
+		harness_stop_pids "${pids[@]}"
 	fi
 	# delete the pair here: after "ip netns delete" the kernel frees it later
 	[ -n "$2" ] && ip link show "$2" >/dev/null 2>&1 && ip link delete "$2" 2>/dev/null
@@ -777,7 +735,7 @@ dnslab_reap_stale_run() {
 	done
 	if [ ${#pids[@]} -gt 0 ]; then
 		dnslab_diag "dnslab: stopping stale DNS lab processes ${pids[*]}"
-		dnslab_kill_pids "${pids[@]}"
+		harness_stop_pids "${pids[@]}"
 	fi
 	return 0
 }
@@ -908,7 +866,7 @@ dnslab_stop() {
 	case $- in *e*) errexit=1; set +e ;; esac
 	dnslab_client_ns_delete
 	if [ ${#_DNSLAB_PIDS[@]} -gt 0 ]; then
-		dnslab_kill_pids "${_DNSLAB_PIDS[@]}"
+		harness_stop_pids "${_DNSLAB_PIDS[@]}"
 	fi
 	_DNSLAB_PIDS=()
 	[ -n "$errexit" ] && set -e

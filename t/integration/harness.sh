@@ -23,6 +23,9 @@
 #	                           Postfix) and remove $T unless KEEP=1; idempotent;
 #	                           keeps the script's exit status
 #	harness_track_pid PID      stop PID at cleanup (TERM, 5 s, then KILL)
+#	harness_pid_gone PID       true when PID no longer runs (reaps our zombie)
+#	harness_stop_pids PID...   TERM, wait up to 5 s, then KILL the rest
+#	harness_children PID       the PIDs whose parent is PID
 #	harness_free_port          print a TCP port free on 127.0.0.1 and ::1
 #	harness_pki DIR            CA, server, client and self-signed client
 #	                           certificates; reused when DIR is complete;
@@ -122,6 +125,19 @@ harness_stop_pids() {
 	kill -KILL "$@" 2>/dev/null || true
 	sleep 0.1
 	for pid in "$@"; do harness_pid_gone "$pid" || true; done
+}
+
+# harness_children - print the PIDs whose parent is PID (reads /proc, no forks)
+harness_children() {
+	local f st pid
+	for f in /proc/[0-9]*/stat; do
+		read -r st 2>/dev/null <"$f" || continue
+		st=${st##*) }
+		st=${st#* }
+		[ "${st%% *}" = "$1" ] || continue
+		pid=${f#/proc/}
+		echo "${pid%/stat}"
+	done
 }
 
 # harness_port_busy - true when anything listens on, or answers at, TCP PORT

@@ -22,8 +22,8 @@
 #	binary comes from a tree unpacked by sendmail-unpack.sh. Call the
 #	functions from the test's main shell (not from $( ) or a pipe): they
 #	keep state in shell variables. Needs root, ip(8) with netns support,
-#	m4, ss and perl; harness.sh is optional (harness_track_pid is used
-#	when it is loaded, $T must be set).
+#	m4, ss and perl, and harness.sh (its $T, harness_track_pid and process
+#	helpers harness_pid_gone, harness_stop_pids, harness_children).
 #
 #	sm_root                 print the unpacked tree:
 #	                        ${SMTPSCOPE_SENDMAIL_ROOT:-/var/cache/smtpscope-test/sendmail}
@@ -46,7 +46,7 @@
 #	                        in the namespace (by PID), delete the namespace
 #	                        and /etc/netns/NAME; idempotent; keeps $?
 #	Internal: sm_diag, sm_ld_path, sm_mc, sm_run_script, sm_syslogd_script,
-#	sm_pid_gone, sm_kill_pids, sm_children, sm_netns_delete, sm_reap_stale,
+#	sm_netns_delete, sm_reap_stale,
 #	sm_hook_exit, sm_exit_hook, sm_listening, sm_diagnose, sm_start_syslog,
 #	sm_sasl_setup.
 #
@@ -247,42 +247,12 @@ while (defined $s->recv($m, 65536)) {
 EOF
 }
 
-# sm_pid_gone - true when PID no longer runs (reaps it if it is our zombie)
-sm_pid_gone() {
-	local st
-	kill -0 "$1" 2>/dev/null || return 0
-	read -r st 2>/dev/null <"/proc/$1/stat" || return 0
-	st=${st##*) }
-	[ "${st%% *}" = Z ] || return 1
-	wait "$1" 2>/dev/null
-	return 0
-}
-
-# sm_kill_pids - TERM each PID, wait up to 5 s for all, then KILL the rest
-sm_kill_pids() {
-	local pid left _
-	[ $# -gt 0 ] || return 0
-	kill -TERM "$@" 2>/dev/null
-	for _ in $(seq 50); do
-		left=
-		for pid in "$@"; do
-			sm_pid_gone "$pid" || left=1
-		done
-		[ -z "$left" ] && return 0
-		sleep 0.1
-	done
-	kill -KILL "$@" 2>/dev/null
-	sleep 0.1
-	for pid in "$@"; do sm_pid_gone "$pid"; done
-	return 0
-}
-
 # sm_netns_delete - stop every process left in namespace NAME, delete it and /etc/netns/NAME
 sm_netns_delete() {
 	local -a pids
 	if [ -e "/run/netns/$1" ]; then
 		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
-		sm_kill_pids "${pids[@]}"
+		harness_stop_pids "${pids[@]}"
 		ip netns delete "$1" 2>/dev/null
 	fi
 	[ -n "$1" ] && rm -rf -- "/etc/netns/$1"
@@ -344,7 +314,7 @@ sm_listening() {
 sm_diagnose() {
 	sm_diag "sm_start: $1"
 	if [ -n "$SM_PID" ]; then
-		if sm_pid_gone "$SM_PID"; then
+		if harness_pid_gone "$SM_PID"; then
 			sm_diag "sendmail (PID $SM_PID) is not running"
 		else
 			sm_diag "sendmail (PID $SM_PID) is running"
@@ -372,7 +342,7 @@ sm_start_syslog() {
 	declare -F harness_track_pid >/dev/null && harness_track_pid "$_SM_LOG_PID"
 	for _ in $(seq 100); do
 		[ -S "$SM_DIR/log.sock" ] && { _SM_LOGSOCK=$SM_DIR/log.sock; return 0; }
-		sm_pid_gone "$_SM_LOG_PID" && return 0
+		harness_pid_gone "$_SM_LOG_PID" && return 0
 		sleep 0.02
 	done
 }
@@ -411,7 +381,7 @@ sm_start() {
 		sm_diag "usage: sm_start MILTER_SOCKET_PATH PKI_DIR"
 		return 1
 	fi
-	if [ -n "$SM_PID" ] && ! sm_pid_gone "$SM_PID"; then
+	if [ -n "$SM_PID" ] && ! harness_pid_gone "$SM_PID"; then
 		sm_diag "sm_start: Sendmail already runs (PID $SM_PID); sm_stop first"
 		return 1
 	fi
@@ -478,7 +448,7 @@ sm_start() {
 	declare -F harness_track_pid >/dev/null && harness_track_pid "$SM_PID"
 	for _ in $(seq 200); do
 		sm_listening && return 0
-		sm_pid_gone "$SM_PID" && break
+		harness_pid_gone "$SM_PID" && break
 		sleep 0.05
 	done
 	sm_diagnose "Sendmail did not listen on 127.0.0.1/::1 port $SM_PORT and 127.0.0.1 port $SM_SMTPS_PORT within 10 s"
@@ -521,19 +491,6 @@ sm_wait_log() {
 	return 1
 }
 
-# sm_children - print the PIDs whose parent is PID (reads /proc, no forks)
-sm_children() {
-	local f st pid
-	for f in /proc/[0-9]*/stat; do
-		read -r st 2>/dev/null <"$f" || continue
-		st=${st##*) }		# "S PPID ..." after the command name
-		st=${st#* }
-		[ "${st%% *}" = "$1" ] || continue
-		pid=${f#/proc/}
-		echo "${pid%/stat}"
-	done
-}
-
 # sm_stop - stop Sendmail, what runs in its namespace, and the log receiver; delete the namespace
 #
 # A TERM to the daemon does not stop its per-connection children (seen with
@@ -546,15 +503,15 @@ sm_stop() {
 	case $- in *e*) errexit=1; set +e ;; esac
 	if [ -n "$SM_PID" ]; then
 		# children first, so that the daemon reaps them (no zombies left to init)
-		mapfile -t kids < <(sm_children "$SM_PID")
-		sm_kill_pids "${kids[@]}"
-		sm_kill_pids "$SM_PID"
+		mapfile -t kids < <(harness_children "$SM_PID")
+		harness_stop_pids "${kids[@]}"
+		harness_stop_pids "$SM_PID"
 	fi
 	SM_PID=
 	if [ -n "$SM_NETNS" ]; then
 		sm_netns_delete "$SM_NETNS"
 	fi
-	[ -n "$_SM_LOG_PID" ] && sm_kill_pids "$_SM_LOG_PID"
+	[ -n "$_SM_LOG_PID" ] && harness_stop_pids "$_SM_LOG_PID"
 	_SM_LOG_PID=
 	[ -n "$errexit" ] && set -e
 	return $rc
