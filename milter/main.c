@@ -441,6 +441,11 @@ main(int argc, char **argv)
 	    st.cfg.syslog_facility, facility, sizeof(facility));
 	daemon_log_open("smtpscope", st.cfg.syslog,
 	    daemon_log_facility(facility), true);	/* stderr until ready */
+	/* handlers first: a SIGTERM that arrives once the socket exists must
+	 * stop us cleanly, not by the default action */
+	if (signals_install() != 0)
+		main_die(EX_OSERR, "cannot install signal handlers: %s",
+		    strerror(errno));
 	main_socket(&st);
 	main_recordlog(&st);
 	if (!o.foreground)
@@ -449,9 +454,6 @@ main(int argc, char **argv)
 	if (st.have_privs && geteuid() == 0 &&
 	    privs_drop(&st.privs, err, sizeof(err)) != 0)
 		main_die(EX_OSERR, "%s", err);
-	if (signals_install() != 0)
-		main_die(EX_OSERR, "cannot install signal handlers: %s",
-		    strerror(errno));
 	main_start_milter(&st);
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);
