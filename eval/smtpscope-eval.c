@@ -100,32 +100,43 @@ eval_zones(struct eval_opts *o)
 	return o->dns;
 }
 
+/* eval_zone_sec - --zone-sec APEX=secure|bogus */
+static void
+eval_zone_sec(struct eval_opts *o, const char *arg)
+{
+	char apex[DNS_NAME_MAX];
+	const char *eq = strchr(arg, '=');
+	enum dns_sec sec;
+
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof(apex))
+		eval_usage("--zone-sec wants APEX=secure|bogus");
+	if (strcmp(eq + 1, "secure") == 0)
+		sec = DNS_SEC_SECURE;
+	else if (strcmp(eq + 1, "bogus") == 0)
+		sec = DNS_SEC_BOGUS;
+	else
+		eval_usage("--zone-sec wants APEX=secure|bogus");
+	memcpy(apex, arg, (size_t)(eq - arg));
+	apex[eq - arg] = '\0';
+	if (dns_zone_set_sec(eval_zones(o), apex, sec) != 0)
+		eval_usage("--zone-sec: bad apex name");
+}
+
 /* eval_zone_option - --zone, --zone-sec, --timeout-name */
 static void
 eval_zone_option(struct eval_opts *o, int opt, const char *arg)
 {
-	char err[512], apex[DNS_NAME_MAX];
-	const char *eq;
+	char err[512];
 
-	if (opt == 'z' && dns_zone_load(eval_zones(o), arg, err, sizeof(err))
-	    != 0) {
+	if (opt == 'S') {
+		eval_zone_sec(o, arg);
+	} else if (opt == 'T') {
+		if (dns_zone_add_timeout(eval_zones(o), arg) != 0)
+			eval_usage("bad --timeout-name");
+	} else if (dns_zone_load(eval_zones(o), arg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope-eval: %s\n", err);
 		exit(66);
 	}
-	if (opt == 'T' && dns_zone_add_timeout(eval_zones(o), arg) != 0)
-		eval_usage("bad --timeout-name");
-	if (opt != 'S')
-		return;
-	eq = strchr(arg, '=');
-	if (eq == NULL || (size_t)(eq - arg) >= sizeof(apex))
-		eval_usage("--zone-sec wants APEX=secure|bogus");
-	memcpy(apex, arg, (size_t)(eq - arg));
-	apex[eq - arg] = '\0';
-	if (dns_zone_set_sec(eval_zones(o), apex, strcmp(eq + 1, "secure") == 0 ?
-	    DNS_SEC_SECURE : strcmp(eq + 1, "bogus") == 0 ? DNS_SEC_BOGUS :
-	    DNS_SEC_ERROR) != 0 || (strcmp(eq + 1, "secure") != 0 &&
-	    strcmp(eq + 1, "bogus") != 0))
-		eval_usage("--zone-sec wants APEX=secure|bogus");
 }
 
 /* eval_options - the command line */

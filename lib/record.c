@@ -185,23 +185,15 @@ record_rcode(int rcode)
 	return json_string(buf);
 }
 
-/* record_qtype - a query type's name */
+/* record_qtype - a query type's name ("TXT"; "TYPE65" when ldns has none) */
 static json_t *
 record_qtype(uint16_t t)
 {
-	char buf[16];
-	char *name = ldns_rr_type2str(t);
+	char *name = ldns_rr_type2str(t);	/* ldns allocates */
+	json_t *j = name != NULL ? json_string(name) : NULL;
 
-	if (name == NULL) {
-		snprintf(buf, sizeof(buf), "TYPE%u", t);
-		return json_string(buf);
-	}
-	{
-		json_t *j = json_string(name);
-
-		LDNS_FREE(name);
-		return j;
-	}
+	LDNS_FREE(name);
+	return j;
 }
 
 /* record_dns - the lookups of a context, or an empty list */

@@ -68,7 +68,7 @@
 #	dnslab_zones, dnslab_keys, dnslab_sign, dnslab_tamper, dnslab_dkim_keys,
 #	dnslab_wait_all, dnslab_make_zones, dnslab_nsd_conf, dnslab_unbound_conf,
 #	dnslab_blackhole_script, dnslab_spawn, dnslab_ready, dnslab_diagnose,
-#	dnslab_lock, dnslab_unlock, dnslab_netns_delete, dnslab_starttime and
+#	dnslab_lock, dnslab_unlock, dnslab_starttime and
 #	the *_run bodies of the public functions (which run with errexit off,
 #	so "set -e" in a test sees only their status).
 #
@@ -675,20 +675,6 @@ dnslab_unlock() {
 	_DNSLAB_LOCK_PID=
 }
 
-# dnslab_netns_delete NAME VETH - stop processes in NAME, delete VETH, NAME, /etc/netns/NAME
-dnslab_netns_delete() {
-	local -a pids
-	if [ -e "/run/netns/$1" ]; then
-		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
-		harness_stop_pids "${pids[@]}"
-	fi
-	# delete the pair here: after "ip netns delete" the kernel frees it later
-	[ -n "$2" ] && ip link show "$2" >/dev/null 2>&1 && ip link delete "$2" 2>/dev/null
-	[ -e "/run/netns/$1" ] && ip netns delete "$1" 2>/dev/null
-	[ -n "$1" ] && rm -rf -- "/etc/netns/$1"
-	return 0
-}
-
 # dnslab_starttime - print the start time of PID (field 22 of /proc/PID/stat), or nothing
 dnslab_starttime() {
 	local st
@@ -710,7 +696,7 @@ dnslab_reap_stale_run() {
 		case $pid in '' | *[!0-9]*) continue ;; esac
 		[ -d "/proc/$pid" ] && continue
 		dnslab_diag "dnslab: removing stale namespace $ns"
-		dnslab_netns_delete "$ns" "dlh$pid"
+		harness_netns_delete "$ns" "dlh$pid"
 	done
 	# nsd, unbound and blackhole.pl started by dnslab_start for a test shell
 	# that is gone: dns/owner names its PID and start time (PIDs get reused)
@@ -758,7 +744,7 @@ dnslab_client_ns_run() {
 	dnslab_lock || return 1
 	DNSLAB_NETNS=$ns DNSLAB_VETH=$vh
 	export DNSLAB_NETNS DNSLAB_VETH DNSLAB_HOST4 DNSLAB_HOST6
-	dnslab_netns_delete "$ns" "$vh"
+	harness_netns_delete "$ns" "$vh"
 	a=$(ip -o addr show to "$DNSLAB_HOST4/32" 2>&1)
 	if [ -n "$a" ]; then
 		dnslab_diag "dnslab_client_ns: $DNSLAB_HOST4 is already on this host:" "$a"
@@ -853,7 +839,7 @@ dnslab_postfix_listen_run() {
 dnslab_client_ns_delete() { dnslab_noerrexit dnslab_client_ns_delete_run; }
 dnslab_client_ns_delete_run() {
 	if [ -n "$DNSLAB_NETNS" ]; then
-		dnslab_netns_delete "$DNSLAB_NETNS" "$DNSLAB_VETH"
+		harness_netns_delete "$DNSLAB_NETNS" "$DNSLAB_VETH"
 	fi
 	DNSLAB_NETNS='' DNSLAB_VETH=''
 	dnslab_unlock

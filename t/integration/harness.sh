@@ -26,6 +26,7 @@
 #	harness_pid_gone PID       true when PID no longer runs (reaps our zombie)
 #	harness_stop_pids PID...   TERM, wait up to 5 s, then KILL the rest
 #	harness_children PID       the PIDs whose parent is PID
+#	harness_netns_delete NAME [VETH]  stop a namespace's processes, delete it
 #	harness_free_port          print a TCP port free on 127.0.0.1 and ::1
 #	harness_pki DIR            CA, server, client and self-signed client
 #	                           certificates; reused when DIR is complete;
@@ -138,6 +139,21 @@ harness_children() {
 		pid=${f#/proc/}
 		echo "${pid%/stat}"
 	done
+}
+
+# harness_netns_delete NAME [VETH] - stop every process in namespace NAME,
+# delete VETH (at once: after "ip netns delete" the kernel frees it later),
+# the namespace and /etc/netns/NAME; quiet when already gone
+harness_netns_delete() {
+	local -a pids
+	if [ -e "/run/netns/$1" ]; then
+		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
+		harness_stop_pids "${pids[@]}"
+	fi
+	[ -n "${2:-}" ] && ip link show "$2" >/dev/null 2>&1 && ip link delete "$2" 2>/dev/null
+	[ -e "/run/netns/$1" ] && ip netns delete "$1" 2>/dev/null
+	[ -n "$1" ] && rm -rf -- "/etc/netns/$1"
+	return 0
 }
 
 # harness_port_busy - true when anything listens on, or answers at, TCP PORT

@@ -46,7 +46,7 @@
 #	                        in the namespace (by PID), delete the namespace
 #	                        and /etc/netns/NAME; idempotent; keeps $?
 #	Internal: sm_diag, sm_ld_path, sm_mc, sm_run_script, sm_syslogd_script,
-#	sm_netns_delete, sm_reap_stale,
+#	sm_reap_stale,
 #	sm_hook_exit, sm_exit_hook, sm_listening, sm_diagnose, sm_start_syslog,
 #	sm_sasl_setup.
 #
@@ -247,17 +247,6 @@ while (defined $s->recv($m, 65536)) {
 EOF
 }
 
-# sm_netns_delete - stop every process left in namespace NAME, delete it and /etc/netns/NAME
-sm_netns_delete() {
-	local -a pids
-	if [ -e "/run/netns/$1" ]; then
-		mapfile -t pids < <(ip netns pids "$1" 2>/dev/null)
-		harness_stop_pids "${pids[@]}"
-		ip netns delete "$1" 2>/dev/null
-	fi
-	[ -n "$1" ] && rm -rf -- "/etc/netns/$1"
-}
-
 # sm_reap_stale - delete smtpscope-sm-PID namespaces whose test shell is gone
 sm_reap_stale() {
 	local ns pid
@@ -267,7 +256,7 @@ sm_reap_stale() {
 		case $pid in '' | *[!0-9]*) continue ;; esac
 		[ -d "/proc/$pid" ] && continue
 		sm_diag "sm_start: removing stale namespace $ns"
-		sm_netns_delete "$ns"
+		harness_netns_delete "$ns"
 	done
 }
 
@@ -418,7 +407,7 @@ sm_start() {
 		return 1
 	fi
 
-	sm_netns_delete "$ns"
+	harness_netns_delete "$ns"
 	if ! ip netns add "$ns" || ! ip -n "$ns" link set lo up; then
 		sm_diagnose "cannot create network namespace $ns"
 		sm_stop
@@ -496,7 +485,7 @@ sm_wait_log() {
 # A TERM to the daemon does not stop its per-connection children (seen with
 # 8.17.1.9: a child in "cmd read" outlived it), so they are collected by
 # parent PID and stopped before it; whatever is left in the namespace
-# (children of children, sm_exec commands) is stopped by sm_netns_delete.
+# (children of children, sm_exec commands) is stopped by harness_netns_delete.
 sm_stop() {
 	local rc=$? errexit=
 	local -a kids
@@ -509,7 +498,7 @@ sm_stop() {
 	fi
 	SM_PID=
 	if [ -n "$SM_NETNS" ]; then
-		sm_netns_delete "$SM_NETNS"
+		harness_netns_delete "$SM_NETNS"
 	fi
 	[ -n "$_SM_LOG_PID" ] && harness_stop_pids "$_SM_LOG_PID"
 	_SM_LOG_PID=
