@@ -7,7 +7,10 @@
  *	    [--cert-subject S] [--cert-issuer I] [--verify OK|FAIL|NO]]
  *	    [--zone FILE]... [--zone-sec APEX=secure|bogus]...
  *	    [--timeout-name NAME]... | [--nameservers LIST]
- *	    [--dns-timeout MS] [--no-spf] [--no-iprev] [MESSAGE-FILE | -]
+ *	    [--dns-timeout MS] [--no-spf] [--no-iprev] [--no-dkim] [--no-dmarc]
+ *	    [--max-signatures N] [--dkim-min-key-bits N] [--dkim-allow-sha1]
+ *	    [--public-suffix-list FILE] [--authserv-id ID]
+ *	    [--remove-all-auth-results] [MESSAGE-FILE | -]
  *
  * DESCRIPTION
  *	Runs the milter's pipeline (lib/session: the same events, checks and
@@ -18,7 +21,11 @@
  *	the network), so results are deterministic; --zone-sec marks a zone's
  *	answers secure (AD) or bogus, --timeout-name makes a name never
  *	answer. Without --zone, lookups go to --nameservers or resolv.conf.
- *	Exit status: 0, 64 for bad usage, 66 for an unreadable input.
+ *	Header changes are simulated as if the MTA accepted them: the record's
+ *	authentication_results shows the header smtpscope would add and the
+ *	forged ones it would remove.
+ *	Exit status: 0, 64 for bad usage, 66 for an unreadable input, 78 for
+ *	a check that cannot be set up (public suffix list).
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -35,6 +42,7 @@
 #include "recordlog.h"
 #include "session.h"
 #include "spf.h"
+#include "text.h"
 
 #define EVAL_MACROS_MAX	32
 #define EVAL_RCPT_MAX	100
@@ -45,8 +53,9 @@ struct eval_opts {
 	int nrcpt;
 	const char *macros[EVAL_MACROS_MAX * 2 + 1];	/* name, value, ..., NULL */
 	int nmacros;
-	bool zones, spf, iprev;
-	long dns_timeout;
+	bool zones, spf, iprev, dkim, dmarc, allow_sha1, remove_all;
+	long dns_timeout, max_sigs, min_key_bits;
+	const char *psl, *servid;
 	struct dns_resolver *dns;
 };
 
@@ -73,7 +82,11 @@ eval_usage(const char *why)
 	    "[--mail-from ADDR] [--rcpt ADDR]... [--tls-version V ...]\n"
 	    "\t[--zone FILE]... [--zone-sec APEX=secure|bogus]... "
 	    "[--timeout-name NAME]...\n\t[--nameservers LIST] "
-	    "[--dns-timeout MS] [--no-spf] [--no-iprev] [MESSAGE-FILE | -]\n");
+	    "[--dns-timeout MS] [--no-spf] [--no-iprev] [--no-dkim]\n"
+	    "\t[--no-dmarc] [--max-signatures N] [--dkim-min-key-bits N] "
+	    "[--dkim-allow-sha1]\n\t[--public-suffix-list FILE] "
+	    "[--authserv-id ID] [--remove-all-auth-results]\n"
+	    "\t[MESSAGE-FILE | -]\n");
 	exit(64);
 }
 
@@ -139,6 +152,17 @@ eval_zone_option(struct eval_opts *o, int opt, const char *arg)
 	}
 }
 
+/* eval_number - a decimal option argument in [min, max] */
+static long
+eval_number(const char *arg, long min, long max, const char *what)
+{
+	long n;
+
+	if (text_parse_long(arg, 10, min, max, &n) != 0)
+		eval_usage(what);
+	return n;
+}
+
 /* eval_options - the command line */
 static void
 eval_options(int argc, char **argv, struct eval_opts *o)
@@ -161,6 +185,14 @@ eval_options(int argc, char **argv, struct eval_opts *o)
 		{ "dns-timeout", required_argument, NULL, 't' },
 		{ "no-spf", no_argument, NULL, 7 },
 		{ "no-iprev", no_argument, NULL, 8 },
+		{ "no-dkim", no_argument, NULL, 9 },
+		{ "no-dmarc", no_argument, NULL, 10 },
+		{ "max-signatures", required_argument, NULL, 11 },
+		{ "dkim-min-key-bits", required_argument, NULL, 12 },
+		{ "dkim-allow-sha1", no_argument, NULL, 13 },
+		{ "public-suffix-list", required_argument, NULL, 14 },
+		{ "authserv-id", required_argument, NULL, 15 },
+		{ "remove-all-auth-results", no_argument, NULL, 16 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const tls_names[] = { NULL, "{tls_version}",
@@ -188,6 +220,16 @@ eval_options(int argc, char **argv, struct eval_opts *o)
 		case 't': o->dns_timeout = atol(optarg); break;
 		case 7: o->spf = false; break;
 		case 8: o->iprev = false; break;
+		case 9: o->dkim = false; break;
+		case 10: o->dmarc = false; break;
+		case 11: o->max_sigs = eval_number(optarg, 1,
+		    DKIMVERIFY_SIGS_HARDMAX, "--max-signatures"); break;
+		case 12: o->min_key_bits = eval_number(optarg, 0, 16384,
+		    "--dkim-min-key-bits"); break;
+		case 13: o->allow_sha1 = true; break;
+		case 14: o->psl = optarg; break;
+		case 15: o->servid = optarg; break;
+		case 16: o->remove_all = true; break;
 		default: eval_usage(NULL);
 		}
 	}
@@ -221,6 +263,30 @@ eval_sockaddr(const char *ip, struct sockaddr_storage *ss)
 	return -1;
 }
 
+/* eval_add_ok, eval_remove_ok - simulated header changes: the MTA
+ * would accept them */
+static int
+eval_add_ok(void *arg, const char *name, const char *value)
+{
+	(void)arg;
+	(void)name;
+	(void)value;
+	return 0;
+}
+
+static int
+eval_remove_ok(void *arg, const char *name, unsigned index)
+{
+	(void)arg;
+	(void)name;
+	(void)index;
+	return 0;
+}
+
+static const struct session_editor eval_editor = {
+	eval_add_ok, eval_remove_ok, NULL
+};
+
 /* eval_play - the milter's events for one message */
 static void
 eval_play(struct session *s, const struct eval_opts *o,
@@ -242,19 +308,22 @@ eval_play(struct session *s, const struct eval_opts *o,
 	}
 	session_data(s, m);
 	for (i = 0; i < msg->nhdr; i++)
-		session_header(s, msg->hdr[i].name, msg->hdr[i].value);
+		session_header(s, msg->hdr[i].name, msg->hdr[i].raw);
 	session_eoh(s, m);
 	session_body(s, (const unsigned char *)msg->body, msg->body_len);
-	session_eom(s, m);
+	session_eom(s, m, &eval_editor, NULL);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct eval_opts o = { .spf = true, .iprev = true, .dns_timeout = 5000 };
+	struct eval_opts o = { .spf = true, .iprev = true, .dkim = true,
+	    .dmarc = true, .dns_timeout = 5000,
+	    .max_sigs = DKIMVERIFY_SIGS_DEFAULT, .min_key_bits = 1024 };
 	struct macro_src m = { eval_get, &o };
 	struct sockaddr_storage ss;
-	struct auth_env auth = { NULL, NULL, false };
+	struct auth_env auth;
+	struct auth_checks checks;
 	struct session_env env;
 	struct recordlog *out;
 	struct msgfile msg;
@@ -272,20 +341,29 @@ main(int argc, char **argv)
 		fprintf(stderr, "smtpscope-eval: cannot read %s\n", o.message);
 		return 66;
 	}
-	if (!o.zones && (o.spf || o.iprev) && dns_resolver_new(&o.dns,
-	    o.nameservers, o.dns_timeout, 1, err, sizeof(err)) != 0) {
+	if (!o.zones && (o.spf || o.iprev || o.dkim || o.dmarc) &&
+	    dns_resolver_new(&o.dns, o.nameservers, o.dns_timeout, 1, err,
+	    sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope-eval: %s\n", err);
 		return 64;
 	}
+	memset(&auth, 0, sizeof(auth));
 	auth.dns = o.dns;
-	auth.iprev = o.iprev;
-	if (o.spf && spf_checker_new(&auth.spf) != 0)
-		return 71;
+	checks = (struct auth_checks){ o.spf, o.iprev, o.dkim, o.dmarc,
+	    { (unsigned)o.max_sigs, (unsigned)o.min_key_bits, o.allow_sha1 },
+	    o.psl };
+	if (auth_env_checks(&auth, &checks, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope-eval: %s\n", err);
+		return 78;
+	}
 	if (recordlog_from_fd(&out, STDOUT_FILENO) != 0)
 		return 71;
 	memset(&env, 0, sizeof(env));
 	env.log = out;
 	env.auth = &auth;
+	env.servid = o.servid != NULL ? o.servid : "smtpscope-eval";
+	env.headers = true;
+	env.remove_all_ar = o.remove_all;
 	s = session_new(&env);
 	if (s == NULL)
 		return 71;
@@ -294,8 +372,6 @@ main(int argc, char **argv)
 	session_close(s);
 	recordlog_close(out);
 	msgfile_free(&msg);
-	if (auth.spf != NULL)
-		spf_checker_free(auth.spf);
-	dns_resolver_free(o.dns);
+	auth_env_free(&auth);
 	return 0;
 }

@@ -61,6 +61,15 @@ enum config_key_id {
 	CONFIG_KEY_DNS_RETRIES,
 	CONFIG_KEY_SPF,
 	CONFIG_KEY_IPREV,
+	CONFIG_KEY_DKIM,
+	CONFIG_KEY_MAXIMUM_SIGNATURES,
+	CONFIG_KEY_DKIM_MIN_KEY_BITS,
+	CONFIG_KEY_DKIM_ALLOW_SHA1,
+	CONFIG_KEY_DMARC,
+	CONFIG_KEY_PUBLIC_SUFFIX_LIST,
+	CONFIG_KEY_DMARC_REJECT,
+	CONFIG_KEY_HEADERS,
+	CONFIG_KEY_REMOVE_ALL_AUTH_RESULTS,
 	CONFIG_NKEYS
 };
 
@@ -82,6 +91,15 @@ struct config {
 	long dns_retries;
 	bool spf;
 	bool iprev;
+	bool dkim;
+	long maximum_signatures;
+	long dkim_min_key_bits;
+	bool dkim_allow_sha1;
+	bool dmarc;
+	char *public_suffix_list;
+	bool dmarc_reject;
+	bool headers;			/* write Authentication-Results */
+	bool remove_all_auth_results;
 
 	char *file;			/* the file read, for messages */
 	unsigned line[CONFIG_NKEYS];	/* where each key was set, 0: default */

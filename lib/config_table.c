@@ -68,8 +68,9 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 	[CONFIG_KEY_AUTHSERV_ID] = {
 		"AuthservID", CONFIG_STRING, 0, 0, NULL, NULL,
 		offsetof(struct config, authserv_id),
-		"The authserv-id of Authentication-Results headers; unset means "
-		"the host name."
+		"The authserv-id of the Authentication-Results header smtpscope "
+		"adds, and of the ones it removes as forged; unset means the "
+		"host name."
 	},
 	[CONFIG_KEY_SHUTDOWN_TIMEOUT] = {
 		"ShutdownTimeout", CONFIG_INT, 0, 3600, NULL, "30",
@@ -109,5 +110,60 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"IPrev", CONFIG_BOOL, 0, 0, NULL, "yes",
 		offsetof(struct config, iprev),
 		"Check that the client address's PTR name leads back to it."
+	},
+	[CONFIG_KEY_DKIM] = {
+		"DKIM", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, dkim),
+		"Verify every DKIM signature (RSA and Ed25519), up to "
+		"MaximumSignatures per message."
+	},
+	[CONFIG_KEY_MAXIMUM_SIGNATURES] = {
+		"MaximumSignatures", CONFIG_INT, 1, 64, NULL, "10",
+		offsetof(struct config, maximum_signatures),
+		"DKIM signatures evaluated per message; the rest are counted, "
+		"not verified (a message with thousands of signatures costs "
+		"no more than this many)."
+	},
+	[CONFIG_KEY_DKIM_MIN_KEY_BITS] = {
+		"DKIMMinimumKeyBits", CONFIG_INT, 0, 16384, NULL, "1024",
+		offsetof(struct config, dkim_min_key_bits),
+		"RSA keys shorter than this give dkim=policy even when the "
+		"signature verifies (RFC 8301)."
+	},
+	[CONFIG_KEY_DKIM_ALLOW_SHA1] = {
+		"DKIMAllowSHA1", CONFIG_BOOL, 0, 0, NULL, "no",
+		offsetof(struct config, dkim_allow_sha1),
+		"Accept rsa-sha1 signatures; by default they give dkim=policy "
+		"(RFC 8301)."
+	},
+	[CONFIG_KEY_DMARC] = {
+		"DMARC", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, dmarc),
+		"Evaluate DMARC for the From domain (needs DKIM and SPF for "
+		"alignment; either alone is still used)."
+	},
+	[CONFIG_KEY_PUBLIC_SUFFIX_LIST] = {
+		"PublicSuffixList", CONFIG_PATH, 0, 0, NULL, PSL_DEFAULT,
+		offsetof(struct config, public_suffix_list),
+		"The public suffix list that gives organizational domains for "
+		"DMARC (Debian package publicsuffix)."
+	},
+	[CONFIG_KEY_DMARC_REJECT] = {
+		"DMARCReject", CONFIG_BOOL, 0, 0, NULL, "no",
+		offsetof(struct config, dmarc_reject),
+		"Reject (550 5.7.1) a message whose DMARC disposition is reject; "
+		"by default the disposition is only recorded."
+	},
+	[CONFIG_KEY_HEADERS] = {
+		"Headers", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, headers),
+		"Add an Authentication-Results header and remove forged ones; "
+		"no leaves every message untouched (pure observation)."
+	},
+	[CONFIG_KEY_REMOVE_ALL_AUTH_RESULTS] = {
+		"RemoveAllAuthResults", CONFIG_BOOL, 0, 0, NULL, "no",
+		offsetof(struct config, remove_all_auth_results),
+		"Remove every Authentication-Results header the message "
+		"arrives with, not only those claiming AuthservID."
 	},
 };

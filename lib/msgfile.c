@@ -1,9 +1,10 @@
 /*
  * msgfile.c - a message file split into header fields (folded lines
  * joined) and a body with CRLF line ends, as an MTA hands them to a
- * milter. Used by smtpscope-eval and the benchmark's load generator.
- * Owns every string it returns (msgfile_free). Files over 16 MiB are
- * refused.
+ * milter. Used by smtpscope-eval, the benchmark's load generator and
+ * the DKIM conformance suite (which needs each value exactly as in the
+ * file: msgfile_header.raw). Owns every string it returns (msgfile_free).
+ * Files over 16 MiB are refused.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,24 @@ msgfile_slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* msgfile_raw - line[0..len) with every bare LF made CRLF (caller frees) */
+static char *
+msgfile_raw(const char *line, size_t len)
+{
+	char *out = malloc(len * 2 + 1), *o = out;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (line[i] == '\n' && (i == 0 || line[i - 1] != '\r'))
+			*o++ = '\r';
+		*o++ = line[i];
+	}
+	*o = '\0';
+	return out;
+}
+
 /* msgfile_add_header - append "Name: value" (value may be folded) */
 static int
 msgfile_add_header(struct msgfile *m, const char *line, size_t len)
@@ -79,8 +98,15 @@ msgfile_add_header(struct msgfile *m, const char *line, size_t len)
 		vstart++;
 	grown[m->nhdr].name = strndup(line, (size_t)(colon - line));
 	grown[m->nhdr].value = strndup(line + vstart, len - vstart);
-	if (grown[m->nhdr].name == NULL || grown[m->nhdr].value == NULL)
+	grown[m->nhdr].raw = msgfile_raw(colon + 1,
+	    len - (size_t)(colon - line) - 1);
+	if (grown[m->nhdr].name == NULL || grown[m->nhdr].value == NULL ||
+	    grown[m->nhdr].raw == NULL) {
+		free(grown[m->nhdr].name);
+		free(grown[m->nhdr].value);
+		free(grown[m->nhdr].raw);
 		return -1;
+	}
 	m->nhdr++;
 	return 0;
 }
@@ -197,6 +223,7 @@ msgfile_free(struct msgfile *m)
 	for (i = 0; i < m->nhdr; i++) {
 		free(m->hdr[i].name);
 		free(m->hdr[i].value);
+		free(m->hdr[i].raw);
 	}
 	free(m->hdr);
 	free(m->body);

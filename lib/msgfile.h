@@ -9,6 +9,8 @@
 struct msgfile_header {
 	char *name;
 	char *value;	/* without the white space after the colon */
+	char *raw;	/* everything after the colon as in the file: leading
+			 * white space and folding kept, line ends CRLF */
 };
 
 struct msgfile {

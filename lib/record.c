@@ -260,6 +260,96 @@ record_spf(struct record_b *b, const struct spf_outcome *so)
 	return o;
 }
 
+/* record_dkim_sig - one DKIM signature's outcome */
+static json_t *
+record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "result", json_string(dkimverify_res_name(sig->result)));
+	record_put(b, o, "reason", record_str(sig->reason));
+	record_put(b, o, "d", record_str(sig->domain));
+	record_put(b, o, "s", record_str(sig->selector));
+	record_put(b, o, "a", record_str(sig->algorithm));
+	record_put(b, o, "c", record_str(sig->canon));
+	record_put(b, o, "i", record_str(sig->identity));
+	record_put(b, o, "b", record_str(sig->b_prefix));
+	record_put(b, o, "l", sig->body_length >= 0 ?
+	    json_integer(sig->body_length) : json_null());
+	record_put(b, o, "key_type", record_str(sig->key_type));
+	record_put(b, o, "key_bits", sig->key_bits >= 0 ?
+	    json_integer(sig->key_bits) : json_null());
+	record_put(b, o, "testing", json_boolean(sig->testing));
+	record_put(b, o, "dnssec", sig->dnssec_known ?
+	    json_string(dns_sec_name(sig->dnssec)) : json_null());
+	return o;
+}
+
+/* record_dkim - every evaluated signature, or null when DKIM did not run */
+static json_t *
+record_dkim(struct record_b *b, const struct auth_message *a)
+{
+	json_t *arr;
+	unsigned i;
+
+	if (!a->dkim)
+		return json_null();
+	arr = json_array();
+	for (i = 0; i < a->dkim_out.nsig; i++)
+		if (arr == NULL || json_array_append_new(arr,
+		    record_dkim_sig(b, &a->dkim_out.sig[i])) != 0)
+			b->err = 1;
+	return arr;
+}
+
+/* record_char - a one-character policy tag ('r', 's') as a string */
+static json_t *
+record_char(char c)
+{
+	char buf[2] = { c, '\0' };
+
+	return c != '\0' ? json_string(buf) : json_null();
+}
+
+/* record_dmarc - the DMARC evaluation, or null when it did not run */
+static json_t *
+record_dmarc(struct record_b *b, const struct auth_message *a)
+{
+	const struct dmarceval_outcome *d = &a->dmarc_out;
+	json_t *o;
+
+	if (!a->dmarc)
+		return json_null();
+	o = json_object();
+	record_put(b, o, "result", json_string(dmarceval_res_name(d->result)));
+	record_put(b, o, "reason", record_str(d->reason));
+	record_put(b, o, "from_domain", record_str(d->from_domain));
+	record_put(b, o, "from_headers", json_integer(d->from_headers));
+	record_put(b, o, "from_mailboxes", json_integer(d->from_mailboxes));
+	record_put(b, o, "org_domain", record_str(d->org_domain));
+	record_put(b, o, "record_domain", d->have_record ?
+	    record_str(d->record_domain) : json_null());
+	record_put(b, o, "p", d->have_record ? record_str(d->p) : json_null());
+	record_put(b, o, "sp", d->have_record ? record_str(d->sp) : json_null());
+	record_put(b, o, "pct", d->have_record ? json_integer(d->pct) :
+	    json_null());
+	record_put(b, o, "adkim", d->have_record ? record_char(d->adkim) :
+	    json_null());
+	record_put(b, o, "aspf", d->have_record ? record_char(d->aspf) :
+	    json_null());
+	record_put(b, o, "policy", !d->have_record ? json_null() :
+	    json_string(d->policy_is_sp ? "sp" : "p"));
+	record_put(b, o, "spf_aligned", json_boolean(d->spf_aligned));
+	record_put(b, o, "spf_domain", record_str(d->spf_domain));
+	record_put(b, o, "dkim_aligned", json_boolean(d->dkim_aligned));
+	record_put(b, o, "dkim_domain", record_str(d->dkim_domain));
+	record_put(b, o, "disposition",
+	    json_string(dmarceval_disp_name(d->disposition)));
+	record_put(b, o, "pct_sampled_out", json_boolean(d->pct_sampled_out));
+	record_put(b, o, "dnssec", json_string(dns_sec_name(d->dnssec)));
+	return o;
+}
+
 /* record_auth - "auth" of a record; msg NULL for the session record */
 static json_t *
 record_auth(struct record_b *b, const struct session *s,
@@ -277,8 +367,28 @@ record_auth(struct record_b *b, const struct session *s,
 			spf = json_null();
 		}
 		record_put(b, o, "spf", spf);
+		record_put(b, o, "dkim", record_dkim(b, &msg->auth));
+		record_put(b, o, "dkim_total", msg->auth.dkim ?
+		    json_integer(msg->auth.dkim_out.total) : json_null());
+		record_put(b, o, "dmarc", record_dmarc(b, &msg->auth));
 	}
 	record_put(b, o, "iprev", record_iprev(b, &s->auth));
+	return o;
+}
+
+/* record_authres - the A-R header we wrote (or would have), and what
+ * happened to those the message came with */
+static json_t *
+record_authres(struct record_b *b, const struct session_message *msg)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "value", record_str(msg->ar));
+	record_put(b, o, "added", json_boolean(msg->ar_added));
+	record_put(b, o, "found", json_integer(msg->ar_found));
+	record_put(b, o, "forged", json_integer(msg->ar_forged));
+	record_put(b, o, "removed", json_integer(msg->ar_removed));
+	record_put(b, o, "not_removed", json_integer(msg->ar_unremoved));
 	return o;
 }
 
@@ -356,6 +466,7 @@ record_message(const struct session *s, const struct session_message *msg,
 	record_put(&b, o, "envelope", record_envelope(&b, msg));
 	record_put(&b, o, "message", record_content(&b, msg));
 	record_put(&b, o, "auth", record_auth(&b, s, msg));
+	record_put(&b, o, "authentication_results", record_authres(&b, msg));
 	record_put(&b, o, "dns", record_dns(&b, msg->auth.dns));
 	record_put(&b, o, "dns_total", json_integer(msg->auth.dns != NULL ?
 	    msg->auth.dns->total : 0));

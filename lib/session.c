@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "authres.h"
 #include "clock.h"
 #include "errors.h"
 #include "record.h"
@@ -290,6 +291,7 @@ session_message_free(struct session_message *msg)
 	for (i = 0; i < msg->nrcpt; i++)
 		free(msg->rcpt[i]);
 	auth_message_free(&msg->auth);
+	free(msg->ar);
 	free(msg);
 }
 
@@ -305,6 +307,15 @@ session_last_stage(const struct session_message *msg)
 	return SESSION_STAGE_MAIL;
 }
 
+/* session_checks - the session's and the message's checks, once each */
+static void
+session_checks(struct session *s, bool complete)
+{
+	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	auth_message_run(s->env->auth, &s->msg->auth, s->client_ip,
+	    s->helo_count > 0 ? s->helo : NULL, s->msg->from, complete);
+}
+
 /* session_finish - write the message record and drop the message */
 static int
 session_finish(struct session *s, const char *action,
@@ -315,9 +326,7 @@ session_finish(struct session *s, const char *action,
 
 	if (msg == NULL)
 		return SCOPE_OK;
-	auth_session_run(s->env->auth, &s->auth, s->client_ip);
-	auth_message_run(s->env->auth, &msg->auth, s->client_ip,
-	    s->helo_count > 0 ? s->helo : NULL, msg->from);
+	session_checks(s, false);
 	s->messages++;
 	if (strcmp(action, "abort") == 0)
 		s->aborted++;
@@ -450,7 +459,47 @@ session_data(struct session *s, const struct macro_src *m)
 	session_msg_stage(s, SESSION_STAGE_DATA, m);
 }
 
-/* session_header - one header: counted, Message-ID kept */
+/* session_servid - our authserv-id */
+static const char *
+session_servid(const struct session *s)
+{
+	return s->env->servid != NULL && *s->env->servid != '\0' ?
+	    s->env->servid : "localhost";
+}
+
+/* session_is_ar - an Authentication-Results header name, any case, with
+ * white space before the colon (obsolete syntax) allowed */
+static bool
+session_is_ar(const char *name)
+{
+	static const char ar[] = "Authentication-Results";
+	size_t n = sizeof(ar) - 1;
+
+	return strncasecmp(name, ar, n) == 0 &&
+	    name[n + strspn(name + n, " \t")] == '\0';
+}
+
+/* session_note_ar - an existing A-R header: remove it when it claims our
+ * authserv-id (RFC 8601 section 5) or when all are removed */
+static void
+session_note_ar(struct session *s, struct session_message *msg,
+    const char *value)
+{
+	unsigned i = msg->ar_found++;
+	bool forged = authres_claims(value, session_servid(s));
+
+	if (forged)
+		msg->ar_forged++;
+	if (!s->env->headers || !(forged || s->env->remove_all_ar))
+		return;
+	if (i < SESSION_AR_MAX)
+		msg->ar_remove[i / 8] |= (unsigned char)(1u << (i % 8));
+	else
+		msg->ar_unremoved++;
+}
+
+/* session_header - one header: counted, Message-ID kept, A-R noted,
+ * streamed to the checks */
 void
 session_header(struct session *s, const char *name, const char *value)
 {
@@ -460,6 +509,11 @@ session_header(struct session *s, const char *name, const char *value)
 	if (msg == NULL || name == NULL)
 		return;
 	session_mark(msg->t, SESSION_STAGE_HEADER);
+	if (auth_message_header(s->env->auth, &msg->auth, name, v) !=
+	    SCOPE_OK)
+		session_fault(s, SCOPE_ENOMEM, "header copy");
+	if (session_is_ar(name))
+		session_note_ar(s, msg, v);
 	msg->headers++;
 	/* "Name:" value CRLF; without SMFIP_HDR_LEADSPC the MTA strips the
 	 * space after the colon, which is then counted as one */
@@ -479,25 +533,85 @@ void
 session_eoh(struct session *s, const struct macro_src *m)
 {
 	session_msg_stage(s, SESSION_STAGE_EOH, m);
+	if (s->msg != NULL)
+		auth_message_eoh(&s->msg->auth);
 }
 
-/* session_body - a body chunk: counted, never kept */
+/* session_body - a body chunk: counted, hashed for DKIM, never kept */
 void
 session_body(struct session *s, const unsigned char *chunk, size_t len)
 {
-	(void)chunk;
 	if (s->msg == NULL)
 		return;
 	session_mark(s->msg->t, SESSION_STAGE_BODY);
 	s->msg->body_bytes += len;
+	auth_message_body(&s->msg->auth, chunk, len);
 }
 
-/* session_eom - end of message: the record, and our reply */
+/* session_ar_build - our A-R value, kept for the record */
+static void
+session_ar_build(struct session *s, struct session_message *msg)
+{
+	char *buf = malloc(AUTHRES_MAX);
+
+	if (buf == NULL) {
+		session_fault(s, SCOPE_ENOMEM, "Authentication-Results");
+		return;
+	}
+	if (auth_message_authres(&s->auth, &msg->auth, session_servid(s),
+	    s->client_ip, buf, AUTHRES_MAX) != SCOPE_OK)
+		stats_add(STATS_TRUNCATIONS, 1);
+	msg->ar = strdup(buf);
+	free(buf);
+	if (msg->ar == NULL)
+		session_fault(s, SCOPE_ENOMEM, "Authentication-Results");
+}
+
+/* session_ar_edit - remove the marked A-R headers, last first (so the
+ * indices of the others stay valid), then add ours at the top */
+static void
+session_ar_edit(struct session *s, struct session_message *msg,
+    const struct session_editor *ed)
+{
+	unsigned i = msg->ar_found < SESSION_AR_MAX ? msg->ar_found :
+	    SESSION_AR_MAX;
+
+	while (i-- > 0) {
+		if ((msg->ar_remove[i / 8] & (1u << (i % 8))) == 0)
+			continue;
+		if (ed->remove(ed->arg, "Authentication-Results", i + 1) ==
+		    SCOPE_OK)
+			msg->ar_removed++;
+		else
+			msg->ar_unremoved++;
+	}
+	if (msg->ar_unremoved > 0)
+		session_fault(s, SCOPE_EIO, "removing Authentication-Results");
+	if (msg->ar == NULL)
+		return;
+	if (ed->add(ed->arg, "Authentication-Results", msg->ar) == SCOPE_OK)
+		msg->ar_added = true;
+	else
+		session_fault(s, SCOPE_EIO, "adding Authentication-Results");
+}
+
+/* session_dmarc_reject - DMARCReject applies to this message */
+static bool
+session_dmarc_reject(const struct session *s,
+    const struct session_message *msg)
+{
+	return s->env->dmarc_reject && msg->auth.dmarc &&
+	    msg->auth.dmarc_out.result == DMARCEVAL_FAIL &&
+	    msg->auth.dmarc_out.disposition == DMARCEVAL_DISP_REJECT;
+}
+
+/* session_eom - end of message: checks, headers, the record, our reply */
 enum session_verdict
-session_eom(struct session *s, const struct macro_src *m)
+session_eom(struct session *s, const struct macro_src *m,
+    const struct session_editor *ed, const char **reply)
 {
 	struct session_message *msg = s->msg;
-	bool tempfail;
+	bool tempfail, reject;
 
 	session_mark(s->t, SESSION_STAGE_EOM);
 	if (msg == NULL) {
@@ -511,13 +625,23 @@ session_eom(struct session *s, const struct macro_src *m)
 		session_copy(msg->msgid, sizeof(msg->msgid),
 		    macro_get(m, "{msg_id}"), &msg->truncated,
 		    SESSION_TRUNC_MSGID);
+	session_checks(s, true);
+	session_ar_build(s, msg);
+	reject = session_dmarc_reject(s, msg);
+	if (s->env->headers && ed != NULL && !reject)
+		session_ar_edit(s, msg, ed);
 	tempfail = s->env->tempfail_on_error && msg->fault;
-	if (session_finish(s, tempfail ? "tempfail" : "accept",
-	    SESSION_STAGE_EOM) != SCOPE_OK && s->env->tempfail_on_error)
+	if (session_finish(s, tempfail ? "tempfail" : reject ? "reject" :
+	    "accept", SESSION_STAGE_EOM) != SCOPE_OK &&
+	    s->env->tempfail_on_error)
 		tempfail = true;
-	if (tempfail)
+	if (tempfail) {
 		stats_add(STATS_TEMPFAILS, 1);
-	return tempfail ? SESSION_TEMPFAIL : SESSION_CONTINUE;
+		return SESSION_TEMPFAIL;
+	}
+	if (reject && reply != NULL)
+		*reply = "Message rejected by the sender domain's DMARC policy";
+	return reject ? SESSION_REJECT : SESSION_CONTINUE;
 }
 
 /* session_abort - the MTA dropped the message (RSET, QUIT, rejection);

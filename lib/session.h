@@ -33,6 +33,7 @@
 #define SESSION_MSGID_MAX	512	/* Message-ID header value */
 #define SESSION_RCPT_MAX	100	/* recipients listed per message */
 #define SESSION_ID_LEN		24	/* hex characters of a session id */
+#define SESSION_AR_MAX		4096	/* A-R headers we can remove */
 
 enum session_stage {
 	SESSION_STAGE_CONNECT,
@@ -63,7 +64,7 @@ enum session_trunc {
 	SESSION_TRUNC_AUTH = 1 << 9
 };
 
-enum session_verdict { SESSION_CONTINUE, SESSION_TEMPFAIL };
+enum session_verdict { SESSION_CONTINUE, SESSION_TEMPFAIL, SESSION_REJECT };
 
 struct recordlog;
 
@@ -72,6 +73,10 @@ struct session_env {
 	struct recordlog *log;
 	bool tempfail_on_error;		/* OnError tempfail */
 	const struct auth_env *auth;	/* checks to run; may be NULL */
+	const char *servid;		/* AuthservID */
+	bool headers;			/* add A-R, remove forged ones */
+	bool remove_all_ar;		/* RemoveAllAuthResults */
+	bool dmarc_reject;		/* DMARCReject */
 	/* called on a fault of our own; may be NULL */
 	void (*fault)(void *arg, int code, const char *what);
 	void *fault_arg;
@@ -96,6 +101,25 @@ struct session_message {
 	unsigned truncated;		/* enum session_trunc bits */
 	bool fault;			/* a fault of ours touched it */
 	struct auth_message auth;
+	/* Authentication-Results: those found, which to remove (bit i for
+	 * the (i+1)th A-R header), and ours */
+	unsigned ar_found;
+	unsigned ar_forged;		/* claiming our AuthservID */
+	unsigned char ar_remove[SESSION_AR_MAX / 8];
+	unsigned ar_removed;		/* removals the MTA accepted */
+	unsigned ar_unremoved;		/* to remove, but past the cap or
+					 * refused by the MTA */
+	char *ar;			/* owned: the value we add (or would) */
+	bool ar_added;
+};
+
+/* header changes at end of message, done by the MTA glue; NULL: none */
+struct session_editor {
+	/* add a header at the top; 0 or a negative SCOPE_* code */
+	int (*add)(void *arg, const char *name, const char *value);
+	/* remove the index'th (from 1) header of that name */
+	int (*remove)(void *arg, const char *name, unsigned index);
+	void *arg;
 };
 
 struct session {
@@ -139,11 +163,17 @@ void session_mail(struct session *s, const char *const *argv,
 void session_rcpt(struct session *s, const char *const *argv,
     const struct macro_src *m);
 void session_data(struct session *s, const struct macro_src *m);
+/* session_header - one header; value as received (leading white space
+ * and folding kept: SMFIP_HDR_LEADSPC) */
 void session_header(struct session *s, const char *name, const char *value);
 void session_eoh(struct session *s, const struct macro_src *m);
 void session_body(struct session *s, const unsigned char *chunk, size_t len);
+/* session_eom - run the checks, edit headers through ed (may be NULL),
+ * write the record; SESSION_REJECT only with DMARCReject (reply text in
+ * *reply, static) */
 enum session_verdict session_eom(struct session *s,
-    const struct macro_src *m);
+    const struct macro_src *m, const struct session_editor *ed,
+    const char **reply);
 void session_abort(struct session *s);
 /* session_close - write the session record and free s */
 void session_close(struct session *s);

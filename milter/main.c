@@ -57,6 +57,7 @@ struct main_state {
 	struct recordlog *log;
 	struct auth_env auth;
 	struct session_env env;
+	char servid[256];		/* AuthservID or the host name */
 	pthread_t milter_thread;
 	pthread_t main_thread;
 	int milter_rc;
@@ -168,24 +169,54 @@ main_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
+/* main_headers - what smtpscope does to headers, and its authserv-id */
+static void
+main_headers(struct main_state *st)
+{
+	if (st->cfg.authserv_id != NULL)
+		snprintf(st->servid, sizeof(st->servid), "%s",
+		    st->cfg.authserv_id);
+	else if (gethostname(st->servid, sizeof(st->servid)) != 0 ||
+	    st->servid[0] == '\0')
+		snprintf(st->servid, sizeof(st->servid), "localhost");
+	st->servid[sizeof(st->servid) - 1] = '\0';
+	st->env.servid = st->servid;
+	st->env.headers = st->cfg.headers;
+	st->env.remove_all_ar = st->cfg.remove_all_auth_results;
+	st->env.dmarc_reject = st->cfg.dmarc_reject;
+}
+
 /* main_auth - the DNS layer and the checks; exits 78 on a bad setting */
 static void
 main_auth(struct main_state *st, const char *file)
 {
+	const struct config *cfg = &st->cfg;
+	struct auth_checks c = {
+		cfg->spf, cfg->iprev, cfg->dkim, cfg->dmarc,
+		{ (unsigned)cfg->maximum_signatures,
+		  (unsigned)cfg->dkim_min_key_bits, cfg->dkim_allow_sha1 },
+		cfg->public_suffix_list
+	};
 	char err[512];
 
-	if (!st->cfg.spf && !st->cfg.iprev)
+	main_headers(st);
+	if (!c.spf && !c.iprev && !c.dkim && !c.dmarc)
 		return;
-	if (dns_resolver_new(&st->auth.dns, st->cfg.nameservers,
-	    st->cfg.dns_timeout, st->cfg.dns_retries, err, sizeof(err)) != 0) {
+	if (dns_resolver_new(&st->auth.dns, cfg->nameservers,
+	    cfg->dns_timeout, cfg->dns_retries, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope: %s:%u: Nameservers: %s\n", file,
-		    st->cfg.line[CONFIG_KEY_NAMESERVERS], err);
+		    cfg->line[CONFIG_KEY_NAMESERVERS], err);
 		exit(EX_CONFIG);
 	}
-	st->auth.iprev = st->cfg.iprev;
-	if (st->cfg.spf && spf_checker_new(&st->auth.spf) != 0) {
-		fprintf(stderr, "smtpscope: cannot set up libspf2\n");
-		exit(EX_SOFTWARE);
+	if (auth_env_checks(&st->auth, &c, err, sizeof(err)) != 0) {
+		if (c.dmarc && st->auth.dmarc == NULL && (!c.dkim ||
+		    st->auth.dkim != NULL))
+			fprintf(stderr, "smtpscope: %s:%u: PublicSuffixList: "
+			    "%s\n", file,
+			    cfg->line[CONFIG_KEY_PUBLIC_SUFFIX_LIST], err);
+		else
+			fprintf(stderr, "smtpscope: %s\n", err);
+		exit(EX_CONFIG);
 	}
 	st->env.auth = &st->auth;
 }
@@ -413,9 +444,7 @@ main_shutdown(struct main_state *st)
 		    st->cfg.pid_file, strerror(errno));
 	daemon_log_stats("exit");
 	recordlog_close(st->log);
-	if (st->auth.spf != NULL)
-		spf_checker_free(st->auth.spf);
-	dns_resolver_free(st->auth.dns);
+	auth_env_free(&st->auth);
 }
 
 int
@@ -431,9 +460,7 @@ main(int argc, char **argv)
 	main_auth(&st, o.config_file);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
-		if (st.auth.spf != NULL)
-			spf_checker_free(st.auth.spf);
-		dns_resolver_free(st.auth.dns);
+		auth_env_free(&st.auth);
 		config_free(&st.cfg);
 		return EX_OK;
 	}

@@ -3,8 +3,9 @@
  *
  * Negotiation asks only for the steps smtpscope uses, turns off replies
  * for the steps inside DATA where the MTA allows it (SMFIP_NR_*), skips
- * unknown commands, and asks for exactly the macros of lib/macro.c at
- * each stage. Owns struct milter_conn (one per connection, freed at
+ * unknown commands, asks for headers exactly as received (leading space
+ * kept, for DKIM), for the right to add and remove headers (only with
+ * Headers yes), and for exactly the macros of lib/macro.c at each stage. Owns struct milter_conn (one per connection, freed at
  * close).
  */
 #include <stdlib.h>
@@ -113,7 +114,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->pflags = (f1 & milter_nr_wanted) | (f1 & SMFIP_NOUNKNOWN) |
 	    (f1 & SMFIP_HDR_LEADSPC);
 	smfi_setpriv(ctx, c);
-	*pf0 = f0 & SMFIF_SETSYMLIST;
+	*pf0 = f0 & (SMFIF_SETSYMLIST |
+	    (milter_env->headers ? SMFIF_ADDHDRS | SMFIF_CHGHDRS : 0));
 	*pf1 = c->pflags;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -239,19 +241,53 @@ milter_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return milter_reply(ctx, SMFIP_NR_BODY);
 }
 
-/* milter_eom - end of message: the only step that answers the MTA */
+/* milter_hdr_add - session_editor: a header at the top; with
+ * SMFIP_HDR_LEADSPC the MTA writes "Name:value", so the space is ours */
+static int
+milter_hdr_add(void *arg, const char *name, const char *value)
+{
+	SMFICTX *ctx = arg;
+	struct milter_conn *c = milter_conn_of(ctx);
+	char *spaced = NULL;
+	int rc;
+
+	if (c != NULL && (c->pflags & SMFIP_HDR_LEADSPC) != 0 &&
+	    asprintf(&spaced, " %s", value) < 0)
+		return SCOPE_ENOMEM;
+	rc = smfi_insheader(ctx, 0, (char *)name, spaced != NULL ? spaced :
+	    (char *)value);
+	free(spaced);
+	return rc == MI_SUCCESS ? SCOPE_OK : SCOPE_EIO;
+}
+
+/* milter_hdr_remove - session_editor: the index'th header of a name */
+static int
+milter_hdr_remove(void *arg, const char *name, unsigned index)
+{
+	return smfi_chgheader(arg, (char *)name, (int)index, NULL) ==
+	    MI_SUCCESS ? SCOPE_OK : SCOPE_EIO;
+}
+
+/* milter_eom - end of message: header changes and our verdict */
 static sfsistat
 milter_eom(SMFICTX *ctx)
 {
 	struct milter_conn *c = milter_conn_of(ctx);
 	struct macro_src m = { milter_getsym, ctx };
-	bool tempfail;
+	struct session_editor ed = { milter_hdr_add, milter_hdr_remove, ctx };
+	enum session_verdict v;
+	const char *reply = NULL;
 
 	if (c != NULL && c->s != NULL)
-		tempfail = session_eom(c->s, &m) == SESSION_TEMPFAIL;
+		v = session_eom(c->s, &m, &ed, &reply);
 	else
-		tempfail = milter_env->tempfail_on_error;
-	if (!tempfail)
+		v = milter_env->tempfail_on_error ? SESSION_TEMPFAIL :
+		    SESSION_CONTINUE;
+	if (v == SESSION_REJECT) {
+		(void)smfi_setreply(ctx, "550", "5.7.1", (char *)reply);
+		return SMFIS_REJECT;
+	}
+	if (v != SESSION_TEMPFAIL)
 		return SMFIS_CONTINUE;
 	(void)smfi_setreply(ctx, "451", "4.3.0",
 	    "Temporary local problem, please try again later");
@@ -287,7 +323,7 @@ milter_close(SMFICTX *ctx)
 struct smfiDesc milter_cb_desc = {
 	.xxfi_name = "smtpscope",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_SETSYMLIST,
+	.xxfi_flags = SMFIF_SETSYMLIST | SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.xxfi_connect = milter_connect,
 	.xxfi_helo = milter_helo,
 	.xxfi_envfrom = milter_envfrom,

@@ -18,7 +18,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (msgfile_parse((const char *)data, size, &m) == 0) {
 		for (i = 0; i < m.nhdr; i++)
-			if (m.hdr[i].name == NULL || m.hdr[i].value == NULL)
+			if (m.hdr[i].name == NULL || m.hdr[i].value == NULL ||
+			    m.hdr[i].raw == NULL ||
+			    strlen(m.hdr[i].raw) < strlen(m.hdr[i].value))
 				abort();
 		if (m.body_len > 0 && (m.body_len < 2 ||
 		    memcmp(m.body + m.body_len - 2, "\r\n", 2) != 0))

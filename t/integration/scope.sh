@@ -26,7 +26,7 @@ scope_start() {
 		[ShutdownTimeout]=5
 		# no DNS checks unless a test asks (and then with the test
 		# resolver): no query may leave the machine
-		[SPF]=no [IPrev]=no
+		[SPF]=no [IPrev]=no [DKIM]=no [DMARC]=no
 	)
 	while [ $# -ge 2 ]; do conf[$1]=$2; shift 2; done
 	SCOPE_LOG=${conf[RecordLog]}

@@ -37,6 +37,24 @@ tap_is() {
 	fi
 }
 
+# tap_like GOT PATTERN NAME - GOT contains PATTERN (a fixed string)
+tap_like() {
+	case $1 in
+	*"$2"*) tap_ok 0 "$3" ;;
+	*) tap_ok 1 "$3"; tap_diag "got:  '$1'" "want: something containing '$2'" ;;
+	esac
+}
+
+# tap_isnt GOT UNWANTED NAME
+tap_isnt() {
+	if [ "$1" != "$2" ]; then
+		tap_ok 0 "$3"
+	else
+		tap_ok 1 "$3"
+		tap_diag "got '$1', which it should not be"
+	fi
+}
+
 tap_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 tap_done() {

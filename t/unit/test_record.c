@@ -83,7 +83,7 @@ play_message(struct session *s, const char *from, int nrcpt)
 	session_header(s, "Message-ID", " <id1@example.org>");
 	session_eoh(s, &e);
 	session_body(s, (const unsigned char *)"hello\r\n", 7);
-	session_eom(s, &e);
+	session_eom(s, &e, NULL, NULL);
 }
 
 /* field - a nested field by dotted path */

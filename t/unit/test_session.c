@@ -1,0 +1,359 @@
+/*
+ * test_session.c - the message pipeline of lib/session with the checks
+ * on: forged Authentication-Results removal through a fake MTA editor,
+ * From header counts reaching DMARC, DMARCReject, the DKIM signature cap,
+ * and a body of several MB streamed in small chunks with bounded memory.
+ * DNS comes from in-memory zones; each case reads its record back.
+ */
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "macros_fake.h"
+#include "recordlog.h"
+#include "session.h"
+#include "tap.h"
+
+#define SERVID	"mx.smtpscope.test"
+
+static char logpath[] = "/tmp/test_session.XXXXXX";
+static struct recordlog *rlog;
+static struct session_env env;
+static struct auth_env auth;
+
+/* the fake MTA: what smtpscope asked it to change */
+struct edits {
+	unsigned removed[64];
+	unsigned nremoved;
+	char added[8192];
+	unsigned nadded;
+	int refuse;		/* answer every change with an error */
+};
+
+static int
+fake_add(void *arg, const char *name, const char *value)
+{
+	struct edits *e = arg;
+
+	if (e->refuse || strcmp(name, "Authentication-Results") != 0)
+		return -2;
+	snprintf(e->added, sizeof(e->added), "%s", value);
+	e->nadded++;
+	return 0;
+}
+
+static int
+fake_remove(void *arg, const char *name, unsigned index)
+{
+	struct edits *e = arg;
+
+	if (e->refuse || strcmp(name, "Authentication-Results") != 0)
+		return -2;
+	if (e->nremoved < 64)
+		e->removed[e->nremoved++] = index;
+	return 0;
+}
+
+static const char *const none[] = { NULL };
+
+/* last_record - the last message record of the log, or NULL */
+static json_t *
+last_record(void)
+{
+	static char line[400000];
+	FILE *fp = fopen(logpath, "r");
+	json_t *rec = NULL, *o;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		o = json_loads(line, 0, NULL);
+		if (o != NULL && strcmp(json_string_value(json_object_get(o,
+		    "event")), "message") == 0) {
+			json_decref(rec);
+			rec = o;
+		} else {
+			json_decref(o);
+		}
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return rec;
+}
+
+/* field - a nested field by dotted path */
+static json_t *
+field(json_t *o, const char *path)
+{
+	char buf[128], *p, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (p = strtok_r(buf, ".", &save); p != NULL && o != NULL;
+	    p = strtok_r(NULL, ".", &save))
+		o = json_object_get(o, p);
+	return o;
+}
+
+static const char *
+sfield(json_t *o, const char *path)
+{
+	return json_string_value(field(o, path));
+}
+
+static long long
+ifield(json_t *o, const char *path)
+{
+	return json_integer_value(field(o, path));
+}
+
+/* play - one session with one message; headers as name, value pairs */
+static enum session_verdict
+play(const char *mailfrom, const char *const *hdrs, const unsigned char *body,
+    size_t len, size_t chunk, struct edits *ed)
+{
+	struct macro_src m = fake_src(none);
+	struct sockaddr_in sin;
+	struct session_editor editor = { fake_add, fake_remove, ed };
+	const char *mail[] = { mailfrom, NULL };
+	const char *rcpt[] = { "<rcpt@smtpscope.test>", NULL };
+	enum session_verdict v;
+	struct session *s = session_new(&env);
+	size_t off;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
+	session_helo(s, "mx.example.com", &m);
+	session_mail(s, mail, &m);
+	session_rcpt(s, rcpt, &m);
+	session_data(s, &m);
+	for (; hdrs[0] != NULL; hdrs += 2)
+		session_header(s, hdrs[0], hdrs[1]);
+	session_eoh(s, &m);
+	for (off = 0; off < len; off += chunk)
+		session_body(s, body + off, len - off < chunk ? len - off : chunk);
+	v = session_eom(s, &m, ed != NULL ? &editor : NULL, NULL);
+	session_close(s);
+	return v;
+}
+
+static const unsigned char small_body[] = "Hello.\r\n";
+
+/* forged A-R headers: which are removed, and in which order */
+static void
+test_forged(void)
+{
+	static const char *const hdrs[] = {
+		"Authentication-Results", " mx.smtpscope.test; spf=pass",
+		"Received", " from somewhere",
+		"authentication-results", " MX.SMTPSCOPE.TEST ; dkim=pass",
+		"Authentication-Results", " other.example; spf=pass",
+		"AUTHENTICATION-RESULTS", "\n\t(forged)\n\t mx.smtpscope.test.;\n\tdmarc=pass",
+		"Authentication-Results", " mx.smtpscope.test.evil; spf=pass",
+		"Authentication-Results ", " \"mx.smtpscope.test\" 1; none",
+		"From", " <a@example.com>",
+		NULL
+	};
+	struct edits ed;
+	json_t *rec;
+
+	memset(&ed, 0, sizeof(ed));
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    &ed);
+	rec = last_record();
+	is_int(ed.nremoved, 4, "forged: four headers claim our id");
+	ok(ed.nremoved == 4 && ed.removed[0] == 6 && ed.removed[1] == 4 &&
+	    ed.removed[2] == 2 && ed.removed[3] == 1,
+	    "forged: removed last first (6, 4, 2, 1), others kept");
+	is_int(ed.nadded, 1, "forged: ours added once");
+	ok(strncmp(ed.added, SERVID ";", strlen(SERVID) + 1) == 0,
+	    "forged: ours starts with our authserv-id");
+	is_int(ifield(rec, "authentication_results.found"), 6,
+	    "record: six A-R headers found");
+	is_int(ifield(rec, "authentication_results.forged"), 4,
+	    "record: four forged");
+	is_int(ifield(rec, "authentication_results.removed"), 4,
+	    "record: four removed");
+	is_str(sfield(rec, "authentication_results.value"), ed.added,
+	    "record: the value exactly as added");
+	ok(json_is_true(field(rec, "authentication_results.added")),
+	    "record: added");
+	json_decref(rec);
+
+	/* RemoveAllAuthResults */
+	env.remove_all_ar = true;
+	memset(&ed, 0, sizeof(ed));
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    &ed);
+	is_int(ed.nremoved, 6, "RemoveAllAuthResults: all six removed");
+	env.remove_all_ar = false;
+
+	/* Headers no: nothing touched, the record still has the value */
+	env.headers = false;
+	memset(&ed, 0, sizeof(ed));
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    &ed);
+	rec = last_record();
+	ok(ed.nremoved == 0 && ed.nadded == 0, "Headers no: no change asked");
+	ok(sfield(rec, "authentication_results.value") != NULL &&
+	    json_is_false(field(rec, "authentication_results.added")),
+	    "Headers no: the record has the header it would write");
+	json_decref(rec);
+	env.headers = true;
+
+	/* an MTA that refuses: counted, a fault, the mail still goes */
+	memset(&ed, 0, sizeof(ed));
+	ed.refuse = 1;
+	ok(play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1,
+	    64, &ed) == SESSION_CONTINUE, "refused edits: mail continues");
+	rec = last_record();
+	is_int(ifield(rec, "authentication_results.not_removed"), 4,
+	    "refused edits: counted as not removed");
+	ok(json_is_true(json_object_get(rec, "fault")),
+	    "refused edits: the record shows a fault");
+	json_decref(rec);
+}
+
+/* From headers as DMARC sees them */
+static void
+test_from(void)
+{
+	static const char *const two[] = {
+		"From", " <a@example.com>", "From", " <b@example.com>", NULL
+	};
+	static const char *const zero[] = { "Subject", " no from", NULL };
+	static const char *const mixed[] = {
+		"From", " a@example.com, b@example.net", NULL
+	};
+	json_t *rec;
+
+	play("<a@example.com>", two, small_body, 8, 8, NULL);
+	rec = last_record();
+	is_str(sfield(rec, "auth.dmarc.result"), "permerror",
+	    "two From headers: permerror");
+	is_int(ifield(rec, "auth.dmarc.from_headers"), 2,
+	    "two From headers: counted");
+	json_decref(rec);
+	play("<a@example.com>", zero, small_body, 8, 8, NULL);
+	rec = last_record();
+	is_str(sfield(rec, "auth.dmarc.result"), "permerror",
+	    "no From header: permerror");
+	json_decref(rec);
+	play("<a@example.com>", mixed, small_body, 8, 8, NULL);
+	rec = last_record();
+	is_str(sfield(rec, "auth.dmarc.result"), "permerror",
+	    "mailboxes of two domains: permerror");
+	json_decref(rec);
+}
+
+/* DMARC fail under p=reject: observed by default, refused on request */
+static void
+test_dmarc_reject(void)
+{
+	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
+	struct edits ed;
+	json_t *rec;
+
+	memset(&ed, 0, sizeof(ed));
+	ok(play("<a@example.com>", hdrs, small_body, 8, 8, &ed) ==
+	    SESSION_CONTINUE, "DMARC fail, p=reject: accepted by default");
+	rec = last_record();
+	is_str(sfield(rec, "auth.dmarc.result"), "fail", "DMARC: fail");
+	is_str(sfield(rec, "auth.dmarc.disposition"), "reject",
+	    "DMARC: disposition reject");
+	is_str(sfield(rec, "disposition.action"), "accept", "record: accept");
+	json_decref(rec);
+	env.dmarc_reject = true;
+	memset(&ed, 0, sizeof(ed));
+	ok(play("<a@example.com>", hdrs, small_body, 8, 8, &ed) ==
+	    SESSION_REJECT, "DMARCReject yes: rejected");
+	rec = last_record();
+	is_str(sfield(rec, "disposition.action"), "reject", "record: reject");
+	is_int(ed.nadded, 0, "rejected: no header added");
+	json_decref(rec);
+	env.dmarc_reject = false;
+}
+
+/* many signatures, and a large body in small chunks */
+static void
+test_dkim_bounds(void)
+{
+	static const char *hdrs[2 * 40 + 3];
+	static char sig[40][200];
+	unsigned char *body;
+	size_t len = 8u << 20, i;
+	struct mallinfo2 before, after;
+	json_t *rec;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(sig[i], sizeof(sig[i]), " v=1; a=rsa-sha256; "
+		    "d=example.com; s=s%zu; c=relaxed/relaxed; h=from; "
+		    "bh=AAAA; b=QUJDREVGR0hJSktMTU5PUA==", i);
+		hdrs[2 * i] = "DKIM-Signature";
+		hdrs[2 * i + 1] = sig[i];
+	}
+	hdrs[80] = "From";
+	hdrs[81] = " <a@example.com>";
+	hdrs[82] = NULL;
+	body = malloc(len);
+	if (body == NULL)
+		return;
+	for (i = 0; i < len; i++)
+		body[i] = (i % 78 == 76) ? '\r' : (i % 78 == 77) ? '\n' :
+		    (unsigned char)('a' + i % 26);
+	before = mallinfo2();
+	play("<a@example.com>", hdrs, body, len, 1024, NULL);
+	after = mallinfo2();
+	rec = last_record();
+	is_int(ifield(rec, "auth.dkim_total"), 40, "40 signatures counted");
+	is_int((long long)json_array_size(field(rec, "auth.dkim")), 10,
+	    "only MaximumSignatures (10) evaluated");
+	is_int(ifield(rec, "message.body_bytes"), (long long)len,
+	    "8 MB body seen");
+	ok(after.uordblks < before.uordblks + 512 * 1024,
+	    "8 MB body in 1 KB chunks: heap grew by %zd bytes (< 512 KB)",
+	    (ssize_t)after.uordblks - (ssize_t)before.uordblks);
+	json_decref(rec);
+	free(body);
+}
+
+int
+main(void)
+{
+	struct auth_checks checks = { true, false, true, true,
+	    { 10, 1024, false }, NULL };
+	char err[512];
+	int fd;
+
+	plan(30);
+	fd = mkstemp(logpath);
+	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
+		return 1;
+	close(fd);
+	if (dns_resolver_new_zones(&auth.dns, 2000) != 0 ||
+	    dns_zone_add(auth.dns, "example.com. TXT \"v=spf1 -all\"") != 0 ||
+	    dns_zone_add(auth.dns,
+	    "_dmarc.example.com. TXT \"v=DMARC1; p=reject\"") != 0 ||
+	    auth_env_checks(&auth, &checks, err, sizeof(err)) != 0) {
+		printf("Bail out! setup: %s\n", err);
+		return 1;
+	}
+	env.log = rlog;
+	env.auth = &auth;
+	env.servid = SERVID;
+	env.headers = true;
+	test_forged();
+	test_from();
+	test_dmarc_reject();
+	test_dkim_bounds();
+	auth_env_free(&auth);
+	recordlog_close(rlog);
+	unlink(logpath);
+	return done_testing();
+}
