@@ -11,6 +11,7 @@ echo "postfix postfix/mailname string smtpscope.test" | debconf-set-selections
 PACKAGES="
 	build-essential autoconf automake pkg-config
 	libmilter-dev libjansson-dev libldns-dev libspf2-dev libyaml-dev
+	libopendkim-dev libopendmarc-dev publicsuffix
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl jq m4 iproute2 procps perl
