@@ -2,19 +2,23 @@
 # demo.sh - the main job, end to end, on a fresh Debian 12 machine as root:
 # install packages, build smtpscope, start a throwaway Postfix on loopback
 # with smtpscope attached, send a few sessions (IPv4, IPv6, plain, STARTTLS,
-# a client certificate, a client that quits after EHLO, and two clients from
-# a network namespace whose SPF and iprev are checked against a local DNS
-# with a signed and a broken zone), print the records, and stop everything. Nothing outside a temporary folder is changed, and
-# no traffic leaves 127.0.0.1/::1.
+# a client certificate, a client that quits after EHLO, and clients from a
+# network namespace whose SPF, iprev, DKIM (RSA and Ed25519 signatures made
+# here) and DMARC are checked against a local DNS with a signed and a broken
+# zone), print the records and the Authentication-Results headers, and stop
+# everything. Nothing outside a temporary folder is changed, and no traffic
+# leaves 127.0.0.1/::1 and the demo's own network namespace.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 contrib/install-deps.sh || exit 1
-if [ ! -x build-demo/milter/smtpscope ]; then
-	autoreconf -fi >/dev/null 2>&1 && mkdir -p build-demo && cd build-demo &&
-		"$top/configure" -q && make -s -j2 >/dev/null || { echo "build failed"; exit 1; }
-	cd "$top" || exit 1
+if [ ! -f build-demo/Makefile ]; then
+	{ autoreconf -fi >/dev/null 2>&1 && mkdir -p build-demo &&
+		(cd build-demo && "$top/configure" -q); } || { echo "configure failed"; exit 1; }
 fi
+{ make -s -C build-demo -j2 >/dev/null && make -s -C build-demo/t tools/dkimsign >/dev/null; } ||
+	{ echo "build failed"; exit 1; }
+SIGN=$top/build-demo/t/tools/dkimsign
 export top_builddir=$top/build-demo
 . "$top/t/integration/tap.sh"
 . "$top/t/integration/harness.sh"
@@ -25,7 +29,8 @@ harness_init demo
 harness_pki "$T/pki" >/dev/null || exit 1
 dnslab_start || exit 1
 dnslab_client_ns || exit 1
-scope_start Nameservers "$DNSLAB_RESOLVER" SPF yes IPrev yes DNSTimeout 2000 || exit 1
+scope_start Nameservers "$DNSLAB_RESOLVER" SPF yes IPrev yes DKIM yes DMARC yes \
+	AuthservID mx.smtpscope.test DNSTimeout 2000 || exit 1
 dnslab_postfix_listen
 pf_start "unix:$SCOPE_SOCK" || exit 1
 echo "Postfix listens on 127.0.0.1:$PF_PORT, [::1]:$PF_PORT and 198.51.100.1:$PF_PORT;"
@@ -42,7 +47,16 @@ echo "--- 198.51.100.10, sender in a DNSSEC-signed zone"
 dnslab_swaks 198.51.100.10 --helo client.sec.test --from alice@sec.test >/dev/null
 echo "--- 198.51.100.11 (PTR does not lead back), sender in a zone with broken signatures"
 dnslab_swaks 198.51.100.11 --helo forged.insec.test --from mallory@bogus.test >/dev/null
-scope_wait 13 15
+# letter FROM - a short message from FROM
+letter() { printf 'From: <%s>\nTo: <rcpt@smtpscope.test>\nSubject: demo\nDate: %s\n\nHello.\n' "$1" "$(date -R)"; }
+echo "--- 198.51.100.10, signed with RSA and Ed25519 (sec.test), DMARC p=reject"
+letter alice@sec.test | "$SIGN" -d sec.test -s sel1 -k "$DNSLAB_DKIM_KEY" -a rsa-sha256 |
+	"$SIGN" -d sec.test -s ed1 -k "$DNSLAB_DKIM_ED_KEY" -a ed25519-sha256 >"$T/signed.eml"
+dnslab_swaks 198.51.100.10 --helo client.sec.test --from alice@sec.test --data "@$T/signed.eml" >/dev/null
+echo "--- the same message with its body changed, MAIL FROM another domain: DMARC fails"
+sed 's/^Hello\./Hello!/' "$T/signed.eml" >"$T/tampered.eml"
+dnslab_swaks 198.51.100.10 --helo client.sec.test --from mallory@insec.test --data "@$T/tampered.eml" >/dev/null
+scope_wait 17 15
 scope_stop
 
 echo
@@ -50,8 +64,14 @@ echo "=== the record log ($SCOPE_LOG), one JSON object per line:"
 cat "$SCOPE_LOG"
 echo
 echo "=== the same, summarised with jq:"
-echo "event	family	client	helo	tls	peer	queue_id	action	spf(mailfrom)	iprev"
+echo "event	family	client	helo	tls	peer	queue_id	action	spf(mailfrom)	iprev	dkim	dmarc"
 jq -r '[.event, .client.family, .client.ip, .client.helo, (.tls.version // "plain"),
 	(.tls.peer.subject // "-"), (.queue_id // "-"), (.disposition.action // "-"),
 	(if .auth.spf then "\(.auth.spf.mailfrom.result)/\(.auth.spf.mailfrom.dnssec)" else "-" end),
-	(if .auth.iprev then "\(.auth.iprev.result)/\(.auth.iprev.dnssec)" else "-" end)] | @tsv' "$SCOPE_LOG"
+	(if .auth.iprev then "\(.auth.iprev.result)/\(.auth.iprev.dnssec)" else "-" end),
+	(if .auth.dkim then ([.auth.dkim[] | "\(.result)(\(.a))"] | join(",") | if . == "" then "none" else . end) else "-" end),
+	(if .auth.dmarc then "\(.auth.dmarc.result)/\(.auth.dmarc.disposition)" else "-" end)] | @tsv' "$SCOPE_LOG"
+echo
+echo "=== the Authentication-Results headers smtpscope added:"
+jq -r 'select(.event == "message" and .authentication_results.value != null) |
+	"Authentication-Results: \(.authentication_results.value)"' "$SCOPE_LOG"

@@ -19,12 +19,12 @@
  *    with the same file (OPENDMARC_TLD_TYPE_MOZILLA), once per process.
  *  - Alignment (§3.1) is computed here, over every DKIM signature, and
  *    libopendmarc is never given DKIM or SPF results. Its
- *    opendmarc_policy_store_dkim() keeps one DKIM result per context and
- *    decides which by result and alignment of the calls made so far, so
- *    the verdict of opendmarc_get_policy_to_enforce() depends on the
- *    order of the calls: an unaligned or failing signature stored after
- *    an aligned pass can hide it (false fail), and the reverse has given
- *    false passes in the 1.4 series. Here, dkim_aligned is true exactly
+ *    opendmarc_policy_store_dkim() keeps only one DKIM result per
+ *    context, and whether a later call replaces the stored one depends on
+ *    the results and domains of the calls made so far, so the verdict of
+ *    opendmarc_get_policy_to_enforce() can depend on the order of the
+ *    signatures (a later unaligned or failing one hiding an aligned pass,
+ *    or the reverse). Here, dkim_aligned is true exactly
  *    when SOME signature with result pass has a d= aligned with the From
  *    domain; other signatures are never looked at, so their number,
  *    results and order cannot matter. Only MAIL FROM SPF is an input.
@@ -509,7 +509,8 @@ dmarceval_policy_name(int p)
 	}
 }
 
-/* dmarceval_parse - the record through libopendmarc; false: permerror */
+/* dmarceval_parse - the record through libopendmarc: the policy fields,
+ * or result permerror with a reason; 0 or SCOPE_ENOMEM */
 static int
 dmarceval_parse(const char *rec, const char *from_domain,
     const char *org_or_null, struct dmarceval_outcome *out)
@@ -735,7 +736,11 @@ dmarceval_dispose(struct dmarceval_outcome *out)
 	if (out->disposition != DMARCEVAL_DISP_NONE &&
 	    (out->pct <= 0 || (out->pct < 100 &&
 	    arc4random_uniform(100) >= (uint32_t)out->pct))) {
-		out->disposition = DMARCEVAL_DISP_NONE;
+		/* RFC 7489 section 6.3 (pct): a message not selected gets the
+		 * next less strict policy: reject becomes quarantine,
+		 * quarantine becomes none */
+		out->disposition = out->disposition == DMARCEVAL_DISP_REJECT ?
+		    DMARCEVAL_DISP_QUARANTINE : DMARCEVAL_DISP_NONE;
 		out->pct_sampled_out = true;
 	}
 }

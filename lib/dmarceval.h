@@ -14,8 +14,9 @@
  * The From header decides the domain: no From header, several From
  * headers, or mailboxes in different domains give permerror (recorded
  * as such, never pass). The disposition is what the policy asks for
- * (none, quarantine, reject), after pct; smtpscope enforces it only when
- * DMARCReject says so (the caller's business).
+ * (none, quarantine, reject), after pct (a message pct does not select
+ * gets the next less strict policy, RFC 7489 6.3); smtpscope enforces it
+ * only when DMARCReject says so (the caller's business).
  *
  * A struct dmarceval is shared by all threads (libopendmarc's suffix
  * table is global and read-only after start-up).
@@ -73,7 +74,8 @@ struct dmarceval_outcome {
 	bool dkim_aligned;		/* some passing signature aligned */
 	char dkim_domain[256];		/* d= of the first aligned pass */
 	enum dmarceval_disp disposition;	/* asked for, after pct */
-	bool pct_sampled_out;		/* fail, but pct kept it at none */
+	bool pct_sampled_out;		/* fail, but not selected by pct: the
+					 * next less strict policy applied */
 	enum dns_sec dnssec;		/* of the record lookup(s) */
 };
 

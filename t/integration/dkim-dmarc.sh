@@ -70,7 +70,7 @@ sign() { "$SIGN" -d "$1" -s "$2" -k "$3" -a "$4" -c relaxed/relaxed; }
 nrec=0
 # send SRC MAILFROM TO FILE: deliver FILE from the namespace
 send() {
-	dnslab_swaks "$1" --helo client.sec.test --from "$2" --to "$3" --data "$4" >/dev/null
+	dnslab_swaks "$1" --helo client.sec.test --from "$2" --to "$3" --data "@$4" >/dev/null
 	local rc=$?
 	nrec=$((nrec + 2))
 	scope_wait "$nrec" 20

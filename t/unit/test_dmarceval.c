@@ -405,8 +405,9 @@ pct(void)
 
 	check("a@pct0.example", "fail:pct0.example", NULL, &o);
 	is_int(o.pct, 0, "pct=0 read back");
-	is_str(dmarceval_disp_name(o.disposition), "none",
-	    "pct=0: never applied");
+	is_str(dmarceval_disp_name(o.disposition), "quarantine",
+	    "pct=0, p=reject: never applied, the next less strict policy "
+	    "(quarantine, RFC 7489 6.3)");
 	ok(o.pct_sampled_out, "pct=0: sampled out");
 	is_str(dmarceval_res_name(o.result), "fail", "pct=0: result still fail");
 	check("a@pct0.example", "pass:pct0.example", NULL, &o);
@@ -415,7 +416,7 @@ pct(void)
 		check("a@pct50.example", "fail:pct50.example", NULL, &o);
 		if (o.disposition == DMARCEVAL_DISP_REJECT && !o.pct_sampled_out)
 			applied++;
-		else if (o.disposition == DMARCEVAL_DISP_NONE &&
+		else if (o.disposition == DMARCEVAL_DISP_QUARANTINE &&
 		    o.pct_sampled_out)
 			out++;
 	}
