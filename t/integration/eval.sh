@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 EVAL=${top_builddir:-../..}/eval/smtpscope-eval
 data=${top_srcdir:-$here/../..}/t/data/eval
-tap_plan 16
+SIGN=${top_builddir:-../..}/t/tools/dkimsign
+tap_plan 24
 
 run() { "$EVAL" --zone "$data/example.zone" "$@" "$data/msg.eml"; }
 out=$(run --client-ip 192.0.2.25 --helo mail.example.test --mail-from alice@example.test \
@@ -41,4 +42,37 @@ msg=$(run --client-ip 192.0.2.25 --tls-version TLSv1.3 --cipher TLS_AES_128_GCM_
 tap_is "$(f .tls.version)/$(f .tls.bits)" TLSv1.3/128 "TLS facts from the command line"
 "$EVAL" --helo x >/dev/null 2>&1
 tap_is "$?" 64 "missing --client-ip is a usage error"
+
+# DKIM and DMARC: msg.eml signed here with fresh RSA and Ed25519 keys,
+# the keys and a DMARC record in a zone file of their own
+tmp=$(mktemp -d) && trap 'rm -rf -- "$tmp"' EXIT
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/rsa.key" 2>/dev/null
+openssl genpkey -algorithm ED25519 -out "$tmp/ed.key" 2>/dev/null
+rsa=$(openssl pkey -in "$tmp/rsa.key" -pubout -outform DER 2>/dev/null | base64 -w0)
+ed=$(openssl pkey -in "$tmp/ed.key" -pubout -outform DER 2>/dev/null | tail -c 32 | base64 -w0)
+{
+	echo "sel1._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=rsa; p=${rsa:0:200}\" \"${rsa:200}\""
+	echo "ed1._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=ed25519; p=$ed\""
+	echo "_dmarc.example.test. 300 IN TXT \"v=DMARC1; p=reject\""
+} >"$tmp/keys.zone"
+"$SIGN" -d example.test -s sel1 -k "$tmp/rsa.key" -a rsa-sha256 <"$data/msg.eml" |
+	"$SIGN" -d example.test -s ed1 -k "$tmp/ed.key" -a ed25519-sha256 >"$tmp/signed.eml"
+tap_is "$?" 0 "msg.eml signed with RSA and Ed25519"
+dkim() { "$EVAL" --zone "$data/example.zone" --zone "$tmp/keys.zone" --zone-sec example.test=secure \
+	--client-ip 192.0.2.25 --helo mail.example.test --mail-from alice@example.test \
+	--authserv-id mx.eval.test "$@" | head -1; }
+msg=$(dkim "$tmp/signed.eml")
+tap_is "$(f '[.auth.dkim[] | .result + "/" + .key_type + "/" + .dnssec] | join(",")')" \
+	pass/ed25519/secure,pass/rsa/secure "both signatures pass, keys secure"
+tap_is "$(f .auth.dmarc.result)/$(f .auth.dmarc.dkim_aligned)/$(f .auth.dmarc.p)" pass/true/reject "DMARC pass, DKIM aligned"
+tap_is "$(f .authentication_results.value | head -1)" "mx.eval.test;" "A-R starts with --authserv-id"
+tap_is "$(f .authentication_results.value | grep -c '^	dkim=pass header.d=example.test')" 2 "A-R: one dkim=pass per signature"
+sed 's/^Subject: .*/Subject: changed/' "$tmp/signed.eml" |
+	sed '1i Authentication-Results: MX.EVAL.TEST; dkim=pass' >"$tmp/forged.eml"
+msg=$(dkim "$tmp/forged.eml")
+tap_is "$(f '[.auth.dkim[].result] | join(",")')/$(f .auth.dmarc.result)" fail,fail/pass \
+	"a changed signed header: both fail; DMARC still passes on aligned SPF"
+tap_is "$(f .authentication_results.forged)/$(f .authentication_results.removed)" 1/1 "a forged A-R header would be removed"
+"$EVAL" --client-ip 192.0.2.25 --zone "$data/example.zone" --public-suffix-list /nonexistent "$data/msg.eml" >/dev/null 2>&1
+tap_is "$?" 78 "an unreadable public suffix list: exit 78"
 tap_done
