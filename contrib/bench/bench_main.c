@@ -29,6 +29,15 @@
 
 #include "bench.h"
 
+/*
+ * The SMTP client the generator plays: the corpus's sender (corpus.sh signs
+ * for bench.example, whose SPF record allows 192.0.2.0/24 and whose PTR for
+ * 192.0.2.25 is this name), so SPF, iprev, DKIM and DMARC can all pass
+ * against the benchmark's resolver, as with bench-e2e.sh's smtp-source.
+ */
+#define BENCH_CLIENT_NAME	"mail-out2.bench.example"
+#define BENCH_CLIENT_ADDR	"192.0.2.25"
+#define BENCH_SENDER		"news@bench.example"
 
 struct bench_opts {
 	const char *socket;
@@ -73,12 +82,12 @@ bench_macro_value(const struct bench_ctx *x, const char *name)
 {
 	static const char *const fixed[] = {
 		"j", "mx.smtpscope.test", "v", "Postfix 3.7.11",
-		"_", "mail.example.org [192.0.2.25]",
+		"_", BENCH_CLIENT_NAME " [" BENCH_CLIENT_ADDR "]",
 		"{daemon_name}", "mx.smtpscope.test", "{daemon_addr}", "192.0.2.1",
-		"{daemon_port}", "25", "{client_addr}", "192.0.2.25",
-		"{client_name}", "mail.example.org", "{client_ptr}",
-		"mail.example.org", "{client_resolve}", "OK",
-		"{client_connections}", "1", "{mail_addr}", "alice@example.org",
+		"{daemon_port}", "25", "{client_addr}", BENCH_CLIENT_ADDR,
+		"{client_name}", BENCH_CLIENT_NAME, "{client_ptr}",
+		BENCH_CLIENT_NAME, "{client_resolve}", "OK",
+		"{client_connections}", "1", "{mail_addr}", BENCH_SENDER,
 		"{mail_host}", "[127.0.0.1]:2600", "{mail_mailer}", "smtp",
 		"{rcpt_addr}", "bob@smtpscope.test", "{rcpt_host}", "[127.0.0.1]:2600",
 		"{rcpt_mailer}", "smtp", NULL
@@ -183,16 +192,16 @@ bench_session_open(struct bench_conn *c, struct bench_ctx *x,
 		return -1;
 	if (bench_macros(c, x, 0, SMFIC_CONNECT) != 0)
 		return -1;
-	n = snprintf(buf, sizeof(buf), "mail.example.org%c4%c%c192.0.2.25", 0,
-	    (char)(atoi(x->port) >> 8), (char)(atoi(x->port) & 0xff));
+	n = snprintf(buf, sizeof(buf), BENCH_CLIENT_NAME "%c4%c%c"
+	    BENCH_CLIENT_ADDR, 0, (char)(atoi(x->port) >> 8), (char)(atoi(x->port) & 0xff));
 	len = (size_t)n + 1;
 	if (bench_step(c, s, ST_CONNECT, SMFIC_CONNECT, buf, len,
 	    SMFIP_NOCONNECT, SMFIP_NR_CONN, total) != SMFIR_CONTINUE)
 		return -1;
 	if (bench_macros(c, x, 1, SMFIC_HELO) != 0)
 		return -1;
-	return bench_step(c, s, ST_HELO, SMFIC_HELO, "mail.example.org", 17,
-	    SMFIP_NOHELO, SMFIP_NR_HELO, total) == SMFIR_CONTINUE ? 0 : -1;
+	return bench_step(c, s, ST_HELO, SMFIC_HELO, BENCH_CLIENT_NAME,
+	    sizeof(BENCH_CLIENT_NAME), SMFIP_NOHELO, SMFIP_NR_HELO, total) == SMFIR_CONTINUE ? 0 : -1;
 }
 
 /* bench_envelope - MAIL, RCPT, DATA */
@@ -205,7 +214,7 @@ bench_envelope(struct bench_conn *c, const struct bench_ctx *x,
 
 	if (bench_macros(c, x, 2, SMFIC_MAIL) != 0)
 		return -1;
-	len = bench_argv(buf, sizeof(buf), "<alice@example.org>", "SIZE=2048");
+	len = bench_argv(buf, sizeof(buf), "<" BENCH_SENDER ">", "SIZE=2048");
 	if (bench_step(c, s, ST_MAIL, SMFIC_MAIL, buf, len, SMFIP_NOMAIL,
 	    SMFIP_NR_MAIL, total) != SMFIR_CONTINUE)
 		return -1;

@@ -16,7 +16,10 @@
 #	bench.example.zone                       zone file: SOA, NS, A, MX, SPF,
 #	                                         sel1._domainkey (p=), _dmarc (p=none)
 #	bench.example.unbound.conf               the same records as unbound
-#	                                         local-zone/local-data lines
+#	                                         local-zone/local-data lines, and
+#	                                         the PTR of 192.0.2.25 (mail-out2.
+#	                                         bench.example: smtpscope-bench's
+#	                                         client, for iprev)
 #	MANIFEST                                 one line per message: file, bytes
 #
 #	The messages look like what an MX receives from a bulk sender: a
@@ -195,7 +198,7 @@ for my $name (sort keys %msg) {
 	my $crlf = $lf;
 	$crlf =~ s/\n/\015\012/g;
 	my $signer = Mail::DKIM::Signer->new(
-		Algorithm => 'rsa-sha256', Method => 'relaxed',
+		Algorithm => 'rsa-sha256', Method => 'relaxed/relaxed',
 		Domain => 'bench.example', Selector => 'sel1',
 		KeyFile => "$dir/sel1.private",
 		Headers => 'list-unsubscribe-post:feedback-id');
@@ -242,6 +245,8 @@ my @rr = (
 	['sel1._domainkey.bench.example.', 'TXT', $dkim_txt],
 	['_dmarc.bench.example.', 'TXT', '"v=DMARC1; p=none; rua=mailto:dmarc@bench.example"'],
 );
+# the reverse name of smtpscope-bench's client address (iprev); not in the zone file
+my @ptr = (['25.2.0.192.in-addr.arpa.', 'PTR', 'mail-out2.bench.example.']);
 open(my $z, '>', "$dir/bench.example.zone") or die "zone: $!";
 print $z "\$TTL 3600\n";
 printf $z "%-32s IN %-4s %s\n", @$_ for @rr;
@@ -249,6 +254,8 @@ close($z);
 open(my $u, '>', "$dir/bench.example.unbound.conf") or die "unbound: $!";
 print $u "\tlocal-zone: \"bench.example.\" static\n";
 printf $u "\tlocal-data: '%s 3600 IN %s %s'\n", @$_ for @rr;
+print $u "\tlocal-zone: \"25.2.0.192.in-addr.arpa.\" static\n";
+printf $u "\tlocal-data: '%s 3600 IN %s %s'\n", @$_ for @ptr;
 close($u);
 PERL
 echo "corpus in $dir:"
