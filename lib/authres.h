@@ -41,11 +41,15 @@ struct authres_input {
 	const struct dmarceval_outcome *dmarc;	/* NULL: not run */
 };
 
-/* authres_build - the header value (without the name) into out; 0, or
- * SCOPE_ETOOBIG when it did not fit (then out holds whole resinfos only) */
+/* authres_build - the header value (without the name) into out; 0,
+ * SCOPE_ETOOBIG when it did not fit (then out holds whole resinfos only,
+ * or "" when not even one fits), SCOPE_EINVAL for a NULL input or a
+ * servid that is empty or over 255 bytes */
 int authres_build(const struct authres_input *in, char *out, size_t outsz);
 
-/* authres_servid - authserv-id of a header value; 0 or SCOPE_EINVAL */
+/* authres_servid - authserv-id of a header value; 0, SCOPE_EINVAL when
+ * the value does not parse, SCOPE_ETOOBIG when the id does not fit out
+ * (out is then "") */
 int authres_servid(const char *value, char *out, size_t outsz);
 
 /* authres_claims - the header value names servid (case-insensitive) */

@@ -36,20 +36,13 @@
 #include "dns.h"
 #include "errors.h"
 #include "msgfile.h"
+#include "known.h"
 
-#define SUITE_KNOWN_MAX	256
-
-struct known {
-	char *name;
-	char *reason;
-};
 
 struct tally {
 	unsigned rows, agree, todo;
 };
 
-static struct known known[SUITE_KNOWN_MAX];
-static int nknown;
 static int tap_n, tap_failed;
 static char datadir[1024];
 
@@ -61,39 +54,6 @@ chomp(char *s)
 
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
-}
-
-/* known_load - name TAB reason per line; # comments */
-static void
-known_load(const char *path)
-{
-	char line[1024], *tab;
-	FILE *fp = fopen(path, "r");
-
-	if (fp == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL && nknown < SUITE_KNOWN_MAX) {
-		chomp(line);
-		if (line[0] == '#' || (tab = strchr(line, '\t')) == NULL)
-			continue;
-		*tab = '\0';
-		known[nknown].name = strdup(line);
-		known[nknown].reason = strdup(tab + 1);
-		nknown++;
-	}
-	fclose(fp);
-}
-
-/* known_reason - why a row is allowed to disagree, or NULL */
-static const char *
-known_reason(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nknown; i++)
-		if (known[i].name != NULL && strcmp(known[i].name, name) == 0)
-			return known[i].reason;
-	return NULL;
 }
 
 /* zone_txt - one TXT record, split into 255-byte quoted strings */
@@ -366,7 +326,6 @@ main(void)
 	struct dns_resolver *r;
 	const char *src = getenv("srcdir"), *top = getenv("top_srcdir");
 	char path[2048], err[128];
-	int i;
 
 	if (src != NULL)
 		snprintf(datadir, sizeof(datadir), "%s/data/dkim", src);
@@ -399,9 +358,6 @@ main(void)
 	dkimverify_free(vl);
 	dkimverify_free(vs);
 	dns_resolver_free(r);
-	for (i = 0; i < nknown; i++) {
-		free(known[i].name);
-		free(known[i].reason);
-	}
+	known_free();
 	return tap_failed == 0 ? 0 : 1;
 }

@@ -33,17 +33,10 @@
 #include "dns.h"
 #include "errors.h"
 #include "spf.h"
+#include "known.h"
 
-#define SUITE_KNOWN_MAX	256
 #define SUITE_RR_MAX	8192
 
-struct known {
-	char *name;
-	char *reason;
-};
-
-static struct known known[SUITE_KNOWN_MAX];
-static int nknown;
 static int tap_n, tap_failed;
 
 /* node - a node of the document or NULL */
@@ -307,43 +300,6 @@ load_zone(yaml_document_t *doc, yaml_node_t *zd)
 	return r;
 }
 
-/* known_load - the known failures: name TAB reason */
-static void
-known_load(const char *path)
-{
-	char line[1024], *tab, *end;
-	FILE *fp = fopen(path, "r");
-
-	if (fp == NULL)
-		return;
-	while (fgets(line, sizeof(line), fp) != NULL && nknown < SUITE_KNOWN_MAX) {
-		end = line + strcspn(line, "\r\n");
-		*end = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
-		tab = strchr(line, '\t');
-		if (tab == NULL)
-			continue;
-		*tab = '\0';
-		known[nknown].name = strdup(line);
-		known[nknown].reason = strdup(tab + 1);
-		nknown++;
-	}
-	fclose(fp);
-}
-
-/* known_find - the reason a case is expected to fail, or NULL */
-static const char *
-known_find(const char *name)
-{
-	int i;
-
-	for (i = 0; i < nknown; i++)
-		if (known[i].name != NULL && strcmp(known[i].name, name) == 0)
-			return known[i].reason;
-	return NULL;
-}
-
 /* result_ok - is got among the expected result(s)? */
 static bool
 result_ok(yaml_document_t *doc, yaml_node_t *want, const char *got)
@@ -393,7 +349,7 @@ run_test(struct spf_checker *c, struct dns_resolver *r, const char *name,
 	const char *from = scalar(map_get(doc, t, "mailfrom"));
 	const char *exp = scalar(map_get(doc, t, "explanation"));
 	yaml_node_t *want = map_get(doc, t, "result");
-	const char *reason = known_find(name), *got_exp;
+	const char *reason = known_reason(name), *got_exp;
 	char b_helo[1024], b_from[1024], wants[128];
 	struct spf_outcome out;
 	struct dns_ctx ctx;
@@ -524,9 +480,6 @@ main(int argc, char **argv)
 	for (i = 0; i < nrates; i++)
 		printf("# %s\n", rates[i]);
 	printf("1..%d\n", tap_n);
-	for (i = 0; i < nknown; i++) {
-		free(known[i].name);
-		free(known[i].reason);
-	}
+	known_free();
 	return bad == 0 && tap_failed == 0 ? 0 : 1;
 }

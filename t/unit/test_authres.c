@@ -12,6 +12,7 @@
 #include "authres.h"
 #include "errors.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define SID	"mx.example.com"
 
@@ -31,31 +32,6 @@ setf(char *field, size_t sz, const char *v)
 }
 
 #define SETF(f, v)	setf((f), sizeof(f), (v))
-
-/* valid_utf8 - is s valid UTF-8 (RFC 3629 shape, no overlongs)? */
-static bool
-valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int need;
-
-	while (*p != '\0') {
-		if (*p < 0x80)
-			need = 0;
-		else if (*p >= 0xc2 && *p <= 0xdf)
-			need = 1;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			need = 2;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			need = 3;
-		else
-			return false;
-		for (p++; need > 0; need--, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
 
 /* header_safe - no CR, LF only as "\n\t", no other control character,
  * valid UTF-8, no line over 998 bytes (the first with the field name) */

@@ -15,6 +15,7 @@
 #include "recordlog.h"
 #include "session.h"
 #include "tap.h"
+#include "testutil.h"
 
 static char logpath[] = "/tmp/test_record.XXXXXX";
 static struct recordlog *rlog;
@@ -86,30 +87,6 @@ play_message(struct session *s, const char *from, int nrcpt)
 	session_eom(s, &e, NULL, NULL);
 }
 
-/* field - a nested field by dotted path */
-static json_t *
-field(json_t *o, const char *path)
-{
-	char buf[128], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p != NULL && o != NULL;
-	    p = strtok_r(NULL, ".", &save))
-		o = json_object_get(o, p);
-	return o;
-}
-
-static const char *
-sfield(json_t *o, const char *path)
-{
-	return json_string_value(field(o, path));
-}
-
-static long long
-ifield(json_t *o, const char *path)
-{
-	return json_integer_value(field(o, path));
-}
 
 /* has_trunc - whether a record's "truncated" names a field */
 static int

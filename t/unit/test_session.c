@@ -20,6 +20,7 @@
 #include "recordlog.h"
 #include "session.h"
 #include "tap.h"
+#include "testutil.h"
 
 #define SERVID	"mx.smtpscope.test"
 
@@ -86,30 +87,6 @@ last_record(void)
 	return rec;
 }
 
-/* field - a nested field by dotted path */
-static json_t *
-field(json_t *o, const char *path)
-{
-	char buf[128], *p, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (p = strtok_r(buf, ".", &save); p != NULL && o != NULL;
-	    p = strtok_r(NULL, ".", &save))
-		o = json_object_get(o, p);
-	return o;
-}
-
-static const char *
-sfield(json_t *o, const char *path)
-{
-	return json_string_value(field(o, path));
-}
-
-static long long
-ifield(json_t *o, const char *path)
-{
-	return json_integer_value(field(o, path));
-}
 
 /* play - one session with one message; headers as name, value pairs */
 static enum session_verdict

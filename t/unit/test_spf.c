@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "spf.h"
 #include "tap.h"
+#include "testutil.h"
 
 static const char *const zone_rrs[] = {
 	"pass.test. 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"",
@@ -57,31 +58,6 @@ static const char *const zone_rrs[] = {
 	"*.rt.test. 300 IN A 127.0.0.2",
 	NULL
 };
-
-/* valid_utf8 - is s valid UTF-8 (the shape only, enough here)? */
-static bool
-valid_utf8(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int need;
-
-	while (*p != '\0') {
-		if (*p < 0x80)
-			need = 0;
-		else if (*p >= 0xc2 && *p <= 0xdf)
-			need = 1;
-		else if (*p >= 0xe0 && *p <= 0xef)
-			need = 2;
-		else if (*p >= 0xf0 && *p <= 0xf4)
-			need = 3;
-		else
-			return false;
-		for (p++; need > 0; need--, p++)
-			if ((*p & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
 
 /* outcome_clean - every string of the outcome bounded and valid UTF-8 */
 static bool
