@@ -526,7 +526,13 @@ ar_resinfo(struct ar_out *o, const struct authres_input *in, int kind,
 		ar_spf(o, in->spf_helo, true);
 		break;
 	case 3:
-		if (in->dkim->nsig == 0 || in->dkim->sig == NULL)
+		if ((in->dkim->nsig == 0 || in->dkim->sig == NULL) &&
+		    in->dkim->total > 0) {
+			/* signed, but not evaluated (the message itself was
+			 * unusable, e.g. its header block too large) */
+			ar_method(o, "dkim", "permerror");
+			ar_reason(o, in->dkim->error, sizeof(in->dkim->error));
+		} else if (in->dkim->nsig == 0 || in->dkim->sig == NULL)
 			ar_method(o, "dkim", "none");
 		else
 			ar_dkim_sig(o, &in->dkim->sig[sig]);

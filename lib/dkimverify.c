@@ -69,6 +69,9 @@
 #define DKIMVERIFY_KEYLOG_MAX	DKIMVERIFY_SIGS_HARDMAX
 #define DKIMVERIFY_LIB_MINBITS	512	/* libopendkim's floor; ours is opt */
 #define DKIMVERIFY_HDR_MAX	(1024 * 1024)	/* one header field */
+#define DKIMVERIFY_HDRS_MAX	(1024 * 1024)	/* the whole header block:
+						 * libopendkim keeps it until
+						 * the end of the message */
 
 struct dkimverify {
 	DKIM_LIB *lib;
@@ -88,6 +91,7 @@ struct dkimverify_msg {
 	unsigned total;		/* DKIM-Signature headers seen */
 	bool eoh;		/* dkim_eoh() called */
 	bool unusable;		/* libopendkim gave up on the message */
+	size_t hdr_bytes;	/* header bytes handed to libopendkim */
 	char error[128];
 	struct dns_ctx *dns;	/* set only during dkimverify_msg_eom() */
 	struct dkimverify_keylog keys[DKIMVERIFY_KEYLOG_MAX];
@@ -383,6 +387,13 @@ dkimverify_msg_header(struct dkimverify_msg *m, const char *name,
 		m->total++;
 	if (m->eoh || m->unusable || nl + vl + 1 > DKIMVERIFY_HDR_MAX)
 		return;
+	m->hdr_bytes += nl + vl + 1;
+	if (m->hdr_bytes > DKIMVERIFY_HDRS_MAX) {
+		m->unusable = true;
+		snprintf(m->error, sizeof(m->error), "header block over %d "
+		    "bytes: not verified", DKIMVERIFY_HDRS_MAX);
+		return;
+	}
 	line = malloc(nl + 2 * vl + 2);
 	if (line == NULL) {
 		m->unusable = true;

@@ -370,6 +370,8 @@ record_auth(struct record_b *b, const struct session *s,
 		record_put(b, o, "dkim", record_dkim(b, &msg->auth));
 		record_put(b, o, "dkim_total", msg->auth.dkim ?
 		    json_integer(msg->auth.dkim_out.total) : json_null());
+		record_put(b, o, "dkim_error", msg->auth.dkim ?
+		    record_str(msg->auth.dkim_out.error) : json_null());
 		record_put(b, o, "dmarc", record_dmarc(b, &msg->auth));
 	}
 	record_put(b, o, "iprev", record_iprev(b, &s->auth));

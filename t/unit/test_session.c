@@ -300,6 +300,40 @@ test_dkim_bounds(void)
 	free(body);
 }
 
+/* a header block over 1 MiB: DKIM stops, says why, memory stays bounded */
+static void
+test_dkim_header_cap(void)
+{
+	static const char *hdrs[2 * 1202 + 1];
+	static char filler[1000];
+	json_t *rec;
+	unsigned i;
+
+	memset(filler, 'x', sizeof(filler) - 1);
+	filler[0] = ' ';
+	hdrs[0] = "DKIM-Signature";
+	hdrs[1] = " v=1; a=rsa-sha256; d=example.com; s=s; h=from; bh=AAAA; b=QUJD";
+	hdrs[2] = "From";
+	hdrs[3] = " <a@example.com>";
+	for (i = 2; i < 1202; i++) {
+		hdrs[2 * i] = "X-Filler";
+		hdrs[2 * i + 1] = filler;
+	}
+	hdrs[2 * 1202] = NULL;
+	play("<a@example.com>", hdrs, small_body, 8, 8, NULL);
+	rec = last_record();
+	ok(sfield(rec, "auth.dkim_error") != NULL &&
+	    strstr(sfield(rec, "auth.dkim_error"), "header block") != NULL,
+	    "1.2 MB of headers: DKIM says the header block is too large");
+	ok(json_array_size(field(rec, "auth.dkim")) == 0 &&
+	    ifield(rec, "auth.dkim_total") == 1,
+	    "its signature is counted, not evaluated");
+	ok(strstr(sfield(rec, "authentication_results.value"),
+	    "dkim=permerror reason=\"header block") != NULL,
+	    "A-R: dkim=permerror with the reason, not dkim=none");
+	json_decref(rec);
+}
+
 int
 main(void)
 {
@@ -308,7 +342,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(30);
+	plan(33);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -329,6 +363,7 @@ main(void)
 	test_from();
 	test_dmarc_reject();
 	test_dkim_bounds();
+	test_dkim_header_cap();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);
