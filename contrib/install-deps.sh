@@ -12,6 +12,7 @@ PACKAGES="
 	build-essential autoconf automake pkg-config
 	libmilter-dev libjansson-dev libldns-dev libspf2-dev libyaml-dev
 	libopendkim-dev libopendmarc-dev publicsuffix
+	liblmdb-dev libhiredis-dev lmdb-utils redis-server
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl jq m4 iproute2 procps perl
@@ -23,5 +24,9 @@ apt-get install -y -qq --no-install-recommends $PACKAGES >/dev/null
 # policy-rc.d may be absent on a fresh machine: never leave a system Postfix running
 if [ -x /etc/init.d/postfix ] && pidof master >/dev/null 2>&1; then
 	postfix -c /etc/postfix stop >/dev/null 2>&1 || true
+fi
+# the packaged Redis is not ours to run: tests start their own on a socket
+if pidof redis-server >/dev/null 2>&1 && [ -x /etc/init.d/redis-server ]; then
+	/etc/init.d/redis-server stop >/dev/null 2>&1 || true
 fi
 echo "install-deps: packages installed"

@@ -304,7 +304,7 @@ eval_play(struct session *s, const struct eval_opts *o,
 	session_mail(s, mail_argv, m);
 	for (r = 0; r < o->nrcpt; r++) {
 		snprintf(rcpt, sizeof(rcpt), "<%s>", o->rcpt[r]);
-		session_rcpt(s, rcpt_argv, m);
+		session_rcpt(s, rcpt_argv, m, NULL);
 	}
 	session_data(s, m);
 	for (i = 0; i < msg->nhdr; i++)
@@ -354,6 +354,8 @@ main(int argc, char **argv)
 	    o.psl };
 	if (auth_env_checks(&auth, &checks, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope-eval: %s\n", err);
+		auth_env_free(&auth);
+		msgfile_free(&msg);
 		return 78;
 	}
 	if (recordlog_from_fd(&out, STDOUT_FILENO) != 0)

@@ -70,6 +70,19 @@ enum config_key_id {
 	CONFIG_KEY_DMARC_REJECT,
 	CONFIG_KEY_HEADERS,
 	CONFIG_KEY_REMOVE_ALL_AUTH_RESULTS,
+	CONFIG_KEY_GREYLIST,
+	CONFIG_KEY_GREYLIST_STORE,
+	CONFIG_KEY_GREYLIST_TIMEOUT,
+	CONFIG_KEY_GREYLIST_DELAY,
+	CONFIG_KEY_GREYLIST_RETRY_WINDOW,
+	CONFIG_KEY_GREYLIST_LIFETIME,
+	CONFIG_KEY_GREYLIST_AUTO_ALLOW,
+	CONFIG_KEY_GREYLIST_IPV4_PREFIX,
+	CONFIG_KEY_GREYLIST_IPV6_PREFIX,
+	CONFIG_KEY_GREYLIST_CHAIN,
+	CONFIG_KEY_GREYLIST_ALLOW_NETWORKS,
+	CONFIG_KEY_GREYLIST_ALLOW_DOMAINS,
+	CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL,
 	CONFIG_NKEYS
 };
 
@@ -100,6 +113,19 @@ struct config {
 	bool dmarc_reject;
 	bool headers;			/* write Authentication-Results */
 	bool remove_all_auth_results;
+	int greylist;			/* enum greylist_mode */
+	char *greylist_store;
+	long greylist_timeout;		/* milliseconds, per store call */
+	long greylist_delay;		/* seconds */
+	long greylist_retry_window;
+	long greylist_lifetime;
+	long greylist_auto_allow;
+	long greylist_ipv4_prefix;
+	long greylist_ipv6_prefix;
+	bool greylist_chain;
+	char *greylist_allow_networks;	/* list, checked by the daemon */
+	char *greylist_allow_domains;
+	long greylist_expire_interval;	/* seconds */
 
 	char *file;			/* the file read, for messages */
 	unsigned line[CONFIG_NKEYS];	/* where each key was set, 0: default */

@@ -166,4 +166,86 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Remove every Authentication-Results header the message "
 		"arrives with, not only those claiming AuthservID."
 	},
+	[CONFIG_KEY_GREYLIST] = {
+		"Greylist", CONFIG_ENUM, 0, 0, "off|observe|enforce", "off",
+		offsetof(struct config, greylist),
+		"Greylisting: observe keeps the state and records what enforce "
+		"would do, never refusing mail; enforce answers 451 4.7.1 at "
+		"RCPT to a new triplet and to a retry before GreylistDelay."
+	},
+	[CONFIG_KEY_GREYLIST_STORE] = {
+		"GreylistStore", CONFIG_STRING, 0, 0, NULL,
+		"lmdb:/var/lib/smtpscope/greylist.lmdb",
+		offsetof(struct config, greylist_store),
+		"Where the greylisting state lives: lmdb:/path (one file on this "
+		"host) or redis:host:port[/db], redis:unix:/path[/db] (shared "
+		"by several MX hosts)."
+	},
+	[CONFIG_KEY_GREYLIST_TIMEOUT] = {
+		"GreylistTimeout", CONFIG_INT, 10, 10000, NULL, "500",
+		offsetof(struct config, greylist_timeout),
+		"Milliseconds one Redis call may take; a slower or dead store "
+		"gives the verdict error and the mail passes."
+	},
+	[CONFIG_KEY_GREYLIST_DELAY] = {
+		"GreylistDelay", CONFIG_INT, 0, 86400, NULL, "300",
+		offsetof(struct config, greylist_delay),
+		"Seconds a new triplet must wait before a retry passes "
+		"(postgrey's --delay)."
+	},
+	[CONFIG_KEY_GREYLIST_RETRY_WINDOW] = {
+		"GreylistRetryWindow", CONFIG_INT, 60, 2592000, NULL, "172800",
+		offsetof(struct config, greylist_retry_window),
+		"Seconds after the first attempt within which a retry passes; "
+		"later, the triplet starts over (postgrey's --retry-window)."
+	},
+	[CONFIG_KEY_GREYLIST_LIFETIME] = {
+		"GreylistLifetime", CONFIG_INT, 3600, 31536000, NULL, "3024000",
+		offsetof(struct config, greylist_lifetime),
+		"Seconds an entry is kept after its last use (35 days, "
+		"postgrey's --max-age)."
+	},
+	[CONFIG_KEY_GREYLIST_AUTO_ALLOW] = {
+		"GreylistAutoAllow", CONFIG_INT, 0, 100000, NULL, "5",
+		offsetof(struct config, greylist_auto_allow),
+		"Passed deliveries after which a client network is no longer "
+		"greylisted; 0 never (postgrey's --auto-whitelist-clients)."
+	},
+	[CONFIG_KEY_GREYLIST_IPV4_PREFIX] = {
+		"GreylistIPv4Prefix", CONFIG_INT, 8, 32, NULL, "24",
+		offsetof(struct config, greylist_ipv4_prefix),
+		"Prefix length of the client network in an IPv4 triplet."
+	},
+	[CONFIG_KEY_GREYLIST_IPV6_PREFIX] = {
+		"GreylistIPv6Prefix", CONFIG_INT, 16, 128, NULL, "64",
+		offsetof(struct config, greylist_ipv6_prefix),
+		"Prefix length of the client network in an IPv6 triplet."
+	},
+	[CONFIG_KEY_GREYLIST_CHAIN] = {
+		"GreylistChain", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, greylist_chain),
+		"A retry of the same sender and recipient from another network "
+		"or address family passes once the delay is over (large "
+		"senders retry from other addresses); measured either way."
+	},
+	[CONFIG_KEY_GREYLIST_ALLOW_NETWORKS] = {
+		"GreylistAllowNetworks", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, greylist_allow_networks),
+		"Client networks never greylisted: addresses or prefixes "
+		"(192.0.2.0/24, 2001:db8::/32), separated by spaces or commas."
+	},
+	[CONFIG_KEY_GREYLIST_ALLOW_DOMAINS] = {
+		"GreylistAllowDomains", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, greylist_allow_domains),
+		"Clients never greylisted by their host name as the MTA "
+		"verified it (the name or any name under it), separated by "
+		"spaces or commas."
+	},
+	[CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL] = {
+		"GreylistExpireInterval", CONFIG_INT, 60, 86400, NULL, "3600",
+		offsetof(struct config, greylist_expire_interval),
+		"Seconds between removals of entries older than "
+		"GreylistLifetime from an LMDB store (Redis entries expire by "
+		"themselves), done in small batches while mail flows."
+	},
 };

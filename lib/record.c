@@ -394,6 +394,89 @@ record_authres(struct record_b *b, const struct session_message *msg)
 	return o;
 }
 
+/* record_time - unix seconds as RFC 3339, or null when 0 */
+static json_t *
+record_time(struct record_b *b, int64_t t)
+{
+	char ts[40];
+
+	if (t <= 0)
+		return json_null();
+	if (clock_rfc3339(t * 1000000, ts, sizeof(ts)) != 0) {
+		b->err = 1;
+		return NULL;
+	}
+	return json_string(ts);
+}
+
+/* record_gl_chain - the earlier attempts from other networks */
+static json_t *
+record_gl_chain(struct record_b *b, const struct greylist_result *r)
+{
+	json_t *a = json_array(), *o;
+	unsigned i;
+
+	for (i = 0; i < r->nchain; i++) {
+		o = json_object();
+		record_put(b, o, "net", json_string(r->chain[i].net));
+		record_put(b, o, "family", record_family(r->chain[i].family));
+		record_put(b, o, "ts", record_time(b, r->chain[i].t));
+		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
+			b->err = 1;
+	}
+	return a;
+}
+
+/* record_gl_one - one recipient's greylisting */
+static json_t *
+record_gl_one(struct record_b *b, const struct session_gl *g, bool session)
+{
+	const struct greylist_result *r = &g->r;
+	json_t *o = json_object();
+
+	if (session)
+		record_put(b, o, "msg", json_integer(g->msg));
+	record_put(b, o, "rcpt", json_string(g->rcpt));
+	record_put(b, o, "verdict", json_string(greylist_verdict_name(
+	    r->verdict)));
+	record_put(b, o, "attempt", r->attempt > 0 ?
+	    json_integer(r->attempt) : json_null());
+	record_put(b, o, "first_seen", record_time(b, r->first_seen));
+	record_put(b, o, "delay_s", r->first_seen > 0 ?
+	    json_integer(r->delay_s) : json_null());
+	record_put(b, o, "net", record_str(r->net));
+	record_put(b, o, "via_chain", json_boolean(r->via_chain));
+	record_put(b, o, "auto_allowed", json_boolean(r->auto_allowed));
+	record_put(b, o, "chain", record_gl_chain(b, r));
+	record_put(b, o, "chain_total", json_integer(r->chain_total));
+	record_put(b, o, "error", record_str(r->error));
+	return o;
+}
+
+/* record_greylist - the greylisting of a message or session, or null
+ * when it is off */
+static json_t *
+record_greylist(struct record_b *b, const struct session *s,
+    const struct session_gl *list, unsigned n, unsigned total, bool session)
+{
+	json_t *o, *arr;
+	unsigned i;
+
+	if (s->env->gl == NULL || s->env->gl->mode == GREYLIST_OFF)
+		return json_null();
+	o = json_object();
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		if (arr == NULL || json_array_append_new(arr,
+		    record_gl_one(b, &list[i], session)) != 0)
+			b->err = 1;
+	record_put(b, o, "mode", json_string(greylist_mode_name(
+	    s->env->gl->mode)));
+	record_put(b, o, "rcpt", arr);
+	record_put(b, o, "total", json_integer(total));
+	return o;
+}
+
 /* record_session_part - fields shared by both record kinds */
 static void
 record_session_part(struct record_b *b, json_t *o, const struct session *s)
@@ -469,6 +552,8 @@ record_message(const struct session *s, const struct session_message *msg,
 	record_put(&b, o, "message", record_content(&b, msg));
 	record_put(&b, o, "auth", record_auth(&b, s, msg));
 	record_put(&b, o, "authentication_results", record_authres(&b, msg));
+	record_put(&b, o, "greylist", record_greylist(&b, s, msg->gl, msg->ngl,
+	    msg->gl_total, false));
 	record_put(&b, o, "dns", record_dns(&b, msg->auth.dns));
 	record_put(&b, o, "dns_total", json_integer(msg->auth.dns != NULL ?
 	    msg->auth.dns->total : 0));
@@ -493,6 +578,8 @@ record_session(const struct session *s)
 	record_put(&b, o, "dns", record_dns(&b, s->auth.dns));
 	record_put(&b, o, "dns_total", json_integer(s->auth.dns != NULL ?
 	    s->auth.dns->total : 0));
+	record_put(&b, o, "greylist", record_greylist(&b, s, s->gl, s->ngl,
+	    s->gl_total, true));
 	record_put(&b, o, "messages", json_integer(s->messages));
 	record_put(&b, o, "aborted", json_integer(s->aborted));
 	record_put(&b, o, "timing", record_timing(&b, s->start_mono, s->t));

@@ -292,6 +292,7 @@ session_message_free(struct session_message *msg)
 		free(msg->rcpt[i]);
 	auth_message_free(&msg->auth);
 	free(msg->ar);
+	free(msg->gl);
 	free(msg);
 }
 
@@ -426,30 +427,86 @@ session_msg_stage(struct session *s, enum session_stage stage,
 	session_queue_id(s->msg, m);
 }
 
-/* session_rcpt - RCPT TO adds a recipient, listed up to the cap */
-void
+/* session_gl_keep - append a result to a capped, growing list */
+static int
+session_gl_keep(struct session_gl **list, unsigned *n, unsigned *total,
+    const struct session_gl *g)
+{
+	struct session_gl *grown;
+
+	(*total)++;
+	if (*n == SESSION_GL_MAX)
+		return SCOPE_OK;
+	grown = realloc(*list, (*n + 1) * sizeof(**list));
+	if (grown == NULL)
+		return SCOPE_ENOMEM;
+	*list = grown;
+	grown[(*n)++] = *g;
+	return SCOPE_OK;
+}
+
+/* session_greylist - one recipient through greylisting; true to refuse */
+static bool
+session_greylist(struct session *s, struct session_message *msg,
+    const char *rcpt)
+{
+	const struct session_env *env = s->env;
+	struct greylist_attempt a;
+	struct session_gl g;
+
+	memset(&g, 0, sizeof(g));
+	text_copy(g.rcpt, sizeof(g.rcpt), rcpt, NULL);
+	g.msg = msg->index;
+	a.client_ip = s->client_ip;
+	a.client_name = s->client_name[0] != '\0' ? s->client_name : NULL;
+	a.sender = msg->from;
+	a.rcpt = rcpt;
+	a.now = clock_wall() / 1000000;
+	greylist_check(env->gl, env->glstore, &a, &g.r);
+	if (g.r.verdict == GREYLIST_ERROR) {
+		stats_add(STATS_GREYLIST_ERRORS, 1);
+		if (env->fault != NULL)
+			env->fault(env->fault_arg, SCOPE_EIO, g.r.error[0] !=
+			    '\0' ? g.r.error : "greylist store");
+	}
+	if (session_gl_keep(&msg->gl, &msg->ngl, &msg->gl_total, &g) !=
+	    SCOPE_OK || session_gl_keep(&s->gl, &s->ngl, &s->gl_total, &g) !=
+	    SCOPE_OK)
+		session_fault(s, SCOPE_ENOMEM, "greylist result");
+	if (!greylist_refuses(env->gl, &g.r))
+		return false;
+	stats_add(STATS_GREYLIST_REFUSED, 1);
+	return true;
+}
+
+/* session_rcpt - RCPT TO adds a recipient, listed up to the cap, and
+ * passes it through greylisting when that is on */
+enum session_verdict
 session_rcpt(struct session *s, const char *const *argv,
-    const struct macro_src *m)
+    const struct macro_src *m, const char **reply)
 {
 	struct session_message *msg = s->msg;
 	char addr[SESSION_ADDR_MAX];
 
 	session_msg_stage(s, SESSION_STAGE_RCPT, m);
 	if (msg == NULL)
-		return;
+		return SESSION_CONTINUE;
 	msg->rcpt_total++;
-	if (msg->nrcpt == SESSION_RCPT_MAX) {
-		msg->truncated |= SESSION_TRUNC_RCPT_LIST;
-		return;
-	}
 	session_unbracket(addr, sizeof(addr), argv != NULL ? argv[0] : NULL,
 	    &msg->truncated, SESSION_TRUNC_RCPT);
-	msg->rcpt[msg->nrcpt] = strdup(addr);
-	if (msg->rcpt[msg->nrcpt] == NULL) {
+	if (msg->nrcpt == SESSION_RCPT_MAX) {
+		msg->truncated |= SESSION_TRUNC_RCPT_LIST;
+	} else if ((msg->rcpt[msg->nrcpt] = strdup(addr)) == NULL) {
 		session_fault(s, SCOPE_ENOMEM, "recipient copy");
-		return;
+	} else {
+		msg->nrcpt++;
 	}
-	msg->nrcpt++;
+	if (s->env->gl == NULL || s->env->gl->mode == GREYLIST_OFF ||
+	    !session_greylist(s, msg, addr))
+		return SESSION_CONTINUE;
+	if (reply != NULL)
+		*reply = "Greylisted, please try again later";
+	return SESSION_TEMPFAIL;
 }
 
 /* session_data - DATA */
@@ -667,5 +724,6 @@ session_close(struct session *s)
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
 	session_write(s, record_session(s));
 	auth_session_free(&s->auth);
+	free(s->gl);
 	free(s);
 }

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "greylist.h"
 #include "macro.h"
 
 /* caps, in bytes including the terminating NUL, or counts */
@@ -34,6 +35,8 @@
 #define SESSION_RCPT_MAX	100	/* recipients listed per message */
 #define SESSION_ID_LEN		24	/* hex characters of a session id */
 #define SESSION_AR_MAX		4096	/* A-R headers we can remove */
+#define SESSION_GL_MAX		16	/* greylist results listed per message
+					 * and per session; more are counted */
 
 enum session_stage {
 	SESSION_STAGE_CONNECT,
@@ -77,6 +80,8 @@ struct session_env {
 	bool headers;			/* add A-R, remove forged ones */
 	bool remove_all_ar;		/* RemoveAllAuthResults */
 	bool dmarc_reject;		/* DMARCReject */
+	const struct greylist_params *gl;	/* NULL: greylisting off */
+	struct glstore *glstore;
 	/* called on a fault of our own; may be NULL */
 	void (*fault)(void *arg, int code, const char *what);
 	void *fault_arg;
@@ -111,6 +116,17 @@ struct session_message {
 					 * refused by the MTA */
 	char *ar;			/* owned: the value we add (or would) */
 	bool ar_added;
+	struct session_gl *gl;		/* owned: greylist results, in RCPT
+					 * order, at most SESSION_GL_MAX */
+	unsigned ngl;
+	unsigned gl_total;		/* recipients checked */
+};
+
+/* one recipient's greylisting */
+struct session_gl {
+	char rcpt[SESSION_ADDR_MAX];
+	unsigned msg;			/* message index in the session */
+	struct greylist_result r;
 };
 
 /* header changes at end of message, done by the MTA glue; NULL: none */
@@ -149,6 +165,10 @@ struct session {
 	bool fault;
 	struct auth_session auth;
 	struct session_message *msg;	/* the message in progress, or NULL */
+	struct session_gl *gl;		/* owned: the session's greylist
+					 * results (all messages), capped */
+	unsigned ngl;
+	unsigned gl_total;
 };
 
 /* session_new - a session for a new connection; NULL when out of memory */
@@ -160,8 +180,10 @@ void session_helo(struct session *s, const char *helo,
     const struct macro_src *m);
 void session_mail(struct session *s, const char *const *argv,
     const struct macro_src *m);
-void session_rcpt(struct session *s, const char *const *argv,
-    const struct macro_src *m);
+/* session_rcpt - a recipient; SESSION_TEMPFAIL when greylisting refuses
+ * it (451 4.7.1, text in *reply, static) */
+enum session_verdict session_rcpt(struct session *s, const char *const *argv,
+    const struct macro_src *m, const char **reply);
 void session_data(struct session *s, const struct macro_src *m);
 /* session_header - one header; value as received (leading white space
  * and folding kept: SMFIP_HDR_LEADSPC) */

@@ -19,6 +19,8 @@ enum stats_counter {
 	STATS_TRUNCATIONS,	/* strings cut at their cap */
 	STATS_REOPENS,		/* record log reopened */
 	STATS_DNS_MALFORMED,	/* DNS answers that did not parse */
+	STATS_GREYLIST_REFUSED,	/* recipients answered 451 by greylisting */
+	STATS_GREYLIST_ERRORS,	/* greylist store failures (mail passed) */
 	STATS_NCOUNTERS
 };
 

@@ -31,6 +31,7 @@
 #include <libmilter/mfapi.h>
 
 #include "auth.h"
+#include "greylist_daemon.h"
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
@@ -58,6 +59,7 @@ struct main_state {
 	struct auth_env auth;
 	struct session_env env;
 	char servid[256];		/* AuthservID or the host name */
+	struct greylist_daemon gl;
 	pthread_t milter_thread;
 	pthread_t main_thread;
 	int milter_rc;
@@ -350,6 +352,21 @@ main_milter_thread(void *arg)
 	return NULL;
 }
 
+/* main_greylist - open the greylisting store as UserID (an LMDB file
+ * must belong to the daemon's user) and hand it to the sessions */
+static void
+main_greylist(struct main_state *st)
+{
+	char err[512];
+
+	if (greylist_daemon_open(&st->gl, &st->cfg, err, sizeof(err)) != 0)
+		main_die(EX_CONFIG, "%s", err);
+	if (st->gl.store == NULL)
+		return;
+	st->env.gl = &st->gl.p;
+	st->env.glstore = st->gl.store;
+}
+
 /* main_start_milter - libmilter in a thread that blocks our signals */
 static void
 main_start_milter(struct main_state *st)
@@ -390,7 +407,9 @@ main_loop(struct main_state *st)
 	int ev;
 
 	for (;;) {
-		ev = signals_wait(interval_ms > 0 ? (int)interval_ms : -1);
+		/* wake at least once a minute for the greylist expiry */
+		ev = signals_wait(interval_ms > 0 && interval_ms < 60000 ?
+		    (int)interval_ms : 60000);
 		if (ev & SIGNALS_REOPEN)
 			main_reopen(st);
 		if (ev & (SIGNALS_STOP | SIGNALS_MILTER_DONE))
@@ -399,6 +418,7 @@ main_loop(struct main_state *st)
 			daemon_log_stats("periodic");
 			next = clock_mono() + interval_ms * 1000;
 		}
+		greylist_daemon_tick(&st->gl);
 	}
 }
 
@@ -445,6 +465,7 @@ main_shutdown(struct main_state *st)
 	daemon_log_stats("exit");
 	recordlog_close(st->log);
 	auth_env_free(&st->auth);
+	greylist_daemon_close(&st->gl);
 }
 
 int
@@ -458,6 +479,7 @@ main(int argc, char **argv)
 	main_opts_parse(argc, argv, &o);
 	main_config(&o, &st);
 	main_auth(&st, o.config_file);
+	greylist_daemon_config(&st.gl, &st.cfg);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
 		auth_env_free(&st.auth);
@@ -481,6 +503,7 @@ main(int argc, char **argv)
 	if (st.have_privs && geteuid() == 0 &&
 	    privs_drop(&st.privs, err, sizeof(err)) != 0)
 		main_die(EX_OSERR, "%s", err);
+	main_greylist(&st);
 	main_start_milter(&st);
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);

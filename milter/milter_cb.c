@@ -183,15 +183,19 @@ milter_envfrom(SMFICTX *ctx, char **argv)
 	return milter_reply(ctx, SMFIP_NR_MAIL);
 }
 
-/* milter_envrcpt - RCPT TO */
+/* milter_envrcpt - RCPT TO; greylisting may answer 451 4.7.1 */
 static sfsistat
 milter_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct session *s = milter_session(ctx);
 	struct macro_src m = { milter_getsym, ctx };
+	const char *reply = NULL;
 
-	if (s != NULL)
-		session_rcpt(s, (const char *const *)argv, &m);
+	if (s != NULL && session_rcpt(s, (const char *const *)argv, &m,
+	    &reply) == SESSION_TEMPFAIL) {
+		(void)smfi_setreply(ctx, "451", "4.7.1", (char *)reply);
+		return SMFIS_TEMPFAIL;
+	}
 	return milter_reply(ctx, SMFIP_NR_RCPT);
 }
 

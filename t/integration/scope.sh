@@ -1,7 +1,8 @@
 # scope.sh - start smtpscope for an integration test and read its records (sourced, bash).
 #
 #	scope_start [KEY VALUE]...   write $SCOPE_DIR/smtpscope.conf (socket, record
-#	                             log and pid file under $T/scope, UserID nobody;
+#	                             log and pid file under $T/${SCOPE_NAME:-scope},
+#	                             UserID nobody;
 #	                             KEY VALUE pairs add or override keys), start the daemon in the
 #	                             foreground, track its PID; exports SCOPE_DIR,
 #	                             SCOPE_SOCK, SCOPE_LOG, SCOPE_PID, SCOPE_CONF
@@ -15,7 +16,7 @@
 SCOPE_BIN=${SCOPE_BIN:-${top_builddir:-../..}/milter/smtpscope}
 
 scope_start() {
-	SCOPE_DIR=$T/scope
+	SCOPE_DIR=$T/${SCOPE_NAME:-scope}
 	mkdir -p "$SCOPE_DIR" && chown nobody "$SCOPE_DIR" && chmod 755 "$SCOPE_DIR"
 	SCOPE_SOCK=$SCOPE_DIR/smtpscope.sock
 	SCOPE_LOG=$SCOPE_DIR/records.jsonl

@@ -78,7 +78,7 @@ play_message(struct session *s, const char *from, int nrcpt)
 
 	session_mail(s, mail, &m);
 	for (i = 0; i < nrcpt; i++)
-		session_rcpt(s, rcpt, &m);
+		session_rcpt(s, rcpt, &m, NULL);
 	session_data(s, &m);
 	session_header(s, "From", "a@example.org");	/* leading space stripped */
 	session_header(s, "Message-ID", " <id1@example.org>");
@@ -180,7 +180,7 @@ main(void)
 
 		session_mail(s, mail, &m);
 		for (i = 0; i < 150; i++)
-			session_rcpt(s, rcpt, &m);
+			session_rcpt(s, rcpt, &m, NULL);
 		session_abort(s);
 	}
 	session_close(s);

@@ -108,7 +108,7 @@ play(const char *mailfrom, const char *const *hdrs, const unsigned char *body,
 	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
 	session_helo(s, "mx.example.com", &m);
 	session_mail(s, mail, &m);
-	session_rcpt(s, rcpt, &m);
+	session_rcpt(s, rcpt, &m, NULL);
 	session_data(s, &m);
 	for (; hdrs[0] != NULL; hdrs += 2)
 		session_header(s, hdrs[0], hdrs[1]);

@@ -1,0 +1,83 @@
+/*
+ * greylist_daemon.c - greylisting set-up, expiry and shut-down in the
+ * daemon. Owns the store handle (greylist_daemon_close).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+
+#include "clock.h"
+#include "daemon_log.h"
+#include "errors.h"
+#include "glstore.h"
+#include "greylist_config.h"
+#include "greylist_daemon.h"
+
+/* greylist_daemon_config - the parameters, or exit 78 naming the key */
+void
+greylist_daemon_config(struct greylist_daemon *gd, const struct config *cfg)
+{
+	char err[256];
+	int key;
+
+	memset(gd, 0, sizeof(*gd));
+	if (greylist_config(cfg, &gd->p, &key, err, sizeof(err)) != SCOPE_OK) {
+		fprintf(stderr, "smtpscope: %s:%u: %s: %s\n", cfg->file,
+		    cfg->line[key], config_table[key].name, err);
+		exit(EX_CONFIG);
+	}
+	gd->interval_us = cfg->greylist_expire_interval * 1000000;
+}
+
+/* greylist_daemon_open - the store, when greylisting is on */
+int
+greylist_daemon_open(struct greylist_daemon *gd, const struct config *cfg,
+    char *err, size_t errsz)
+{
+	char why[256];
+
+	if (gd->p.mode == GREYLIST_OFF)
+		return 0;
+	if (glstore_open(&gd->store, cfg->greylist_store,
+	    cfg->greylist_timeout, why, sizeof(why)) != SCOPE_OK) {
+		snprintf(err, errsz, "%s:%u: GreylistStore: %s: %s", cfg->file,
+		    cfg->line[CONFIG_KEY_GREYLIST_STORE], cfg->greylist_store,
+		    why);
+		return -1;
+	}
+	gd->next_expire = clock_mono() + gd->interval_us;
+	daemon_log(LOG_INFO, "greylisting (%s) with %s store %s",
+	    greylist_mode_name(gd->p.mode), glstore_kind(gd->store),
+	    cfg->greylist_store);
+	return 0;
+}
+
+/* greylist_daemon_tick - LMDB has no TTLs: remove entries unused for
+ * GreylistLifetime, in small batches (glstore_visit) while mail flows */
+void
+greylist_daemon_tick(struct greylist_daemon *gd)
+{
+	unsigned long removed = 0;
+
+	if (gd->store == NULL || strcmp(glstore_kind(gd->store), "lmdb") != 0 ||
+	    clock_mono() < gd->next_expire)
+		return;
+	gd->next_expire = clock_mono() + gd->interval_us;
+	if (greylist_expire(&gd->p, gd->store, clock_wall() / 1000000,
+	    &removed) != SCOPE_OK)
+		daemon_log(LOG_WARNING, "greylist expiry failed: %s",
+		    glstore_error());
+	else if (removed > 0)
+		daemon_log(LOG_INFO, "greylist expiry removed %lu entries",
+		    removed);
+}
+
+/* greylist_daemon_close - close the store */
+void
+greylist_daemon_close(struct greylist_daemon *gd)
+{
+	glstore_close(gd->store);
+	gd->store = NULL;
+}

@@ -1,0 +1,32 @@
+/*
+ * greylist_daemon.h - greylisting in the daemon: parameters from the
+ * configuration (checked at start-up, errors name file, line and key),
+ * the store opened once privileges are dropped (so an LMDB file belongs
+ * to UserID), and the periodic expiry of an LMDB store.
+ */
+#ifndef SMTPSCOPE_GREYLIST_DAEMON_H
+#define SMTPSCOPE_GREYLIST_DAEMON_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "greylist.h"
+
+struct greylist_daemon {
+	struct greylist_params p;
+	struct glstore *store;		/* NULL while off or not yet open */
+	int64_t next_expire;		/* clock_mono() microseconds */
+	int64_t interval_us;
+};
+
+/* greylist_daemon_config - parameters; exits 78 on a bad allow-list */
+void greylist_daemon_config(struct greylist_daemon *gd,
+    const struct config *cfg);
+/* greylist_daemon_open - open the store (when on); 0 or -1 with err */
+int greylist_daemon_open(struct greylist_daemon *gd, const struct config *cfg,
+    char *err, size_t errsz);
+/* greylist_daemon_tick - expire old entries of an LMDB store when due */
+void greylist_daemon_tick(struct greylist_daemon *gd);
+void greylist_daemon_close(struct greylist_daemon *gd);
+
+#endif
