@@ -16,23 +16,33 @@
 #	namespace with unbound serving bench.example and, in it, on UNIX
 #	sockets (milters.sh):
 #
-#	  scope  smtpscope, spine configuration (smtpscope-spine.conf)
+#	  scope  smtpscope spine: no checks (smtpscope-spine.conf)
+#	  spf    smtpscope SPF+iprev: SPF, iprev and the Authentication-
+#	         Results header, no DKIM/DMARC (smtpscope-spf.conf)
+#	  full   smtpscope full: SPF, iprev, DKIM, DMARC and the header
+#	         (smtpscope-full.conf, as bench-e2e.sh's configuration b)
 #	  null   nullmilter: a do-nothing libmilter milter that negotiates
 #	         exactly what smtpscope negotiates (steps, no-reply flags,
 #	         macro lists), i.e. what the libmilter plumbing alone costs
 #	  dkim   Debian's OpenDKIM in verify mode (milters.sh's configuration)
 #
-#	First a check: one message of each corpus file goes through OpenDKIM
-#	with smtpscope-bench under strace, and the Authentication-Results
-#	header fields OpenDKIM sends back must say dkim=pass for each signed
-#	file (check.txt). OpenDKIM answers the first body chunk of an unsigned
-#	message with SMFIR_SKIP, which smtpscope-bench 0.1 cannot follow (it
-#	takes it as a failed message and retries without end); unsigned files
-#	that fail that way are left out of the corpus, for every milter alike,
-#	and the output says so. Today that leaves the three signed files.
+#	smtpscope-bench plays the corpus's sender: client mail-out2.bench.example
+#	[192.0.2.25], MAIL FROM news@bench.example, so SPF, iprev, DKIM and
+#	DMARC can all pass.
 #
-#	Then R times, for each connection count in CONNS (8, 2) and each milter
-#	in turn (interleaved: scope null dkim scope null dkim ...), one run of
+#	First the checks (check.txt): one message of each corpus file through
+#	smtpscope full, whose message record must say dkim=pass (signed
+#	files), dmarc=pass, spf=pass, iprev=pass and that the header was
+#	added; and one through OpenDKIM with smtpscope-bench under strace,
+#	whose Authentication-Results must say dkim=pass for each signed file.
+#	An unsigned file that OpenDKIM's SMFIR_SKIP makes fail would be left
+#	out of the corpus, for every milter alike (smtpscope-bench follows
+#	SKIP to end-of-message, so none is today).
+#
+#	Then R times, for each corpus set in SETS ("all": every file round
+#	robin; "alt-10k-signed": that file alone), each connection count in
+#	CONNS (8, 2) and each milter in turn (interleaved: scope spf full null
+#	dkim scope spf full ...), one run of
 #
 #	  smtpscope-bench -s unix:SOCK -c CONNS -n MSGS -w WARMUP -p PID -H HOLD -j \
 #	      -m plain-2k-signed.eml -m alt-10k-signed.eml ... (the corpus files)
@@ -52,10 +62,14 @@
 #	generator's CPU ms per message and the whole machine's; for smtpscope,
 #	the message records written.
 #
-#	The summary: median [min-max] over error-free runs per milter and
-#	connection count, and each median over nullmilter's (x null).
+#	The summary, per set: median [min-max] over error-free runs per milter
+#	and connection count, and each median over nullmilter's (x null); and
+#	the smtpscope configurations side by side: CPU ms/msg, full/spine,
+#	full/SPF+iprev, DKIM+DMARC increment (full - SPF+iprev, ms/msg), the
+#	SPF+iprev increment, msgs/s and its ratios.
 #
-#	PROFILE=1: afterwards, smtpscope alone at CONNS' first value: one run
+#	PROFILE=1: afterwards, PROFILE_MILTER (default full) alone on
+#	PROFILE_SET (alt-10k-signed, or all) at CONNS' first value: one run
 #	under "perf stat -e task-clock,context-switches,cpu-migrations"
 #	(plus instructions and cycles where the machine counts them) with the
 #	user/system split from /proc/PID/stat, one under "perf record -e
@@ -68,7 +82,8 @@
 #	SMTPSCOPE_BIN   smtpscope (default: REPO/build/milter/smtpscope)
 #	NULLMILTER_BIN  nullmilter (default: REPO/build/contrib/bench/nullmilter)
 #	BENCH_BIN       smtpscope-bench (default: REPO/build/contrib/bench/smtpscope-bench)
-#	MILTERS         which milters, in order (default "scope null dkim")
+#	MILTERS         which milters, in order (default "scope spf full null dkim")
+#	SETS            corpus sets (default "all alt-10k-signed")
 #	CONNS           connection counts (default "8 2")
 #	MSGS, WARMUP, HOLD  smtpscope-bench -n, -w, -H (10000, 500, 200)
 #	R               repetitions (3)
@@ -108,7 +123,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 fi
 MSGS=${MSGS:-10000} WARMUP=${WARMUP:-500} HOLD=${HOLD:-200} R=${R:-3}
 CONNS=${CONNS:-8 2}
-MILTERS=${MILTERS:-scope null dkim}
+MILTERS=${MILTERS:-scope spf full null dkim}
 SMTPSCOPE_BIN=${SMTPSCOPE_BIN:-$repo/build/milter/smtpscope}
 NULLMILTER_BIN=${NULLMILTER_BIN:-$repo/build/contrib/bench/nullmilter}
 BENCH_BIN=${BENCH_BIN:-$repo/build/contrib/bench/smtpscope-bench}
@@ -122,7 +137,13 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-900}
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
-declare -A M_NAME=([scope]="smtpscope spine" [null]="null libmilter" [dkim]="OpenDKIM verify")
+declare -A M_NAME=([scope]="smtpscope spine" [spf]="smtpscope SPF+iprev" [full]="smtpscope full"
+	[null]="null libmilter" [dkim]="OpenDKIM verify")
+# the smtpscope instances and their configuration files
+declare -A SCOPE_CONF=([scope]=smtpscope-spine.conf [spf]=smtpscope-spf.conf [full]=smtpscope-full.conf)
+SETS=${SETS:-all alt-10k-signed}
+PROFILE_MILTER=${PROFILE_MILTER:-full}
+case " $SETS " in *" alt-10k-signed "*) PROFILE_SET=${PROFILE_SET:-alt-10k-signed} ;; *) PROFILE_SET=${PROFILE_SET:-all} ;; esac
 
 . "$here/common.sh"
 
@@ -142,7 +163,11 @@ case $WARMUP in '' | *[!0-9]*) die "WARMUP must be a number" ;; esac
 for c in $CONNS; do
 	case $c in '' | *[!0-9]* | 0) die "CONNS must be positive integers" ;; esac
 done
-for m in $MILTERS; do [ -n "${M_NAME[$m]:-}" ] || die "unknown milter '$m' (scope null dkim)"; done
+for m in $MILTERS; do [ -n "${M_NAME[$m]:-}" ] || die "unknown milter '$m' (scope spf full null dkim)"; done
+for set in $SETS; do
+	[ "$set" = all ] && continue
+	case " $FILES " in *" $set "*) ;; *) die "set '$set' is not one of the corpus files ($FILES)" ;; esac
+done
 if [ "$PROFILE" = 1 ]; then
 	command -v perf >/dev/null || die "PROFILE=1 needs perf (linux-perf)"
 	command -v strace >/dev/null || die "PROFILE=1 needs strace"
@@ -177,30 +202,38 @@ for f in $FILES; do [ -f "$T/corpus/$f.eml" ] || die "no corpus file $f (CORPUS_
 
 bm_dns_start "$T/dns" "$T/corpus" || die "unbound did not start"
 
-declare -A PID SOCK
-# start_scope - smtpscope, spine configuration, as nobody in the namespace
-start_scope() {
-	local dir=$T/scope
+declare -A PID SOCK SCOPE_LOG
+# start_smtpscope M - smtpscope with SCOPE_CONF[M] plus this run's keys, as
+# nobody in the namespace
+start_smtpscope() {
+	local m=$1 dir=$T/$1
 	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
-	SOCK[scope]=$dir/smtpscope.sock
-	SCOPE_LOG=$dir/records.jsonl
+	SOCK[$m]=$dir/smtpscope.sock
+	SCOPE_LOG[$m]=$dir/records.jsonl
 	{
-		cat "$here/smtpscope-spine.conf"
+		cat "$here/${SCOPE_CONF[$m]}"
 		printf '\n# added by bench-direct.sh for this run\n'
-		printf '%s\n' "Socket unix:${SOCK[scope]}" "SocketMode 0666" \
-			"RecordLog $SCOPE_LOG" "PidFile $dir/smtpscope.pid" \
+		printf '%s\n' "Socket unix:${SOCK[$m]}" "SocketMode 0666" \
+			"RecordLog ${SCOPE_LOG[$m]}" "PidFile $dir/smtpscope.pid" \
 			"UserID nobody" "Syslog no" "ShutdownTimeout 5"
 	} >"$dir/smtpscope.conf"
 	"$SMTPSCOPE_BIN" -n -c "$dir/smtpscope.conf" >"$dir/check.out" 2>&1 ||
 		{ cat "$dir/check.out" >&2; return 1; }
 	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
 		>>"$dir/out" 2>>"$dir/stderr" &
-	PID[scope]=$!
-	harness_track_pid "${PID[scope]}"
-	bm_wait_sock "${SOCK[scope]}" "${PID[scope]}" && return 0
+	PID[$m]=$!
+	harness_track_pid "${PID[$m]}"
+	bm_wait_sock "${SOCK[$m]}" "${PID[$m]}" && return 0
 	cat "$dir/stderr" >&2
 	return 1
 }
+start_scope() { start_smtpscope scope; }
+start_spf() { start_smtpscope spf; }
+start_full() { start_smtpscope full; }
+# is_scope M - M is a smtpscope instance
+is_scope() { [ -n "${SCOPE_CONF[$1]:-}" ]; }
+# has_m M - M is among MILTERS
+has_m() { case " $MILTERS " in *" $1 "*) return 0 ;; esac; return 1; }
 # start_null - nullmilter (smtpscope's negotiation) as nobody in the namespace
 start_null() {
 	local dir=$T/null
@@ -218,7 +251,6 @@ start_dkim() {
 	bm_opendkim_start "$T/opendkim" || return 1
 	PID[dkim]=$BM_DKIM_PID SOCK[dkim]=$BM_DKIM_SOCK
 }
-SCOPE_LOG=
 for m in $MILTERS; do "start_$m" || die "${M_NAME[$m]} did not start"; done
 say "milters up: $(for m in $MILTERS; do printf '%s %s, ' "$m" "${PID[$m]}"; done)unbound $BM_DNS_PID"
 
@@ -249,10 +281,10 @@ bench() {
 		printf "%d", t * hz + 0.5 }')" "$rc"
 }
 
-# scope_lines - lines in smtpscope's record log so far
-scope_lines() { wc -l <"$SCOPE_LOG" 2>/dev/null || echo 0; }
-# scope_messages FROM - message records after line FROM of the record log
-scope_messages() { tail -n +$(($1 + 1)) "$SCOPE_LOG" | jq -c 'select(.event == "message") | 1' | wc -l; }
+# scope_lines M - lines in smtpscope instance M's record log so far
+scope_lines() { wc -l <"${SCOPE_LOG[$1]}" 2>/dev/null || echo 0; }
+# scope_messages M FROM - message records after line FROM of M's record log
+scope_messages() { tail -n +$(($2 + 1)) "${SCOPE_LOG[$1]}" | jq -c 'select(.event == "message") | 1' | wc -l; }
 
 # --- check: OpenDKIM verifies the signed messages ---------------------------
 # smtpscope-bench discards header edits; strace shows the Authentication-
@@ -260,15 +292,49 @@ scope_messages() { tail -n +$(($1 + 1)) "$SCOPE_LOG" | jq -c 'select(.event == "
 #
 # OpenDKIM answers the first body chunk of an unsigned message with
 # SMFIR_SKIP (it negotiates SMFIP_SKIP: nothing to hash). Postfix then
-# skips to end-of-message; smtpscope-bench (0.1) takes any answer but
-# CONTINUE to a body chunk as a failed message and retries it without end.
-# So an unsigned file that fails here this way is left out of the corpus,
-# for every milter alike, and the header says so.
+# skips to end-of-message, and so does smtpscope-bench; should a file
+# still fail here that way, it is left out of the corpus, for every milter
+# alike, and the header says so.
+# --- check: smtpscope full verifies them too -------------------------------
+# One message of each corpus file through "smtpscope full"; its message
+# record (.auth) must say dkim=pass for each signed file, dmarc=pass for
+# every file, spf=pass and iprev=pass (smtpscope-bench's client is the
+# corpus's sender, mail-out2.bench.example [192.0.2.25]), and the
+# Authentication-Results header must have been added.
+: >"$RES/check.txt"
+if [ -n "${PID[full]:-}" ]; then
+	say "check: one message of each corpus file through smtpscope full (its records)"
+	check_ok=1
+	for f in $FILES; do
+		r0=$(scope_lines full)
+		timeout 10 "$BENCH_BIN" -s "unix:${SOCK[full]}" -c 1 -n 1 -w 0 \
+			-m "$T/corpus/$f.eml" >"$T/check.out" 2>&1
+		rc=$?
+		got=
+		for _ in $(seq 20); do
+			got=$(tail -n +$((r0 + 1)) "${SCOPE_LOG[full]}" | jq -r 'select(.event == "message") |
+				"dkim=\(.auth.dkim[0].result // "none") dmarc=\(.auth.dmarc.result // "none")" +
+				" spf=\(.auth.spf.mailfrom.result // "none") iprev=\(.auth.iprev.result // "none")" +
+				" header_added=\(.authentication_results.added // false)"' 2>/dev/null | tail -1)
+			[ -n "$got" ] && break
+			sleep 0.1
+		done
+		want="dkim=none dmarc=pass spf=pass iprev=pass header_added=true"
+		case $f in *-signed) want="dkim=pass dmarc=pass spf=pass iprev=pass header_added=true" ;; esac
+		note=ok
+		[ "$rc" = 0 ] || note="smtpscope-bench exit $rc: $(grep -m1 -E 'failed|cannot' "$T/check.out")"
+		[ "$got" = "$want" ] || note="$note; want $want"
+		[ "$note" = ok ] || check_ok=
+		printf 'smtpscope full, %s: %s, %s\n' "$f" "${got:-no message record}" "$note" >>"$RES/check.txt"
+		say "  $f: ${got:-no message record}, $note"
+	done
+	[ -n "$check_ok" ] || die "smtpscope check failed; see $RES/check.txt"
+fi
+
 SKIPPED=
 if [ -n "${PID[dkim]:-}" ]; then
 	command -v strace >/dev/null || die "the OpenDKIM check needs strace"
 	say "check: one message of each corpus file through OpenDKIM (strace on smtpscope-bench)"
-	: >"$RES/check.txt"
 	check_ok=1 keep=
 	for f in $FILES; do
 		strace -f -qq -e trace=read,recvfrom -s 4096 -o "$T/check.strace" \
@@ -298,31 +364,42 @@ if [ -n "${PID[dkim]:-}" ]; then
 	[ -n "$check_ok" ] && [ -n "$keep" ] || die "OpenDKIM check failed; see $RES/check.txt"
 	FILES=$keep
 fi
-CORPUS_ARGS=()
-for f in $FILES; do CORPUS_ARGS+=(-m "$T/corpus/$f.eml"); done
+# set_args SET - CORPUS_ARGS for a corpus set: "all" is every file, else one file
+set_args() {
+	local f
+	CORPUS_ARGS=()
+	if [ "$1" = all ]; then
+		for f in $FILES; do CORPUS_ARGS+=(-m "$T/corpus/$f.eml"); done
+	else
+		CORPUS_ARGS=(-m "$T/corpus/$1.eml")
+	fi
+}
 
 # --- the runs ---------------------------------------------------------------
 {
 	echo "# $(date -u +%FT%TZ) $(uname -sr), $NCPU CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 	echo "# smtpscope-bench (milter protocol v6, no MTA) runs on the same $NCPU CPUs as the milter, unpinned:"
 	echo "#   msgs/s is what load generator and milter do together; client ms/msg is the generator's share"
-	echo "# MSGS=$MSGS WARMUP=$WARMUP HOLD=$HOLD R=$R CONNS='$CONNS', one message per connection, corpus files round robin"
-	echo "# $("$SMTPSCOPE_BIN" -V 2>&1 | head -1) (spine); $(opendkim -V 2>&1 | head -1);" \
+	echo "# MSGS=$MSGS WARMUP=$WARMUP HOLD=$HOLD R=$R CONNS='$CONNS' SETS='$SETS', one message per connection,"
+	echo "#   corpus files round robin (set all) or one file alone"
+	echo "# $("$SMTPSCOPE_BIN" -V 2>&1 | head -1): spine (no checks), SPF+iprev (and the A-R header),"
+	echo "#   full (SPF, iprev, DKIM, DMARC, A-R header; smtpscope-full.conf); $(opendkim -V 2>&1 | head -1);" \
 		"libmilter $(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo '?')"
 	echo "# corpus (every milter): $(for f in $FILES; do awk -v f="$f.eml" '$1 == f { printf "%s %d B, ", $1, $2 }' "$RES/MANIFEST"; done | sed 's/, $//')"
 	[ -n "$SKIPPED" ] && echo "# left out: $SKIPPED (OpenDKIM SKIPs unsigned bodies; smtpscope-bench counts SKIP as a failure)"
 } >"$RES/env.txt"
-echo "milter,conns,rep,messages,failed,seconds,msgs_per_s,total_p50,total_p99,eom_p50,eom_p99,cpu_ms,peak_rss_kib,kib_per_session,user_pct,client_ms,machine_ms,util_pct,records,errors,waited_s,busy_before_pct,load1" >"$RES/runs.csv"
+echo "milter,conns,rep,messages,failed,seconds,msgs_per_s,total_p50,total_p99,eom_p50,eom_p99,cpu_ms,peak_rss_kib,kib_per_session,user_pct,client_ms,machine_ms,util_pct,records,errors,waited_s,busy_before_pct,load1,set" >"$RES/runs.csv"
 
-# run MILTER CONNS REP - one smtpscope-bench run; appends to runs.csv
+# run MILTER CONNS REP SET - one smtpscope-bench run; appends to runs.csv
 run() {
-	local m=$1 c=$2 rep=$3 waited busy out j ct rc errs=0 rec='-' r0=0
+	local m=$1 c=$2 rep=$3 set=$4 waited busy out j ct rc errs=0 rec='-' r0=0
 	local ut0 st0 ut1 st1 b0 tot0 b1 tot1
-	out=$RES/runs/$m-c$c-r$rep.txt
+	out=$RES/runs/$m-$set-c$c-r$rep.txt
+	set_args "$set"
 	read -r waited busy < <(wait_quiet)
 	echo 5 >"/proc/${PID[$m]}/clear_refs" 2>/dev/null ||
 		say "cannot reset the peak RSS of ${PID[$m]}; peak RSS is since start"
-	[ "$m" = scope ] && r0=$(scope_lines)
+	is_scope "$m" && r0=$(scope_lines "$m")
 	read -r ut0 st0 < <(proc_ut_st "${PID[$m]}")
 	read -r b0 tot0 < <(machine_ticks)
 	read -r ct rc < <(bench "$out" -s "unix:${SOCK[$m]}" -c "$c" -n "$MSGS" -w "$WARMUP" \
@@ -331,11 +408,11 @@ run() {
 	read -r ut1 st1 < <(proc_ut_st "${PID[$m]}")
 	[ "$rc" = 0 ] || { errs=$((errs + 1)); say "smtpscope-bench exit $rc: $(head -c 300 "$out.err")"; }
 	kill -0 "${PID[$m]}" 2>/dev/null || { errs=$((errs + 1)); say "${M_NAME[$m]} is gone"; }
-	if [ "$m" = scope ]; then
+	if is_scope "$m"; then
 		# every warm-up and measured message has its record (held sessions
 		# are aborted mid-message and may add their own)
 		for _ in $(seq 50); do
-			rec=$(scope_messages "$r0")
+			rec=$(scope_messages "$m" "$r0")
 			[ "$rec" -ge $((MSGS + WARMUP)) ] && break
 			sleep 0.1
 		done
@@ -348,7 +425,8 @@ run() {
 		--arg rec "$rec" --argjson ct "$ct" --argjson hz "$HZ" --argjson n "$MSGS" \
 		--argjson ut $((ut1 - ut0)) --argjson st $((st1 - st0)) \
 		--argjson mach $((b1 - b0)) --argjson tot $((tot1 - tot0)) \
-		--argjson w "$waited" --argjson busy "$busy" --arg load "$(cut -d' ' -f1 /proc/loadavg)" '
+		--argjson w "$waited" --argjson busy "$busy" --arg load "$(cut -d' ' -f1 /proc/loadavg)" \
+		--arg set "$set" '
 		def r(d): if . == null then "nan" else (. * pow(10; d) | round / pow(10; d) | tostring) end;
 		[$m, $c, $rep, (.messages // 0), (.failed // 0), (.seconds | r(3)), (.msgs_per_s | r(1)),
 		 (.latency_ms.message.p50 | r(4)), (.latency_ms.message.p99 | r(4)),
@@ -357,9 +435,9 @@ run() {
 		 (if $ut + $st > 0 then 100 * $ut / ($ut + $st) else null end | r(0)),
 		 ($ct * 1000 / $hz / $n | r(4)), ($mach * 1000 / $hz / $n | r(4)),
 		 (if $tot > 0 then 100 * $mach / $tot else null end | r(0)),
-		 $rec, ($errs + (if (.failed // 1) > 0 then 1 else 0 end)), $w, $busy, $load] | @csv' |
+		 $rec, ($errs + (if (.failed // 1) > 0 then 1 else 0 end)), $w, $busy, $load, $set] | @csv' |
 		tr -d '"' >>"$RES/runs.csv"
-	say "  rep $rep ${M_NAME[$m]} -c $c: $(tail -1 "$RES/runs.csv" | awk -F, '{
+	say "  rep $rep $set ${M_NAME[$m]} -c $c: $(tail -1 "$RES/runs.csv" | awk -F, '{
 		printf "%s msg/s, total p50/p99 %s/%s ms, eom %s/%s ms, milter %s ms/msg (%s%% user), RSS %s KiB, %s KiB/session, client %s ms/msg, errors %s",
 		$7, $8, $9, $10, $11, $12, $15, $13, $14, $16, $20 }')"
 	[ "$(tail -1 "$RES/runs.csv" | cut -d, -f20)" = 0 ]
@@ -367,18 +445,40 @@ run() {
 
 failed=0
 for rep in $(seq "$R"); do
-	for c in $CONNS; do
-		for m in $MILTERS; do
-			run "$m" "$c" "$rep" || failed=$((failed + 1))
+	for set in $SETS; do
+		for c in $CONNS; do
+			for m in $MILTERS; do
+				run "$m" "$c" "$rep" "$set" || failed=$((failed + 1))
+			done
 		done
 	done
 done
 
 # --- summary ----------------------------------------------------------------
-# stats MILTER CONNS COLUMN - "median min max" over error-free runs
+# stats MILTER CONNS COLUMN - "median min max" over error-free runs of set $SET_NOW
+SET_NOW=all
 stats() {
-	awk -F, -v m="$1" -v c="$2" -v col="$3" 'NR > 1 && $1 == m && $2 == c && $20 == 0 { print $col }' \
+	awk -F, -v m="$1" -v c="$2" -v col="$3" -v s="$SET_NOW" \
+		'NR > 1 && $1 == m && $2 == c && $20 == 0 && $24 == s { print $col }' \
 		"$RES/runs.csv" | median_minmax
+}
+# sub3 A B - A-B to three places, or "-"
+sub3() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == a + 0 && b == b + 0 && a != "" && b != "") printf "%.3f", a - b; else print "-" }'; }
+
+# dkim_block - per set and connection count: what DKIM+DMARC add to smtpscope
+dkim_block() {
+	local c sp sf fu
+	echo "smtpscope checks, set $SET_NOW: milter CPU ms/msg (median) and ratios, from the same interleaved runs"
+	printf '  %-5s %-8s %-9s %-8s %-11s %-11s %-13s %-14s %-12s %s\n' conns spine "SPF+iprev" full \
+		"full/spine" "full/SPF" "DKIM+DMARC ms" "SPF+iprev ms" "msgs/s full" "msgs/s full/spine, full/SPF"
+	for c in $CONNS; do
+		sp=$(med scope "$c" 12) sf=$(med spf "$c" 12) fu=$(med full "$c" 12)
+		printf '  %-5s %-8s %-9s %-8s %-11s %-11s %-13s %-14s %-12s %s, %s\n' "$c" \
+			"$(medf %.3f scope "$c" 12)" "$(medf %.3f spf "$c" 12)" "$(medf %.3f full "$c" 12)" \
+			"$(ratio "$fu" "$sp")" "$(ratio "$fu" "$sf")" "$(sub3 "$fu" "$sf")" "$(sub3 "$sf" "$sp")" \
+			"$(medf %.0f full "$c" 7)" "$(ratio "$(med full "$c" 7)" "$(med scope "$c" 7)")" \
+			"$(ratio "$(med full "$c" 7)" "$(med spf "$c" 7)")"
+	done
 }
 med() { stats "$@" | cut -d' ' -f1; }
 # medf FORMAT MILTER CONNS COLUMN - the median, printf-formatted
@@ -392,14 +492,16 @@ summary() {
 	echo "# values: median over error-free runs ([min-max] for msgs/s and CPU); latency in ms: per-message total"
 	echo "# wait (every reply waited for, connect+HELO included) and end-of-message; x null: over nullmilter's median"
 	echo
-	printf '%-16s %-5s %-22s %-6s %-8s %-8s %-8s %-8s %-22s %-6s %-6s %-13s %-8s %-7s %s\n' \
+	for SET_NOW in $SETS; do
+	echo "set $SET_NOW: $([ "$SET_NOW" = all ] && echo "$FILES, round robin" || echo "$SET_NOW alone")"
+	printf '%-19s %-5s %-22s %-6s %-8s %-8s %-8s %-8s %-22s %-6s %-6s %-13s %-8s %-7s %s\n' \
 		milter conns "msgs/s" "x null" "tot p50" "tot p99" "eom p50" "eom p99" \
 		"milter CPU ms/msg" "x null" "user%" "peak RSS KiB" "KiB/sess" "client" "tot p99 x null"
 	for c in $CONNS; do
 		for m in $MILTERS; do
 			rate=$(stats "$m" "$c" 7 | awk '{ printf "%.0f [%.0f-%.0f]", $1, $2, $3 }')
 			cpu=$(stats "$m" "$c" 12 | awk '{ printf "%.3f [%.3f-%.3f]", $1, $2, $3 }')
-			printf '%-16s %-5s %-22s %-6s %-8s %-8s %-8s %-8s %-22s %-6s %-6s %-13s %-8s %-7s %s\n' \
+			printf '%-19s %-5s %-22s %-6s %-8s %-8s %-8s %-8s %-22s %-6s %-6s %-13s %-8s %-7s %s\n' \
 				"${M_NAME[$m]}" "$c" "$rate" "$(ratio "$(med "$m" "$c" 7)" "$(med null "$c" 7)")" \
 				"$(medf %.3f "$m" "$c" 8)" "$(medf %.3f "$m" "$c" 9)" "$(medf %.3f "$m" "$c" 10)" \
 				"$(medf %.3f "$m" "$c" 11)" "$cpu" "$(ratio "$(med "$m" "$c" 12)" "$(med null "$c" 12)")" \
@@ -410,26 +512,32 @@ summary() {
 		done
 	done
 	echo
+	if has_m scope && has_m spf && has_m full; then dkim_block; echo; fi
+	done
+	SET_NOW=all
 	echo "columns: peak RSS: min-max over the runs of VmHWM during the measured messages (reset before each run; the"
 	echo "first run has the low end, later ones start from what the milter kept after earlier runs' held sessions);"
 	echo "KiB/sess: RSS growth per session held open mid-message ($HOLD held; Debian's libmilter runs sessions on a"
 	echo "small worker pool, not a thread each); user%: the milter's user share of its CPU (whole invocation);"
 	echo "client: smtpscope-bench's CPU ms per message (same CPUs); tot p99 x null: total-wait p99 over nullmilter's"
 	awk -F, 'NR > 1 && $20 != 0 { n++ } END { printf "runs with errors (left out): %d\n", n }' "$RES/runs.csv"
-	awk -F, 'NR > 1 && $19 != "-" { printf "%s-c%s rep %s: %s", (n++ ? "; " : "smtpscope message records per run (want >= MSGS+WARMUP): "), $2, $3, $19 }
+	awk -F, 'NR > 1 && $19 != "-" { printf "%s%s %s -c%s rep %s: %s", (n++ ? "; " : "smtpscope message records per run (want >= MSGS+WARMUP): "), $1, $24, $2, $3, $19 }
 		END { if (n) print "" }' "$RES/runs.csv"
 	if [ -s "$RES/check.txt" ]; then
-		echo "OpenDKIM check (Authentication-Results it sent back):"
+		echo "checks (smtpscope full: its message records; OpenDKIM: the Authentication-Results it sent back):"
 		sed 's/^/  /' "$RES/check.txt"
 	fi
 }
 summary >"$RES/summary.txt"
 
 # --- profile (PROFILE=1) ----------------------------------------------------
-if [ "$PROFILE" = 1 ] && [ -n "${PID[scope]:-}" ]; then
+pm=$PROFILE_MILTER
+if [ "$PROFILE" = 1 ] && [ -n "${PID[$pm]:-}" ]; then
 	c=${CONNS%% *}
-	p=${PID[scope]}
-	say "profile: smtpscope (pid $p) at -c $c under perf stat, then $PROFILE_MSGS messages under strace -c"
+	p=${PID[$pm]}
+	pset=$PROFILE_SET
+	set_args "$pset"
+	say "profile: ${M_NAME[$pm]} (pid $p), set $pset, at -c $c under perf stat, then $PROFILE_MSGS messages under strace -c"
 	read -r _ _ < <(wait_quiet)
 	events=task-clock,context-switches,cpu-migrations
 	perf stat -e instructions,cycles -- true 2>&1 | grep -q 'not supported' ||
@@ -439,7 +547,7 @@ if [ "$PROFILE" = 1 ] && [ -n "${PID[scope]:-}" ]; then
 	harness_track_pid "$perf_pid"
 	sleep 0.3
 	read -r ut0 st0 < <(proc_ut_st "$p")
-	read -r ct rc < <(bench "$T/perf-bench.txt" -s "unix:${SOCK[scope]}" -c "$c" -n "$MSGS" -w 0 -p "$p" "${CORPUS_ARGS[@]}")
+	read -r ct rc < <(bench "$T/perf-bench.txt" -s "unix:${SOCK[$pm]}" -c "$c" -n "$MSGS" -w 0 -p "$p" "${CORPUS_ARGS[@]}")
 	read -r ut1 st1 < <(proc_ut_st "$p")
 	kill -INT "$perf_pid"
 	wait "$perf_pid" 2>/dev/null
@@ -449,7 +557,7 @@ if [ "$PROFILE" = 1 ] && [ -n "${PID[scope]:-}" ]; then
 	perf_pid=$!
 	harness_track_pid "$perf_pid"
 	sleep 0.3
-	read -r _ prc < <(bench "$T/record-bench.txt" -s "unix:${SOCK[scope]}" -c "$c" -n "$MSGS" -w 0 "${CORPUS_ARGS[@]}")
+	read -r _ prc < <(bench "$T/record-bench.txt" -s "unix:${SOCK[$pm]}" -c "$c" -n "$MSGS" -w 0 "${CORPUS_ARGS[@]}")
 	kill -INT "$perf_pid"
 	wait "$perf_pid" 2>/dev/null
 	read -r _ _ < <(wait_quiet)
@@ -457,11 +565,11 @@ if [ "$PROFILE" = 1 ] && [ -n "${PID[scope]:-}" ]; then
 	strace_pid=$!
 	harness_track_pid "$strace_pid"
 	sleep 0.5
-	read -r _ src < <(bench "$T/strace-bench.txt" -s "unix:${SOCK[scope]}" -c "$c" -n "$PROFILE_MSGS" -w 0 "${CORPUS_ARGS[@]}")
+	read -r _ src < <(bench "$T/strace-bench.txt" -s "unix:${SOCK[$pm]}" -c "$c" -n "$PROFILE_MSGS" -w 0 "${CORPUS_ARGS[@]}")
 	kill -INT "$strace_pid"
 	wait "$strace_pid" 2>/dev/null
 	{
-		echo "# profile: smtpscope spine under smtpscope-bench -c $c, no warm-up (a warm milter)"
+		echo "# profile: ${M_NAME[$pm]} under smtpscope-bench -c $c, set $pset, no warm-up (a warm milter)"
 		echo "## perf stat -e $events -p $p, $MSGS messages (bench exit $rc):"
 		grep -E 'msgs|throughput|message |eom|milter:' "$T/perf-bench.txt" | sed 's/^/  /'
 		sed -n '/Performance counter/,$p' "$T/perf.txt" | grep -v '^$' | sed 's/^/  /'

@@ -18,7 +18,8 @@
 #	alike):
 #
 #	  a  no milter
-#	  b  smtpscope "full": smtpscope-full.conf (every check on)
+#	  b  smtpscope "full": smtpscope-full.conf (every check on: SPF,
+#	     iprev, DKIM, DMARC, the Authentication-Results header)
 #	  c  smtpscope spine only: smtpscope-spine.conf
 #	  d  OpenDKIM (verify) + OpenDMARC (SPFSelfValidate)
 #	  e  null libmilter with smtpscope's negotiation (nullmilter): what
