@@ -8,7 +8,9 @@
  * processes may open the same file at once (two daemons on one host,
  * the administration tool beside the daemon): LMDB's lock file
  * serialises writers and tracks readers; stale reader slots left by a
- * crashed process are cleared at open (mdb_reader_check).
+ * crashed process are cleared at open (mdb_reader_check) and again when
+ * the reader table is full. The process must not fork after opening
+ * (LMDB's rule); open after dropping privileges, or chown both files.
  *
  * Durability: MDB_NOMETASYNC - data pages are flushed at each commit,
  * the meta page is not, so a system crash (not a process crash) may lose
@@ -102,6 +104,11 @@ lmdb_begin(struct lmdb_store *st, unsigned flags, MDB_txn **txn)
 
 	pthread_rwlock_rdlock(&st->resize);
 	rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc == MDB_READERS_FULL) {
+		/* slots of crashed processes: free them, try once more */
+		mdb_reader_check(st->env, NULL);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
 	if (rc == MDB_MAP_RESIZED) {
 		/* another process grew the map: adopt its size */
 		pthread_rwlock_unlock(&st->resize);
