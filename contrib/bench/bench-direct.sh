@@ -3,7 +3,7 @@
 # and OpenDKIM under smtpscope-bench, without an MTA
 #
 # SYNOPSIS
-#	contrib/bench/bench-direct.sh           # as root; R=3, about 5 min when quiet
+#	contrib/bench/bench-direct.sh           # as root; R=3, about 25 min when quiet
 #	QUICK=1 contrib/bench/bench-direct.sh   # smoke test: MSGS=2000 R=1
 #	SMTPSCOPE_BIN=/tmp/b/milter/smtpscope \
 #	    NULLMILTER_BIN=/tmp/b/contrib/bench/nullmilter \
