@@ -15,7 +15,7 @@ PACKAGES="
 	liblmdb-dev libhiredis-dev lmdb-utils redis-server
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
-	openssl jq m4 iproute2 procps perl
+	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
 	sasl2-bin libsasl2-modules
 "
 apt-get update -qq

@@ -10,7 +10,7 @@
  *	    [--dns-timeout MS] [--no-spf] [--no-iprev] [--no-dkim] [--no-dmarc]
  *	    [--max-signatures N] [--dkim-min-key-bits N] [--dkim-allow-sha1]
  *	    [--public-suffix-list FILE] [--authserv-id ID]
- *	    [--remove-all-auth-results] [MESSAGE-FILE | -]
+ *	    [--remove-all-auth-results] [--tag-rules FILE] [MESSAGE-FILE | -]
  *
  * DESCRIPTION
  *	Runs the milter's pipeline (lib/session: the same events, checks and
@@ -42,6 +42,7 @@
 #include "recordlog.h"
 #include "session.h"
 #include "spf.h"
+#include "tags.h"
 #include "text.h"
 
 #define EVAL_MACROS_MAX	32
@@ -55,7 +56,7 @@ struct eval_opts {
 	int nmacros;
 	bool zones, spf, iprev, dkim, dmarc, allow_sha1, remove_all;
 	long dns_timeout, max_sigs, min_key_bits;
-	const char *psl, *servid;
+	const char *psl, *servid, *tag_rules;
 	struct dns_resolver *dns;
 };
 
@@ -86,6 +87,7 @@ eval_usage(const char *why)
 	    "\t[--no-dmarc] [--max-signatures N] [--dkim-min-key-bits N] "
 	    "[--dkim-allow-sha1]\n\t[--public-suffix-list FILE] "
 	    "[--authserv-id ID] [--remove-all-auth-results]\n"
+	    "\t[--tag-rules FILE]\n"
 	    "\t[MESSAGE-FILE | -]\n");
 	exit(64);
 }
@@ -193,6 +195,7 @@ eval_options(int argc, char **argv, struct eval_opts *o)
 		{ "public-suffix-list", required_argument, NULL, 14 },
 		{ "authserv-id", required_argument, NULL, 15 },
 		{ "remove-all-auth-results", no_argument, NULL, 16 },
+		{ "tag-rules", required_argument, NULL, 17 },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const tls_names[] = { NULL, "{tls_version}",
@@ -230,6 +233,7 @@ eval_options(int argc, char **argv, struct eval_opts *o)
 		case 14: o->psl = optarg; break;
 		case 15: o->servid = optarg; break;
 		case 16: o->remove_all = true; break;
+		case 17: o->tag_rules = optarg; break;
 		default: eval_usage(NULL);
 		}
 	}
@@ -324,6 +328,7 @@ main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	struct auth_env auth;
 	struct auth_checks checks;
+	struct tags *tags = NULL;
 	struct session_env env;
 	struct recordlog *out;
 	struct msgfile msg;
@@ -366,6 +371,15 @@ main(int argc, char **argv)
 	env.servid = o.servid != NULL ? o.servid : "smtpscope-eval";
 	env.headers = true;
 	env.remove_all_ar = o.remove_all;
+	if (o.tag_rules != NULL && tags_load(&tags, o.tag_rules, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope-eval: %s\n", err);
+		auth_env_free(&auth);
+		msgfile_free(&msg);
+		recordlog_close(out);
+		return 78;
+	}
+	env.tags = tags;
 	s = session_new(&env);
 	if (s == NULL)
 		return 71;
@@ -375,5 +389,6 @@ main(int argc, char **argv)
 	recordlog_close(out);
 	msgfile_free(&msg);
 	auth_env_free(&auth);
+	tags_free(tags);
 	return 0;
 }

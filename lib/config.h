@@ -83,6 +83,12 @@ enum config_key_id {
 	CONFIG_KEY_GREYLIST_ALLOW_NETWORKS,
 	CONFIG_KEY_GREYLIST_ALLOW_DOMAINS,
 	CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL,
+	CONFIG_KEY_TAG_RULES,
+	CONFIG_KEY_PSEUDO_CLIENT_ADDRESS,
+	CONFIG_KEY_PSEUDO_NAMES,
+	CONFIG_KEY_PSEUDO_ADDRESSES,
+	CONFIG_KEY_PSEUDO_MESSAGE_ID,
+	CONFIG_KEY_PSEUDO_KEY_FILE,
 	CONFIG_NKEYS
 };
 
@@ -126,6 +132,12 @@ struct config {
 	char *greylist_allow_networks;	/* list, checked by the daemon */
 	char *greylist_allow_domains;
 	long greylist_expire_interval;	/* seconds */
+	char *tag_rules;		/* TagRules file, NULL: none */
+	int pseudo_client_address;	/* enum pseudo_mode, by choice index */
+	int pseudo_names;
+	int pseudo_addresses;
+	int pseudo_message_id;
+	char *pseudo_key_file;
 
 	char *file;			/* the file read, for messages */
 	unsigned line[CONFIG_NKEYS];	/* where each key was set, 0: default */

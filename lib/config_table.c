@@ -248,4 +248,46 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"GreylistLifetime from an LMDB store (Redis entries expire by "
 		"themselves), done in small batches while mail flows."
 	},
+	[CONFIG_KEY_TAG_RULES] = {
+		"TagRules", CONFIG_PATH, 0, 0, NULL, NULL,
+		offsetof(struct config, tag_rules),
+		"A file of rules that tag records (by recipient, recipient "
+		"domain, sender domain, local address and port, client network) "
+		"and choose a greylisting mode per tag; see smtpscope-tags(5)."
+	},
+	[CONFIG_KEY_PSEUDO_CLIENT_ADDRESS] = {
+		"PseudonymizeClientAddress", CONFIG_ENUM, 0, 0,
+		"keep|hmac|drop|prefix|truncate", "keep",
+		offsetof(struct config, pseudo_client_address),
+		"How records show client addresses (and their networks and "
+		"reverse names): as they are, HMAC-SHA256 under the key, left "
+		"out, prefix-preserving (Crypto-PAn style), or cut to /24 and "
+		"/48."
+	},
+	[CONFIG_KEY_PSEUDO_NAMES] = {
+		"PseudonymizeNames", CONFIG_ENUM, 0, 0, "keep|hmac|drop", "keep",
+		offsetof(struct config, pseudo_names),
+		"How records show HELO, PTR and verified client host names and "
+		"client certificate names."
+	},
+	[CONFIG_KEY_PSEUDO_ADDRESSES] = {
+		"PseudonymizeAddresses", CONFIG_ENUM, 0, 0, "keep|hmac|drop",
+		"keep",
+		offsetof(struct config, pseudo_addresses),
+		"How records show envelope addresses (MAIL FROM, RCPT TO, SMTP "
+		"AUTH user)."
+	},
+	[CONFIG_KEY_PSEUDO_MESSAGE_ID] = {
+		"PseudonymizeMessageID", CONFIG_ENUM, 0, 0, "keep|hmac|drop",
+		"keep",
+		offsetof(struct config, pseudo_message_id),
+		"How records show the Message-ID."
+	},
+	[CONFIG_KEY_PSEUDO_KEY_FILE] = {
+		"PseudonymizeKeyFile", CONFIG_PATH, 0, 0, NULL, NULL,
+		offsetof(struct config, pseudo_key_file),
+		"The secret key (at least 16 bytes) of hmac and prefix; the "
+		"file must not be readable by group or others. Records name "
+		"the key's id so keys can rotate."
+	},
 };

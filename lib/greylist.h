@@ -32,7 +32,9 @@
  * per-message senders map to one sender, as in postgrey); the null
  * sender is "<>". IPv4-mapped IPv6 addresses count as IPv4.
  *
- * greylist.c is protocol-free and time is passed in, so tests control it.
+ * greylist.c (decisions), greylist_codec.c (keys and stored entries) and
+ * greylist_admin.c (expiry, statistics) are protocol-free and time is
+ * passed in, so tests control it.
  */
 #ifndef SMTPSCOPE_GREYLIST_H
 #define SMTPSCOPE_GREYLIST_H
@@ -90,6 +92,7 @@ struct greylist_hop {
 /* what one recipient's check found */
 struct greylist_result {
 	enum greylist_verdict verdict;
+	enum greylist_mode mode;	/* the mode applied */
 	bool via_chain;			/* passed as a retry from elsewhere */
 	bool auto_allowed;		/* allowed by the passes count */
 	unsigned attempt;		/* of this triplet (or chain), 1 first */
@@ -110,6 +113,9 @@ struct greylist_attempt {
 	const char *sender;		/* "" for the null sender */
 	const char *rcpt;
 	int64_t now;			/* unix seconds */
+	bool mode_set;			/* mode overrides p->mode (a tag's
+					 * greylist line, TagRules) */
+	enum greylist_mode mode;
 };
 
 /* greylist_params_default - the documented defaults (mode off) */
@@ -124,7 +130,8 @@ int greylist_parse_allow_domain(struct greylist_params *p, const char *text);
 void greylist_check(const struct greylist_params *p, struct glstore *s,
     const struct greylist_attempt *a, struct greylist_result *out);
 
-/* greylist_refuses - enforce mode and a new or early verdict */
+/* greylist_refuses - enforce mode (the one the result applied) and a new
+ * or early verdict */
 bool greylist_refuses(const struct greylist_params *p,
     const struct greylist_result *r);
 

@@ -4,15 +4,54 @@
  * Every string stored in a session is already bounded valid UTF-8, so
  * jansson escapes it into valid JSON. An allocation failure anywhere
  * makes the whole record NULL, never a partial record.
+ *
+ * Pseudonymization (pseudo.h, the env's pseudo; the PRIVACY section of
+ * smtpscope-records(5) lists the fields of each group): a field of a
+ * group that is not kept goes through pseudo_ip/name/addr/msgid; every
+ * other string that can carry those values (DNS query names, SPF
+ * identities and texts, reasons) and every kept group's field is
+ * scrubbed: where a raw value of a pseudonymized group appears in it as
+ * a whole word (the client address also reversed, dashed or in nibbles),
+ * it is replaced by its pseudonym in the same shape, and with drop the
+ * whole field becomes null. The Authentication-Results value is withheld.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
+#include "pseudo.h"
 #include "record.h"
+
+#define RECORD_NEEDLES	32	/* raw values looked for when scrubbing */
+#define RECORD_FORM_MAX	80	/* one text form of the client address */
+#define RECORD_SCRUB_MAX	2048	/* a scrubbed value; longer: null */
+
+enum record_grp { RECORD_IP, RECORD_NAME, RECORD_ADDR, RECORD_MSGID };
+
+/* one raw value to find, and what replaces it (NULL: drop the field) */
+struct record_needle {
+	const char *raw;
+	size_t len;
+	const char *rep;
+};
+
+/* the pseudonymization state of one record (heap: about 16 KiB) */
+struct record_pctx {
+	struct record_needle n[RECORD_NEEDLES];	/* longest first */
+	unsigned nn;
+	char forms[8][RECORD_FORM_MAX];	/* client address forms, raw */
+	char reps[RECORD_NEEDLES][PSEUDO_OUT_MAX];
+	char buf[RECORD_SCRUB_MAX];
+	char out[PSEUDO_OUT_MAX];
+};
 
 struct record_b {
 	int err;	/* sticky: any failed insertion */
+	const struct pseudo *p;		/* NULL: everything kept */
+	struct record_pctx *pc;		/* owned; set when p is */
 };
 
 /* record_put - insert a value, remembering failure (val may be NULL) */
@@ -28,6 +67,285 @@ static json_t *
 record_str(const char *s)
 {
 	return s != NULL && *s != '\0' ? json_string(s) : json_null();
+}
+
+/* record_text - a string, or null when empty and empty_null */
+static json_t *
+record_text(const char *v, bool empty_null)
+{
+	return empty_null ? record_str(v) : json_string(v != NULL ? v : "");
+}
+
+/* record_alnum - an ASCII letter or digit: no word boundary next to it */
+static bool
+record_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+/* record_scrub - v with every raw value of a pseudonymized group that
+ * appears as a whole word replaced by its pseudonym; null when one of
+ * them is dropped or the result is too long */
+static json_t *
+record_scrub(struct record_b *b, const char *v, bool empty_null)
+{
+	struct record_pctx *pc = b->pc;
+	const struct record_needle *n;
+	const char *rep;
+	size_t used = 0, i = 0, rl;
+	unsigned k;
+
+	if (v == NULL)
+		v = "";
+	if (b->p == NULL || pc->nn == 0)
+		return record_text(v, empty_null);
+	while (v[i] != '\0') {
+		n = NULL;
+		for (k = 0; (i == 0 || !record_alnum((unsigned char)v[i - 1])) &&
+		    k < pc->nn; k++)
+			if (strncasecmp(v + i, pc->n[k].raw, pc->n[k].len) == 0 &&
+			    !record_alnum((unsigned char)v[i + pc->n[k].len])) {
+				n = &pc->n[k];
+				break;
+			}
+		if (n != NULL && n->rep == NULL)
+			return json_null();
+		rep = n != NULL ? n->rep : v + i;
+		rl = n != NULL ? strlen(n->rep) : 1;
+		i += n != NULL ? n->len : 1;
+		if (used + rl >= sizeof(pc->buf))
+			return json_null();
+		memcpy(pc->buf + used, rep, rl);
+		used += rl;
+	}
+	pc->buf[used] = '\0';
+	return record_text(pc->buf, empty_null);
+}
+
+/* record_pv - a value of a group: its pseudonym, or (kept) scrubbed;
+ * null when dropped, or when empty and empty_null */
+static json_t *
+record_pv(struct record_b *b, enum record_grp g, const char *v,
+    bool empty_null)
+{
+	const struct pseudo_modes *m;
+	enum pseudo_mode mode;
+	char *out;
+	bool kept;
+
+	if (b->p == NULL)
+		return record_text(v, empty_null);
+	m = pseudo_modes(b->p);
+	mode = g == RECORD_IP ? m->client_addr : g == RECORD_NAME ? m->names :
+	    g == RECORD_ADDR ? m->addresses : m->msgid;
+	if (mode == PSEUDO_KEEP)
+		return record_scrub(b, v, empty_null);
+	out = b->pc->out;
+	if (v == NULL)
+		v = "";
+	kept = g == RECORD_IP ? pseudo_ip(b->p, v, out, PSEUDO_OUT_MAX) :
+	    g == RECORD_NAME ? pseudo_name(b->p, v, out, PSEUDO_OUT_MAX) :
+	    g == RECORD_ADDR ? pseudo_addr(b->p, v, out, PSEUDO_OUT_MAX) :
+	    pseudo_msgid(b->p, v, out, PSEUDO_OUT_MAX);
+	return kept ? record_text(out, empty_null) : json_null();
+}
+
+/* record_needle_add - look for raw[0..len) and write rep (NULL: drop);
+ * values shorter than 2 bytes are not looked for inside others */
+static void
+record_needle_add(struct record_pctx *pc, const char *raw, size_t len,
+    const char *rep)
+{
+	unsigned k;
+
+	if (len < 2 || pc->nn >= RECORD_NEEDLES)
+		return;
+	for (k = pc->nn; k > 0 && pc->n[k - 1].len < len; k--)
+		pc->n[k] = pc->n[k - 1];
+	pc->n[k].raw = raw;
+	pc->n[k].len = len;
+	pc->n[k].rep = rep;
+	pc->nn++;
+}
+
+/* record_ip_forms - the forms an address takes inside names: as text,
+ * reversed (in-addr.arpa), dashed both ways (IPv4); text, nibbles
+ * reversed (ip6.arpa) and forward (IPv6); *n forms, none if not an
+ * address */
+static int
+record_ip_forms(const char *ip, char forms[][RECORD_FORM_MAX], unsigned *n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char a[16];
+	unsigned i;
+
+	*n = 0;
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(forms[0], RECORD_FORM_MAX, "%u.%u.%u.%u", a[0], a[1],
+		    a[2], a[3]);
+		snprintf(forms[1], RECORD_FORM_MAX, "%u.%u.%u.%u", a[3], a[2],
+		    a[1], a[0]);
+		snprintf(forms[2], RECORD_FORM_MAX, "%u-%u-%u-%u", a[0], a[1],
+		    a[2], a[3]);
+		snprintf(forms[3], RECORD_FORM_MAX, "%u-%u-%u-%u", a[3], a[2],
+		    a[1], a[0]);
+		*n = 4;
+		return AF_INET;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1 ||
+	    inet_ntop(AF_INET6, a, forms[0], RECORD_FORM_MAX) == NULL)
+		return 0;
+	for (i = 0; i < 32; i++) {
+		unsigned nib = i % 2 == 0 ? a[i / 2] >> 4 : a[i / 2] & 15;
+
+		forms[2][2 * i] = hex[nib];
+		forms[2][2 * i + 1] = '.';
+		forms[1][2 * (31 - i)] = hex[nib];
+		forms[1][2 * (31 - i) + 1] = '.';
+	}
+	forms[1][63] = forms[2][63] = '\0';
+	*n = 3;
+	return AF_INET6;
+}
+
+/* record_pctx_ip - the client address and its forms */
+static void
+record_pctx_ip(struct record_b *b, const char *ip)
+{
+	struct record_pctx *pc = b->pc;
+	char pforms[4][RECORD_FORM_MAX], *pv = pc->reps[pc->nn];
+	unsigned n, pn, i;
+	int af;
+
+	af = record_ip_forms(ip, pc->forms, &n);
+	if (af == 0) {
+		snprintf(pc->forms[0], RECORD_FORM_MAX, "%s", ip);
+		n = 1;
+	}
+	if (!pseudo_ip(b->p, ip, pv, PSEUDO_OUT_MAX)) {
+		for (i = 0; i < n; i++)
+			record_needle_add(pc, pc->forms[i], strlen(pc->forms[i]),
+			    NULL);
+		return;
+	}
+	/* an address (prefix, truncate) in the same forms; a hash as is */
+	if (record_ip_forms(pv, pforms, &pn) != af || pn != n) {
+		for (i = 0; i < n; i++)
+			record_needle_add(pc, pc->forms[i], strlen(pc->forms[i]),
+			    pv);
+		return;
+	}
+	for (i = 0; i < n && pc->nn < RECORD_NEEDLES; i++) {
+		snprintf(pc->reps[pc->nn], PSEUDO_OUT_MAX, "%s", pforms[i]);
+		record_needle_add(pc, pc->forms[i], strlen(pc->forms[i]),
+		    pc->reps[pc->nn]);
+	}
+}
+
+/* record_pctx_one - a raw value and its pseudonym in group g */
+static void
+record_pctx_one(struct record_b *b, enum record_grp g, const char *raw,
+    size_t len)
+{
+	struct record_pctx *pc = b->pc;
+	char *rep, *at;
+	bool kept;
+
+	if (len < 2 || pc->nn >= RECORD_NEEDLES)
+		return;
+	rep = pc->reps[pc->nn];
+	if (len >= PSEUDO_OUT_MAX) {
+		record_needle_add(pc, raw, len, NULL);
+		return;
+	}
+	memcpy(pc->out, raw, len);
+	pc->out[len] = '\0';
+	kept = g == RECORD_NAME ? pseudo_name(b->p, pc->out, rep,
+	    PSEUDO_OUT_MAX) : g == RECORD_ADDR ? pseudo_addr(b->p, pc->out, rep,
+	    PSEUDO_OUT_MAX) : pseudo_msgid(b->p, pc->out, rep, PSEUDO_OUT_MAX);
+	record_needle_add(pc, raw, len, kept ? rep : NULL);
+	/* an address's local part alone (SPF's %{l}): its hash part */
+	at = g == RECORD_ADDR ? memchr(raw, '@', len) : NULL;
+	if (at != NULL && kept && pc->nn < RECORD_NEEDLES) {
+		char *lrep = pc->reps[pc->nn], *rat = strchr(rep, '@');
+		size_t ll = rat != NULL ? (size_t)(rat - rep) : strlen(rep);
+
+		memcpy(lrep, rep, ll);	/* ll < PSEUDO_OUT_MAX: rep is a pseudonym */
+		lrep[ll] = '\0';
+		record_needle_add(pc, raw, (size_t)(at - raw), lrep);
+	} else if (at != NULL)
+		record_needle_add(pc, raw, (size_t)(at - raw), NULL);
+}
+
+/* record_begin - set up pseudonymization for one record; msg NULL for
+ * the session record */
+static void
+record_begin(struct record_b *b, const struct session *s,
+    const struct session_message *msg)
+{
+	const struct pseudo *p = s->env != NULL ? s->env->pseudo : NULL;
+	const struct pseudo_modes *m;
+	struct record_pctx *pc;
+	unsigned i;
+
+	if (!pseudo_active(p))
+		return;
+	if ((pc = calloc(1, sizeof(*pc))) == NULL) {
+		b->err = 1;
+		return;
+	}
+	b->p = p;
+	b->pc = pc;
+	m = pseudo_modes(p);
+	if (m->client_addr != PSEUDO_KEEP && s->client_ip[0] != '\0')
+		record_pctx_ip(b, s->client_ip);
+	if (m->names != PSEUDO_KEEP) {
+		if (s->helo_count > 0)
+			record_pctx_one(b, RECORD_NAME, s->helo, strlen(s->helo));
+		record_pctx_one(b, RECORD_NAME, s->ptr, strlen(s->ptr));
+		record_pctx_one(b, RECORD_NAME, s->client_name,
+		    strlen(s->client_name));
+		for (i = 0; s->auth.dns != NULL && i < s->auth.iprev.nnames; i++)
+			record_pctx_one(b, RECORD_NAME, s->auth.iprev.names[i],
+			    strlen(s->auth.iprev.names[i]));
+	}
+	if (m->addresses != PSEUDO_KEEP && msg != NULL) {
+		record_pctx_one(b, RECORD_ADDR, msg->from, strlen(msg->from));
+		record_pctx_one(b, RECORD_ADDR, msg->auth_user,
+		    strlen(msg->auth_user));
+	}
+	if (m->msgid != PSEUDO_KEEP && msg != NULL) {
+		size_t len = strlen(msg->msgid);
+
+		record_pctx_one(b, RECORD_MSGID, msg->msgid, len);
+		if (len > 2 && msg->msgid[0] == '<' && msg->msgid[len - 1] == '>')
+			record_pctx_one(b, RECORD_MSGID, msg->msgid + 1, len - 2);
+	}
+}
+
+/* record_pseudo_keys - pseudonym_key and pseudonymized, when active */
+static void
+record_pseudo_keys(struct record_b *b, json_t *o)
+{
+	const struct pseudo_modes *m;
+	json_t *a;
+
+	if (b->p == NULL)
+		return;
+	m = pseudo_modes(b->p);
+	a = json_array();
+	if ((m->client_addr != PSEUDO_KEEP &&
+	    json_array_append_new(a, json_string("client_addr")) != 0) ||
+	    (m->names != PSEUDO_KEEP &&
+	    json_array_append_new(a, json_string("names")) != 0) ||
+	    (m->addresses != PSEUDO_KEEP &&
+	    json_array_append_new(a, json_string("addresses")) != 0) ||
+	    (m->msgid != PSEUDO_KEEP &&
+	    json_array_append_new(a, json_string("msgid")) != 0))
+		b->err = 1;
+	record_put(b, o, "pseudonym_key", json_string(pseudo_key_id(b->p)));
+	record_put(b, o, "pseudonymized", a);
 }
 
 /* record_ms - milliseconds between two monotonic microsecond times */
@@ -73,16 +391,17 @@ record_client(struct record_b *b, const struct session *s)
 {
 	json_t *o = json_object();
 
-	record_put(b, o, "ip", record_str(s->client_ip));
+	record_put(b, o, "ip", record_pv(b, RECORD_IP, s->client_ip, true));
 	record_put(b, o, "port", s->client_port != 0 ?
 	    json_integer(s->client_port) : json_null());
 	record_put(b, o, "family", record_family(s->family));
-	record_put(b, o, "ptr", record_str(s->ptr[0] != '\0' ? s->ptr :
-	    s->client_name));
-	record_put(b, o, "name", record_str(s->client_name));
+	record_put(b, o, "ptr", record_pv(b, RECORD_NAME, s->ptr[0] != '\0' ?
+	    s->ptr : s->client_name, true));
+	record_put(b, o, "name", record_pv(b, RECORD_NAME, s->client_name,
+	    true));
 	record_put(b, o, "resolve", record_str(s->resolve));
-	record_put(b, o, "helo", s->helo_count > 0 ? json_string(s->helo) :
-	    json_null());
+	record_put(b, o, "helo", s->helo_count > 0 ?
+	    record_pv(b, RECORD_NAME, s->helo, false) : json_null());
 	record_put(b, o, "helo_count", json_integer(s->helo_count));
 	return o;
 }
@@ -112,14 +431,18 @@ record_peer(struct record_b *b, const struct tls_info *tls)
 	if (!tls->peer)
 		return json_null();
 	o = json_object();
-	record_put(b, o, "subject", record_str(tls->subject));
-	record_put(b, o, "issuer", record_str(tls->issuer));
+	record_put(b, o, "subject", record_pv(b, RECORD_NAME, tls->subject,
+	    true));
+	record_put(b, o, "issuer", record_pv(b, RECORD_NAME, tls->issuer,
+	    true));
 	record_put(b, o, "verified", tls->verified < 0 ? json_null() :
 	    json_boolean(tls->verified));
 	record_put(b, o, "verify", record_str(tls->verify));
-	record_put(b, o, "cn_subject", record_str(tls->cn_subject));
-	record_put(b, o, "cn_issuer", record_str(tls->cn_issuer));
-	record_put(b, o, "md5", record_str(tls->cert_md5));
+	record_put(b, o, "cn_subject", record_pv(b, RECORD_NAME,
+	    tls->cn_subject, true));
+	record_put(b, o, "cn_issuer", record_pv(b, RECORD_NAME, tls->cn_issuer,
+	    true));
+	record_put(b, o, "md5", record_pv(b, RECORD_NAME, tls->cert_md5, true));
 	return o;
 }
 
@@ -207,7 +530,7 @@ record_dns(struct record_b *b, const struct dns_ctx *c)
 		const struct dns_lookup *l = &c->log[i];
 
 		o = json_object();
-		record_put(b, o, "q", json_string(l->qname));
+		record_put(b, o, "q", record_scrub(b, l->qname, false));
 		record_put(b, o, "type", record_qtype(l->qtype));
 		record_put(b, o, "rcode", record_rcode(l->rcode));
 		record_put(b, o, "dnssec", json_string(dns_sec_name(l->sec)));
@@ -232,13 +555,15 @@ record_iprev(struct record_b *b, const struct auth_session *a)
 	names = json_array();
 	for (i = 0; i < io->nnames; i++)
 		if (names == NULL ||
-		    json_array_append_new(names, json_string(io->names[i])) != 0)
+		    json_array_append_new(names, record_pv(b, RECORD_NAME,
+		    io->names[i], false)) != 0)
 			b->err = 1;
 	record_put(b, o, "result", json_string(iprev_res_name(io->result)));
 	record_put(b, o, "ptr", names);
 	record_put(b, o, "ptr_total", json_integer(io->ptr_total));
-	record_put(b, o, "matched", io->matched >= 0 ?
-	    json_string(io->names[io->matched]) : json_null());
+	record_put(b, o, "matched", io->matched >= 0 &&
+	    (unsigned)io->matched < io->nnames ? record_pv(b, RECORD_NAME,
+	    io->names[io->matched], false) : json_null());
 	record_put(b, o, "dnssec", json_string(dns_sec_name(io->dnssec)));
 	return o;
 }
@@ -250,11 +575,11 @@ record_spf(struct record_b *b, const struct spf_outcome *so)
 	json_t *o = json_object();
 
 	record_put(b, o, "result", json_string(spf_res_name(so->result)));
-	record_put(b, o, "identity", record_str(so->identity));
-	record_put(b, o, "domain", record_str(so->domain));
-	record_put(b, o, "mechanism", record_str(so->mechanism));
-	record_put(b, o, "reason", record_str(so->reason));
-	record_put(b, o, "explanation", record_str(so->explanation));
+	record_put(b, o, "identity", record_scrub(b, so->identity, true));
+	record_put(b, o, "domain", record_scrub(b, so->domain, true));
+	record_put(b, o, "mechanism", record_scrub(b, so->mechanism, true));
+	record_put(b, o, "reason", record_scrub(b, so->reason, true));
+	record_put(b, o, "explanation", record_scrub(b, so->explanation, true));
 	record_put(b, o, "dnssec", json_string(dns_sec_name(so->dnssec)));
 	record_put(b, o, "lookups", json_integer(so->lookups));
 	return o;
@@ -267,12 +592,14 @@ record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
 	json_t *o = json_object();
 
 	record_put(b, o, "result", json_string(dkimverify_res_name(sig->result)));
-	record_put(b, o, "reason", record_str(sig->reason));
+	record_put(b, o, "reason", record_scrub(b, sig->reason, true));
 	record_put(b, o, "d", record_str(sig->domain));
 	record_put(b, o, "s", record_str(sig->selector));
 	record_put(b, o, "a", record_str(sig->algorithm));
 	record_put(b, o, "c", record_str(sig->canon));
-	record_put(b, o, "i", record_str(sig->identity));
+	record_put(b, o, "i", sig->identity[0] == '@' ?
+	    record_scrub(b, sig->identity, true) :
+	    record_pv(b, RECORD_ADDR, sig->identity, true));
 	record_put(b, o, "b", record_str(sig->b_prefix));
 	record_put(b, o, "l", sig->body_length >= 0 ?
 	    json_integer(sig->body_length) : json_null());
@@ -322,7 +649,7 @@ record_dmarc(struct record_b *b, const struct auth_message *a)
 		return json_null();
 	o = json_object();
 	record_put(b, o, "result", json_string(dmarceval_res_name(d->result)));
-	record_put(b, o, "reason", record_str(d->reason));
+	record_put(b, o, "reason", record_scrub(b, d->reason, true));
 	record_put(b, o, "from_domain", record_str(d->from_domain));
 	record_put(b, o, "from_headers", json_integer(d->from_headers));
 	record_put(b, o, "from_mailboxes", json_integer(d->from_mailboxes));
@@ -371,7 +698,7 @@ record_auth(struct record_b *b, const struct session *s,
 		record_put(b, o, "dkim_total", msg->auth.dkim ?
 		    json_integer(msg->auth.dkim_out.total) : json_null());
 		record_put(b, o, "dkim_error", msg->auth.dkim ?
-		    record_str(msg->auth.dkim_out.error) : json_null());
+		    record_scrub(b, msg->auth.dkim_out.error, true) : json_null());
 		record_put(b, o, "dmarc", record_dmarc(b, &msg->auth));
 	}
 	record_put(b, o, "iprev", record_iprev(b, &s->auth));
@@ -385,7 +712,11 @@ record_authres(struct record_b *b, const struct session_message *msg)
 {
 	json_t *o = json_object();
 
-	record_put(b, o, "value", record_str(msg->ar));
+	/* the value names addresses and hosts of every group: withheld */
+	record_put(b, o, "value", b->p != NULL ? json_null() :
+	    record_str(msg->ar));
+	if (b->p != NULL)
+		record_put(b, o, "withheld", json_true());
 	record_put(b, o, "added", json_boolean(msg->ar_added));
 	record_put(b, o, "found", json_integer(msg->ar_found));
 	record_put(b, o, "forged", json_integer(msg->ar_forged));
@@ -418,7 +749,8 @@ record_gl_chain(struct record_b *b, const struct greylist_result *r)
 
 	for (i = 0; i < r->nchain; i++) {
 		o = json_object();
-		record_put(b, o, "net", json_string(r->chain[i].net));
+		record_put(b, o, "net", record_pv(b, RECORD_IP, r->chain[i].net,
+		    false));
 		record_put(b, o, "family", record_family(r->chain[i].family));
 		record_put(b, o, "ts", record_time(b, r->chain[i].t));
 		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
@@ -436,7 +768,8 @@ record_gl_one(struct record_b *b, const struct session_gl *g, bool session)
 
 	if (session)
 		record_put(b, o, "msg", json_integer(g->msg));
-	record_put(b, o, "rcpt", json_string(g->rcpt));
+	record_put(b, o, "rcpt", record_pv(b, RECORD_ADDR, g->rcpt, false));
+	record_put(b, o, "mode", json_string(greylist_mode_name(r->mode)));
 	record_put(b, o, "verdict", json_string(greylist_verdict_name(
 	    r->verdict)));
 	record_put(b, o, "attempt", r->attempt > 0 ?
@@ -444,12 +777,12 @@ record_gl_one(struct record_b *b, const struct session_gl *g, bool session)
 	record_put(b, o, "first_seen", record_time(b, r->first_seen));
 	record_put(b, o, "delay_s", r->first_seen > 0 ?
 	    json_integer(r->delay_s) : json_null());
-	record_put(b, o, "net", record_str(r->net));
+	record_put(b, o, "net", record_pv(b, RECORD_IP, r->net, true));
 	record_put(b, o, "via_chain", json_boolean(r->via_chain));
 	record_put(b, o, "auto_allowed", json_boolean(r->auto_allowed));
 	record_put(b, o, "chain", record_gl_chain(b, r));
 	record_put(b, o, "chain_total", json_integer(r->chain_total));
-	record_put(b, o, "error", record_str(r->error));
+	record_put(b, o, "error", record_scrub(b, r->error, true));
 	return o;
 }
 
@@ -462,7 +795,8 @@ record_greylist(struct record_b *b, const struct session *s,
 	json_t *o, *arr;
 	unsigned i;
 
-	if (s->env->gl == NULL || s->env->gl->mode == GREYLIST_OFF)
+	if (s->env->gl == NULL || (s->env->gl->mode == GREYLIST_OFF &&
+	    total == 0))
 		return json_null();
 	o = json_object();
 	arr = json_array();
@@ -477,14 +811,30 @@ record_greylist(struct record_b *b, const struct session *s,
 	return o;
 }
 
+/* record_tags - tag names of a set, in the order of first match */
+static json_t *
+record_tags(struct record_b *b, const struct session *s,
+    const struct tags_set *set)
+{
+	json_t *a = json_array();
+	unsigned i;
+
+	for (i = 0; s->env->tags != NULL && i < set->n; i++)
+		if (a == NULL || json_array_append_new(a, json_string(
+		    tags_name(s->env->tags, set->idx[i]))) != 0)
+			b->err = 1;
+	return a;
+}
+
 /* record_session_part - fields shared by both record kinds */
 static void
-record_session_part(struct record_b *b, json_t *o, const struct session *s)
+record_session_part(struct record_b *b, json_t *o, const struct session *s,
+    const struct tags_set *tags)
 {
 	record_put(b, o, "client", record_client(b, s));
 	record_put(b, o, "server", record_server(b, s));
 	record_put(b, o, "tls", record_tls(b, &s->tls));
-	record_put(b, o, "tags", json_array());
+	record_put(b, o, "tags", record_tags(b, s, tags));
 }
 
 /* record_envelope - sender and recipients */
@@ -494,10 +844,11 @@ record_envelope(struct record_b *b, const struct session_message *msg)
 	json_t *o = json_object(), *rcpt = json_array();
 	unsigned i;
 
-	record_put(b, o, "from", json_string(msg->from));
+	record_put(b, o, "from", record_pv(b, RECORD_ADDR, msg->from, false));
 	for (i = 0; i < msg->nrcpt; i++)
 		if (rcpt == NULL ||
-		    json_array_append_new(rcpt, json_string(msg->rcpt[i])) != 0)
+		    json_array_append_new(rcpt, record_pv(b, RECORD_ADDR,
+		    msg->rcpt[i], false)) != 0)
 			b->err = 1;
 	record_put(b, o, "rcpt", rcpt);
 	record_put(b, o, "rcpt_count", json_integer(msg->rcpt_total));
@@ -505,7 +856,7 @@ record_envelope(struct record_b *b, const struct session_message *msg)
 	    json_integer(msg->size_declared) : json_null());
 	record_put(b, o, "auth", msg->auth_type[0] == '\0' ? json_null() :
 	    json_pack("{s:s, s:o}", "mechanism", msg->auth_type, "user",
-	    record_str(msg->auth_user)));
+	    record_pv(b, RECORD_ADDR, msg->auth_user, true)));
 	return o;
 }
 
@@ -515,7 +866,7 @@ record_content(struct record_b *b, const struct session_message *msg)
 {
 	json_t *o = json_object();
 
-	record_put(b, o, "id", record_str(msg->msgid));
+	record_put(b, o, "id", record_pv(b, RECORD_MSGID, msg->msgid, true));
 	record_put(b, o, "id_count", json_integer(msg->msgid_count));
 	record_put(b, o, "size", msg->t[SESSION_STAGE_DATA] == 0 &&
 	    msg->headers == 0 && msg->body_bytes == 0 ? json_null() :
@@ -530,6 +881,8 @@ record_content(struct record_b *b, const struct session_message *msg)
 static json_t *
 record_finish(struct record_b *b, json_t *o)
 {
+	free(b->pc);
+	b->pc = NULL;
 	if (b->err != 0 || o == NULL) {
 		json_decref(o);
 		return NULL;
@@ -543,10 +896,13 @@ record_message(const struct session *s, const struct session_message *msg,
     const char *action, const char *stage)
 {
 	struct record_b b = { 0 };
-	json_t *o = record_common(&b, s, "message");
+	json_t *o;
+
+	record_begin(&b, s, msg);
+	o = record_common(&b, s, "message");
 
 	record_put(&b, o, "msg", json_integer(msg->index));
-	record_session_part(&b, o, s);
+	record_session_part(&b, o, s, &msg->tags);
 	record_put(&b, o, "queue_id", record_str(msg->queue_id));
 	record_put(&b, o, "envelope", record_envelope(&b, msg));
 	record_put(&b, o, "message", record_content(&b, msg));
@@ -563,6 +919,7 @@ record_message(const struct session *s, const struct session_message *msg,
 	record_put(&b, o, "truncated", record_truncated(&b,
 	    s->truncated | msg->truncated));
 	record_put(&b, o, "fault", json_boolean(msg->fault));
+	record_pseudo_keys(&b, o);
 	return record_finish(&b, o);
 }
 
@@ -571,9 +928,12 @@ json_t *
 record_session(const struct session *s)
 {
 	struct record_b b = { 0 };
-	json_t *o = record_common(&b, s, "session");
+	json_t *o;
 
-	record_session_part(&b, o, s);
+	record_begin(&b, s, NULL);
+	o = record_common(&b, s, "session");
+
+	record_session_part(&b, o, s, &s->tags_all);
 	record_put(&b, o, "auth", record_auth(&b, s, NULL));
 	record_put(&b, o, "dns", record_dns(&b, s->auth.dns));
 	record_put(&b, o, "dns_total", json_integer(s->auth.dns != NULL ?
@@ -585,5 +945,6 @@ record_session(const struct session *s)
 	record_put(&b, o, "timing", record_timing(&b, s->start_mono, s->t));
 	record_put(&b, o, "truncated", record_truncated(&b, s->truncated));
 	record_put(&b, o, "fault", json_boolean(s->fault));
+	record_pseudo_keys(&b, o);
 	return record_finish(&b, o);
 }

@@ -245,6 +245,11 @@ session_connect(struct session *s, const char *hostname,
 	session_client_macros(s, hostname, m);
 	session_server_macros(s, m);
 	session_tls(s, m);
+	if (s->env->tags != NULL) {
+		tags_match_session(s->env->tags, s->server_addr,
+		    s->server_port, s->client_ip, &s->tags);
+		tags_merge(&s->tags_all, &s->tags);
+	}
 }
 
 /* session_helo - HELO or EHLO; Postfix repeats it after STARTTLS */
@@ -328,6 +333,7 @@ session_finish(struct session *s, const char *action,
 	if (msg == NULL)
 		return SCOPE_OK;
 	session_checks(s, false);
+	tags_merge(&s->tags_all, &msg->tags);
 	s->messages++;
 	if (strcmp(action, "abort") == 0)
 		s->aborted++;
@@ -398,6 +404,9 @@ session_mail(struct session *s, const char *const *argv,
 	    argv != NULL ? argv[0] : NULL, &msg->truncated, SESSION_TRUNC_FROM);
 	msg->size_declared = session_esmtp_size(argv != NULL && argv[0] != NULL ?
 	    argv + 1 : NULL);
+	msg->tags = s->tags;
+	if (s->env->tags != NULL)
+		tags_match_sender(s->env->tags, msg->from, &msg->tags);
 	session_copy(msg->auth_type, sizeof(msg->auth_type),
 	    macro_get(m, "{auth_type}"), &msg->truncated, SESSION_TRUNC_AUTH);
 	session_copy(msg->auth_user, sizeof(msg->auth_user),
@@ -445,15 +454,17 @@ session_gl_keep(struct session_gl **list, unsigned *n, unsigned *total,
 	return SCOPE_OK;
 }
 
-/* session_greylist - one recipient through greylisting; true to refuse */
+/* session_greylist - one recipient through greylisting (mode: a tag's
+ * greylist mode, or -1 for the configured one); true to refuse */
 static bool
 session_greylist(struct session *s, struct session_message *msg,
-    const char *rcpt)
+    const char *rcpt, int mode)
 {
 	const struct session_env *env = s->env;
 	struct greylist_attempt a;
 	struct session_gl g;
 
+	memset(&a, 0, sizeof(a));
 	memset(&g, 0, sizeof(g));
 	text_copy(g.rcpt, sizeof(g.rcpt), rcpt, NULL);
 	g.msg = msg->index;
@@ -462,6 +473,10 @@ session_greylist(struct session *s, struct session_message *msg,
 	a.sender = msg->from;
 	a.rcpt = rcpt;
 	a.now = clock_wall() / 1000000;
+	if (mode >= 0) {
+		a.mode_set = true;
+		a.mode = (enum greylist_mode)mode;
+	}
 	greylist_check(env->gl, env->glstore, &a, &g.r);
 	if (g.r.verdict == GREYLIST_ERROR) {
 		stats_add(STATS_GREYLIST_ERRORS, 1);
@@ -479,6 +494,22 @@ session_greylist(struct session *s, struct session_message *msg,
 	return true;
 }
 
+/* session_rcpt_tags - a recipient's tags into the message's; the
+ * greylist mode they ask for, or -1 */
+static int
+session_rcpt_tags(struct session *s, struct session_message *msg,
+    const char *rcpt)
+{
+	struct tags_set set;
+
+	if (s->env->tags == NULL)
+		return -1;
+	set = msg->tags;	/* session and sender tags come first */
+	tags_match_rcpt(s->env->tags, rcpt, &set);
+	tags_merge(&msg->tags, &set);
+	return tags_greylist(s->env->tags, &set);
+}
+
 /* session_rcpt - RCPT TO adds a recipient, listed up to the cap, and
  * passes it through greylisting when that is on */
 enum session_verdict
@@ -487,6 +518,7 @@ session_rcpt(struct session *s, const char *const *argv,
 {
 	struct session_message *msg = s->msg;
 	char addr[SESSION_ADDR_MAX];
+	int mode;
 
 	session_msg_stage(s, SESSION_STAGE_RCPT, m);
 	if (msg == NULL)
@@ -501,8 +533,10 @@ session_rcpt(struct session *s, const char *const *argv,
 	} else {
 		msg->nrcpt++;
 	}
-	if (s->env->gl == NULL || s->env->gl->mode == GREYLIST_OFF ||
-	    !session_greylist(s, msg, addr))
+	mode = session_rcpt_tags(s, msg, addr);
+	if (s->env->gl == NULL || (mode < 0 ? s->env->gl->mode :
+	    (enum greylist_mode)mode) == GREYLIST_OFF ||
+	    !session_greylist(s, msg, addr, mode))
 		return SESSION_CONTINUE;
 	if (reply != NULL)
 		*reply = "Greylisted, please try again later";

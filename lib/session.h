@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "greylist.h"
 #include "macro.h"
+#include "tags.h"
 
 /* caps, in bytes including the terminating NUL, or counts */
 #define SESSION_HELO_MAX	256	/* RFC 5321 domain: 255 */
@@ -82,6 +83,8 @@ struct session_env {
 	bool dmarc_reject;		/* DMARCReject */
 	const struct greylist_params *gl;	/* NULL: greylisting off */
 	struct glstore *glstore;
+	const struct tags *tags;	/* TagRules; NULL: none */
+	const struct pseudo *pseudo;	/* Pseudonymize*; NULL: keep all */
 	/* called on a fault of our own; may be NULL */
 	void (*fault)(void *arg, int code, const char *what);
 	void *fault_arg;
@@ -120,6 +123,7 @@ struct session_message {
 					 * order, at most SESSION_GL_MAX */
 	unsigned ngl;
 	unsigned gl_total;		/* recipients checked */
+	struct tags_set tags;		/* session, sender and recipients */
 };
 
 /* one recipient's greylisting */
@@ -169,6 +173,8 @@ struct session {
 					 * results (all messages), capped */
 	unsigned ngl;
 	unsigned gl_total;
+	struct tags_set tags;		/* local address and client rules */
+	struct tags_set tags_all;	/* and those of every message */
 };
 
 /* session_new - a session for a new connection; NULL when out of memory */

@@ -32,6 +32,8 @@
 
 #include "auth.h"
 #include "greylist_daemon.h"
+#include "pseudo.h"
+#include "tags.h"
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
@@ -60,6 +62,8 @@ struct main_state {
 	struct session_env env;
 	char servid[256];		/* AuthservID or the host name */
 	struct greylist_daemon gl;
+	struct tags *tags;		/* TagRules, NULL: none */
+	struct pseudo *pseudo;		/* Pseudonymize*, NULL: keep all */
 	pthread_t milter_thread;
 	pthread_t main_thread;
 	int milter_rc;
@@ -186,6 +190,45 @@ main_headers(struct main_state *st)
 	st->env.headers = st->cfg.headers;
 	st->env.remove_all_ar = st->cfg.remove_all_auth_results;
 	st->env.dmarc_reject = st->cfg.dmarc_reject;
+}
+
+/* main_tags - the TagRules file; exits 78 naming file and line */
+static void
+main_tags(struct main_state *st)
+{
+	char err[512];
+
+	if (st->cfg.tag_rules == NULL)
+		return;
+	if (tags_load(&st->tags, st->cfg.tag_rules, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: TagRules: %s\n",
+		    st->cfg.file, st->cfg.line[CONFIG_KEY_TAG_RULES], err);
+		exit(EX_CONFIG);
+	}
+	st->env.tags = st->tags;
+}
+
+/* main_pseudo - the pseudonymization modes and key (read as root, before
+ * the privilege drop); exits 78 naming the key file */
+static void
+main_pseudo(struct main_state *st)
+{
+	const struct config *cfg = &st->cfg;
+	struct pseudo_modes m = {
+		(enum pseudo_mode)cfg->pseudo_client_address,
+		(enum pseudo_mode)cfg->pseudo_names,
+		(enum pseudo_mode)cfg->pseudo_addresses,
+		(enum pseudo_mode)cfg->pseudo_message_id
+	};
+	char err[512];
+
+	if (pseudo_new(&st->pseudo, &m, cfg->pseudo_key_file, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: PseudonymizeKeyFile: %s\n",
+		    cfg->file, cfg->line[CONFIG_KEY_PSEUDO_KEY_FILE], err);
+		exit(EX_CONFIG);
+	}
+	st->env.pseudo = st->pseudo;
 }
 
 /* main_auth - the DNS layer and the checks; exits 78 on a bad setting */
@@ -466,6 +509,8 @@ main_shutdown(struct main_state *st)
 	recordlog_close(st->log);
 	auth_env_free(&st->auth);
 	greylist_daemon_close(&st->gl);
+	tags_free(st->tags);
+	pseudo_free(st->pseudo);
 }
 
 int
@@ -480,9 +525,13 @@ main(int argc, char **argv)
 	main_config(&o, &st);
 	main_auth(&st, o.config_file);
 	greylist_daemon_config(&st.gl, &st.cfg);
+	main_tags(&st);
+	main_pseudo(&st);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
 		auth_env_free(&st.auth);
+		tags_free(st.tags);
+		pseudo_free(st.pseudo);
 		config_free(&st.cfg);
 		return EX_OK;
 	}

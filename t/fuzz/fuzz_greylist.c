@@ -68,7 +68,7 @@ fuzz_step(const struct greylist_params *p, const char *in, size_t len)
 {
 	static struct glstore *s;
 	struct greylist_attempt a = { "192.0.2.7", NULL, "a@x", "b@y",
-		INT64_C(1800000000) };
+		INT64_C(1800000000), false, GREYLIST_OFF };
 	struct greylist_result r;
 	char err[64];
 	int i;

@@ -44,7 +44,7 @@ static enum greylist_verdict
 try(const char *ip, const char *from, const char *to, int64_t now,
     struct greylist_result *r)
 {
-	struct greylist_attempt a = { ip, NULL, from, to, now };
+	struct greylist_attempt a = { ip, NULL, from, to, now, false, GREYLIST_OFF };
 
 	greylist_check(&P, S, &a, r);
 	return r->verdict;
@@ -405,7 +405,7 @@ allows(void)
 {
 	struct greylist_result r;
 	struct greylist_attempt a = { "203.0.113.9", "mx1.Trusted.Example.",
-		"s@x", "r@y", T0 };
+		"s@x", "r@y", T0, false, GREYLIST_OFF };
 	int i;
 
 	fresh();
@@ -519,7 +519,8 @@ failing(void)
 	static const struct glstore_ops fail_ops = { "fake", fail_rmw, NULL,
 		NULL, NULL, NULL, NULL };
 	struct glstore fake = { &fail_ops, NULL };
-	struct greylist_attempt a = { "192.0.2.1", NULL, "a@x", "b@y", T0 };
+	struct greylist_attempt a = { "192.0.2.1", NULL, "a@x", "b@y", T0, false,
+	    GREYLIST_OFF };
 	struct greylist_result r;
 
 	greylist_params_default(&P);

@@ -1,17 +1,22 @@
 /*
  * test_record.c - sessions played through lib/session into a real record
- * log, each line parsed back with jansson.
+ * log, each line parsed back with jansson; then pseudonymization: a
+ * session with every kind of field filled in, recorded under each mode,
+ * searched as serialized text for the raw values.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "macros_fake.h"
+#include "pseudo.h"
+#include "record.h"
 #include "recordlog.h"
 #include "session.h"
 #include "tap.h"
@@ -88,6 +93,412 @@ play_message(struct session *s, const char *from, int nrcpt)
 }
 
 
+/* pseudonymization: the raw values of each group, and a full session */
+static const char *const raw_ip[] = {
+	"192.0.2.10", "10.2.0.192", "192-0-2-10", NULL
+};
+static const char *const raw_ip6[] = {
+	"2001:db8:1:2::77", "7.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2",
+	NULL
+};
+static const char *const raw_names[] = { "client-host", "CLIENT-HOST", NULL };
+static const char *const raw_addrs[] = {
+	"alice.sender", "bob.rcpt", "carol.user", "dave.signer", NULL
+};
+static const char *const raw_msgid[] = { "uniq-msgid-42", NULL };
+static char keypath[] = "/tmp/test_record.key.XXXXXX";
+
+static struct session ps;
+static struct session_message pm;
+static struct session_gl pgl[1];
+static struct dns_ctx pdns_s, pdns_m;
+static struct dkimverify_sig psig[1];
+static struct greylist_params pglp;
+static struct session_env penv;
+
+/* fill_dns - one logged lookup */
+static void
+fill_dns(struct dns_ctx *c, const char *q, uint16_t type)
+{
+	struct dns_lookup *l = &c->log[c->nlog++];
+
+	snprintf(l->qname, sizeof(l->qname), "%s", q);
+	l->qtype = type;
+	l->rcode = 0;
+	l->ms = 1.5;
+	c->total++;
+}
+
+/* fill_session - every field that can name a person, for client ip */
+static void
+fill_session(const char *ip, const char *rev)
+{
+	static char ar[1024], rcpt0[] = "bob.rcpt@example.net";
+	char q[300];
+
+	memset(&ps, 0, sizeof(ps));
+	memset(&pm, 0, sizeof(pm));
+	memset(&pdns_s, 0, sizeof(pdns_s));
+	memset(&pdns_m, 0, sizeof(pdns_m));
+	memset(pgl, 0, sizeof(pgl));
+	memset(psig, 0, sizeof(psig));
+	greylist_params_default(&pglp);
+	pglp.mode = GREYLIST_OBSERVE;
+	penv.gl = &pglp;
+	ps.env = &penv;
+	snprintf(ps.id, sizeof(ps.id), "0123456789abcdef01234567");
+	snprintf(ps.client_ip, sizeof(ps.client_ip), "%s", ip);
+	ps.family = strchr(ip, ':') != NULL ? AF_INET6 : AF_INET;
+	ps.client_port = 40000;
+	snprintf(ps.client_name, sizeof(ps.client_name), "ptr.client-host.example");
+	snprintf(ps.ptr, sizeof(ps.ptr), "PTR.client-host.example");
+	snprintf(ps.helo, sizeof(ps.helo), "helo.client-host.example");
+	ps.helo_count = 1;
+	snprintf(ps.server_addr, sizeof(ps.server_addr), "203.0.113.1");
+	snprintf(ps.server_name, sizeof(ps.server_name), "mx.smtpscope.test");
+	ps.tls.used = true;
+	ps.tls.peer = true;
+	ps.tls.verified = -1;
+	snprintf(ps.tls.subject, sizeof(ps.tls.subject), "/CN=tls.client-host.example");
+	snprintf(ps.tls.issuer, sizeof(ps.tls.issuer), "client-host CA");
+	snprintf(ps.tls.cn_subject, sizeof(ps.tls.cn_subject), "tls.client-host.example");
+	ps.auth.dns = &pdns_s;
+	ps.auth.iprev.result = 0;
+	snprintf(ps.auth.iprev.names[0], DNS_NAME_MAX, "ptr.client-host.example");
+	snprintf(ps.auth.iprev.names[1], DNS_NAME_MAX, "alt.client-host.example");
+	snprintf(ps.auth.iprev.names[2], DNS_NAME_MAX, "%s.dyn.example.net",
+	    strchr(ip, ':') != NULL ? "2001-db8-1-2--77" : "192-0-2-10");
+	ps.auth.iprev.nnames = 3;
+	ps.auth.iprev.matched = 0;
+	snprintf(q, sizeof(q), "%s", rev);
+	fill_dns(&pdns_s, q, 12);
+	fill_dns(&pdns_s, "ptr.client-host.example", 1);
+	fill_dns(&pdns_s, "alt.client-host.example", 28);
+	ps.gl = pgl;
+
+	pm.index = 1;
+	snprintf(pm.from, sizeof(pm.from), "alice.sender@example.org");
+	pm.rcpt[0] = rcpt0;
+	pm.nrcpt = pm.rcpt_total = 1;
+	pm.size_declared = -1;
+	snprintf(pm.auth_type, sizeof(pm.auth_type), "PLAIN");
+	snprintf(pm.auth_user, sizeof(pm.auth_user), "carol.user");
+	snprintf(pm.msgid, sizeof(pm.msgid), "<uniq-msgid-42@example.org>");
+	pm.msgid_count = 1;
+	pm.auth.dns = &pdns_m;
+	pm.auth.spf = true;
+	snprintf(pm.auth.mailfrom.identity, 321, "alice.sender@example.org");
+	snprintf(pm.auth.mailfrom.domain, 256, "example.org");
+	snprintf(pm.auth.mailfrom.mechanism, 128, "ip4:%s", ip);
+	snprintf(pm.auth.mailfrom.explanation, 256,
+	    "%s may not send for alice.sender@example.org", ip);
+	snprintf(pm.auth.helo.identity, 321, "postmaster@helo.client-host.example");
+	snprintf(pm.auth.helo.domain, 256, "helo.client-host.example");
+	snprintf(pm.auth.helo.reason, 160, "no SPF record at helo.client-host.example");
+	pm.auth.dkim = true;
+	pm.auth.dkim_out.sig = psig;
+	pm.auth.dkim_out.nsig = pm.auth.dkim_out.total = 1;
+	psig[0].key_bits = -1;
+	psig[0].body_length = -1;
+	snprintf(psig[0].domain, sizeof(psig[0].domain), "example.org");
+	snprintf(psig[0].identity, sizeof(psig[0].identity), "dave.signer@example.org");
+	fill_dns(&pdns_m, "example.org", 16);
+	fill_dns(&pdns_m, "alice.sender._spf.example.org", 1);
+	snprintf(q, sizeof(q), "%.*s.dnsbl.example", (int)(strstr(rev, ".i") -
+	    rev), rev);
+	fill_dns(&pdns_m, q, 1);
+	fill_dns(&pdns_m, "HELO.client-host.example", 16);
+	snprintf(ar, sizeof(ar), "mx.smtpscope.test;\r\n\tiprev=pass "
+	    "policy.iprev=%s (ptr.client-host.example);\r\n\tspf=pass "
+	    "smtp.mailfrom=alice.sender@example.org smtp.helo="
+	    "helo.client-host.example", ip);
+	pm.ar = ar;
+	snprintf(pgl[0].rcpt, sizeof(pgl[0].rcpt), "bob.rcpt@example.net");
+	pgl[0].msg = 1;
+	pgl[0].r.verdict = GREYLIST_NEW;
+	pgl[0].r.attempt = 1;
+	snprintf(pgl[0].r.net, sizeof(pgl[0].r.net), "%s",
+	    strchr(ip, ':') != NULL ? "2001:db8:1:2::/64" : "192.0.2.0/24");
+	snprintf(pgl[0].r.chain[0].net, sizeof(pgl[0].r.chain[0].net),
+	    "198.51.100.0/24");
+	pgl[0].r.chain[0].family = AF_INET;
+	pgl[0].r.nchain = pgl[0].r.chain_total = 1;
+	pm.gl = pgl;
+	pm.ngl = pm.gl_total = 1;
+	ps.ngl = ps.gl_total = 1;
+}
+
+/* leaks - the raw values of a list found in text; "" when none */
+static const char *
+leaks(const char *text, const char *const *raw)
+{
+	for (; *raw != NULL; raw++)
+		if (strcasestr(text, *raw) != NULL)
+			return *raw;
+	return "";
+}
+
+/* recorded - message and session records of the filled session as text */
+static int
+recorded(const struct pseudo *p, json_t **rec, char **text)
+{
+	penv.pseudo = p;
+	rec[0] = record_message(&ps, &pm, "accept", "eom");
+	rec[1] = record_session(&ps);
+	if (rec[0] == NULL || rec[1] == NULL)
+		return -1;
+	text[0] = json_dumps(rec[0], JSON_COMPACT);
+	text[1] = json_dumps(rec[1], JSON_COMPACT);
+	return text[0] != NULL && text[1] != NULL ? 0 : -1;
+}
+
+static void
+recorded_free(json_t **rec, char **text)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		json_decref(rec[i]);
+		free(text[i]);
+	}
+}
+
+/* mk_pseudo - a pseudo for the modes */
+static struct pseudo *
+mk_pseudo(enum pseudo_mode ip, enum pseudo_mode names, enum pseudo_mode addrs,
+    enum pseudo_mode msgid)
+{
+	struct pseudo_modes m = { ip, names, addrs, msgid };
+	struct pseudo *p = NULL;
+	char err[256];
+
+	if (pseudo_new(&p, &m, keypath, err, sizeof(err)) != 0)
+		diag(err);
+	return p;
+}
+
+/* no_leak - neither record holds any raw value of the list */
+static void
+no_leak(char **text, const char *const *raw, const char *what)
+{
+	const char *l0 = leaks(text[0], raw), *l1 = leaks(text[1], raw);
+
+	if (!ok(*l0 == '\0' && *l1 == '\0', "%s: nothing raw in either record", what))
+		printf("# found '%s' in:\n# %s\n", *l0 != '\0' ? l0 : l1,
+		    *l0 != '\0' ? text[0] : text[1]);
+}
+
+/* pseudo_tests - each mode over the filled session */
+static void
+pseudo_tests(void)
+{
+	struct pseudo *p;
+	json_t *rec[2], *a;
+	char *text[2];
+	int fd = mkstemp(keypath);
+
+	if (fd < 0 || write(fd, "record test key, 32 bytes long..", 32) != 32 ||
+	    fchmod(fd, 0600) != 0) {
+		diag("cannot write a key file");
+		return;
+	}
+	close(fd);
+
+	/* no pseudo and all keep: raw values are there, no extra keys */
+	fill_session("192.0.2.10", "10.2.0.192.in-addr.arpa");
+	p = mk_pseudo(PSEUDO_KEEP, PSEUDO_KEEP, PSEUDO_KEEP, PSEUDO_KEEP);
+	if (recorded(p, rec, text) == 0) {
+		ok(*leaks(text[0], raw_ip) && *leaks(text[0], raw_names) &&
+		    *leaks(text[0], raw_addrs) && *leaks(text[0], raw_msgid),
+		    "keep: the raw values are in the record (the search works)");
+		ok(field(rec[0], "pseudonym_key") == NULL &&
+		    field(rec[0], "authentication_results.withheld") == NULL,
+		    "keep: no pseudonymization keys");
+		ok(sfield(rec[0], "authentication_results.value") != NULL,
+		    "keep: A-R value written");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+
+	/* hmac everywhere */
+	p = mk_pseudo(PSEUDO_HMAC, PSEUDO_HMAC, PSEUDO_HMAC, PSEUDO_HMAC);
+	if (recorded(p, rec, text) == 0) {
+		no_leak(text, raw_ip, "hmac, client address");
+		no_leak(text, raw_names, "hmac, names");
+		no_leak(text, raw_addrs, "hmac, addresses");
+		no_leak(text, raw_msgid, "hmac, Message-ID");
+		is_str(sfield(rec[0], "pseudonym_key"), pseudo_key_id(p),
+		    "hmac: message record names the key");
+		is_str(sfield(rec[1], "pseudonym_key"), pseudo_key_id(p),
+		    "hmac: session record names the key");
+		a = field(rec[0], "pseudonymized");
+		ok(json_array_size(a) == 4 && strcmp(json_string_value(
+		    json_array_get(a, 0)), "client_addr") == 0 &&
+		    strcmp(json_string_value(json_array_get(a, 3)), "msgid") == 0,
+		    "hmac: all four groups listed");
+		ok(json_is_null(field(rec[0], "authentication_results.value")) &&
+		    json_is_true(field(rec[0], "authentication_results.withheld")),
+		    "hmac: A-R value withheld");
+		ok(strncmp(sfield(rec[0], "client.ip"), "h:", 2) == 0,
+		    "hmac: client.ip is a pseudonym");
+		ok(strstr(sfield(rec[0], "envelope.from"), "@example.org") != NULL,
+		    "hmac: envelope.from keeps its domain");
+		ok(strstr(text[0], "\"d\":\"example.org\"") != NULL,
+		    "hmac: DKIM d= kept in the text");
+		ok(strstr(text[1], "\"q\":\"h:") != NULL &&
+		    strstr(text[1], ".in-addr.arpa\"") != NULL,
+		    "hmac: the reverse query is the pseudonym in its zone");
+		ok(strstr(text[0], ".dnsbl.example\"") != NULL,
+		    "hmac: the address inside a query name is replaced in place");
+		ok(strstr(text[0], "._spf.example.org") != NULL,
+		    "hmac: a local part in a query name is replaced, the rest kept");
+		ok(strstr(text[1], "\"net\":\"h:") != NULL &&
+		    strstr(text[1], "/24\"") != NULL, "hmac: greylist net keeps /24");
+		is_str(sfield(rec[0], "client.ptr"), sfield(rec[0], "auth.iprev.matched"),
+		    "hmac: one name, one pseudonym (ptr, iprev matched; case-blind)");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+
+	/* drop everywhere */
+	p = mk_pseudo(PSEUDO_DROP, PSEUDO_DROP, PSEUDO_DROP, PSEUDO_DROP);
+	if (recorded(p, rec, text) == 0) {
+		no_leak(text, raw_ip, "drop, client address");
+		no_leak(text, raw_names, "drop, names");
+		no_leak(text, raw_addrs, "drop, addresses");
+		no_leak(text, raw_msgid, "drop, Message-ID");
+		is_str(sfield(rec[0], "pseudonym_key"), "", "drop: no key id");
+		ok(json_is_null(field(rec[0], "client.ip")) &&
+		    json_is_null(field(rec[0], "client.helo")) &&
+		    json_is_null(field(rec[0], "envelope.from")) &&
+		    json_is_null(field(rec[0], "message.id")),
+		    "drop: the fields are null");
+		ok(strstr(text[0], "\"rcode\"") != NULL && strstr(text[0],
+		    "\"q\":null") != NULL, "drop: DNS entries stay, their names null");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+
+	/* prefix, hmac names, addresses kept, Message-ID dropped */
+	p = mk_pseudo(PSEUDO_PREFIX, PSEUDO_HMAC, PSEUDO_KEEP, PSEUDO_DROP);
+	if (recorded(p, rec, text) == 0) {
+		char ip[64], rev[80], net[80];
+		unsigned char b[4];
+
+		no_leak(text, raw_ip, "prefix, client address");
+		no_leak(text, raw_names, "prefix, names");
+		no_leak(text, raw_msgid, "prefix, Message-ID");
+		ok(*leaks(text[0], raw_addrs) != '\0', "prefix: addresses kept");
+		snprintf(ip, sizeof(ip), "%s", sfield(rec[0], "client.ip"));
+		ok(inet_pton(AF_INET, ip, b) == 1, "prefix: client.ip is an IPv4 address");
+		snprintf(rev, sizeof(rev), "\"%u.%u.%u.%u.in-addr.arpa\"", b[3],
+		    b[2], b[1], b[0]);
+		ok(strstr(text[1], rev) != NULL,
+		    "prefix: the reverse query names the pseudonymized address");
+		snprintf(net, sizeof(net), "\"net\":\"%u.%u.%u.0/24\"", b[0], b[1], b[2]);
+		ok(strstr(text[0], net) != NULL,
+		    "prefix: greylist net is the /24 of the pseudonymized address");
+		a = field(rec[0], "pseudonymized");
+		ok(json_array_size(a) == 3, "prefix: three groups listed");
+		ok(strstr(text[0], "\"mechanism\":\"ip4:") != NULL,
+		    "prefix: the SPF mechanism keeps its shape");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+
+	/* truncate only: /24 kept, names kept */
+	p = mk_pseudo(PSEUDO_TRUNCATE, PSEUDO_KEEP, PSEUDO_KEEP, PSEUDO_KEEP);
+	if (recorded(p, rec, text) == 0) {
+		no_leak(text, raw_ip, "truncate, client address");
+		is_str(sfield(rec[0], "client.ip"), "192.0.2.0", "truncate: client.ip /24");
+		ok(strstr(text[1], "\"0.2.0.192.in-addr.arpa\"") != NULL,
+		    "truncate: the reverse query of the /24 address");
+		is_str(sfield(rec[0], "pseudonym_key"), "", "truncate: no key id");
+		ok(*leaks(text[0], raw_names) != '\0', "truncate: names kept");
+		ok(strstr(text[1], "\"192-0-2-0.dyn.example.net\"") != NULL,
+		    "truncate: a kept PTR name loses the address inside it");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+
+	/* IPv6 with prefix and dropped names */
+	fill_session("2001:db8:1:2::77",
+	    "7.7.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa");
+	p = mk_pseudo(PSEUDO_PREFIX, PSEUDO_DROP, PSEUDO_HMAC, PSEUDO_HMAC);
+	if (recorded(p, rec, text) == 0) {
+		unsigned char b[16];
+
+		no_leak(text, raw_ip6, "IPv6 prefix, client address");
+		no_leak(text, raw_names, "IPv6, names dropped");
+		no_leak(text, raw_addrs, "IPv6, addresses");
+		ok(inet_pton(AF_INET6, sfield(rec[0], "client.ip"), b) == 1,
+		    "IPv6 prefix: client.ip is an IPv6 address");
+		ok(strstr(text[1], ".ip6.arpa\"") != NULL,
+		    "IPv6 prefix: the reverse query keeps its form");
+		ok(strstr(text[0], "/64\"") != NULL, "IPv6 prefix: greylist net keeps /64");
+	}
+	recorded_free(rec, text);
+	pseudo_free(p);
+	penv.pseudo = NULL;
+}
+
+/* pseudo_played - a session played through lib/session and the log */
+static void
+pseudo_played(struct macro_src *cm)
+{
+	static const char *const tlsm[] = {
+		"{tls_version}", "TLSv1.3", "{cert_subject}", "tls.client-host.example",
+		"{cert_issuer}", "client-host CA", NULL
+	};
+	struct macro_src hm = fake_src(tlsm);
+	struct sockaddr_in sin = sa_v4("192.0.2.10", 40001);
+	struct pseudo *p = mk_pseudo(PSEUDO_HMAC, PSEUDO_HMAC, PSEUDO_HMAC,
+	    PSEUDO_HMAC);
+	struct session_env e = env;
+	struct session *s;
+	char line[300000], *text[2] = { NULL, NULL };
+	FILE *fp;
+	int n = 0;
+
+	e.pseudo = p;
+	s = session_new(&e);
+	session_connect(s, "ptr.client-host.example", (struct sockaddr *)&sin, cm);
+	session_helo(s, "helo.client-host.example", &hm);
+	{
+		struct macro_src m = fake_src(none), x = fake_src(eom_macros);
+		const char *mail[] = { "<alice.sender@example.org>", NULL };
+		const char *rcpt[] = { "<bob.rcpt@example.net>", NULL };
+
+		session_mail(s, mail, &m);
+		session_rcpt(s, rcpt, &m, NULL);
+		session_data(s, &m);
+		session_header(s, "Message-ID", " <uniq-msgid-42@example.org>");
+		session_eoh(s, &x);
+		session_eom(s, &x, NULL, NULL);
+	}
+	session_close(s);
+	fp = fopen(logpath, "r");
+	while (fp != NULL && n < 2 && fgets(line, sizeof(line), fp) != NULL)
+		text[n++] = strdup(line);
+	if (fp != NULL)
+		fclose(fp);
+	is_int(n, 2, "played with hmac: two records in the log");
+	if (n == 2) {
+		no_leak(text, raw_ip, "played, client address");
+		no_leak(text, raw_names, "played, names");
+		no_leak(text, raw_addrs, "played, addresses");
+		no_leak(text, raw_msgid, "played, Message-ID");
+		ok(strstr(text[0], "\"pseudonym_key\":\"") != NULL &&
+		    strstr(text[1], "\"pseudonym_key\":\"") != NULL,
+		    "played: both records name the key");
+	}
+	free(text[0]);
+	free(text[1]);
+	pseudo_free(p);
+	if (truncate(logpath, 0) != 0)
+		diag("cannot truncate the log");
+}
+
 /* has_trunc - whether a record's "truncated" names a field */
 static int
 has_trunc(json_t *rec, const char *name)
@@ -117,7 +528,7 @@ main(void)
 		return 1;
 	close(fd);
 	env.log = rlog;
-	plan(40);
+	plan(40 + 53);
 
 	/* session 1: TLS, two messages, a hostile HELO */
 	s = session_new(&env);
@@ -200,6 +611,12 @@ main(void)
 	is_int(ifield(recs[1], "aborted"), 1, "session counts the aborted message");
 	while (n > 0)
 		json_decref(recs[--n]);
+	if (truncate(logpath, 0) != 0)
+		return 1;
+
+	pseudo_tests();
+	pseudo_played(&cm);
+	unlink(keypath);
 	recordlog_close(rlog);
 	unlink(logpath);
 	return done_testing();
