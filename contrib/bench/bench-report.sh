@@ -15,7 +15,6 @@ sizes=${SIZES:-"100 1000"}
 py=/usr/bin/python3
 [ -x /usr/bin/time ] || { echo "bench-report: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 mkdir -p "$dir"
-first_rss=
 for mb in $sizes; do
 	f="$dir/records-${mb}M.jsonl"
 	if [ ! -s "$f" ]; then
@@ -25,15 +24,25 @@ for mb in $sizes; do
 	fi
 	recs=$(wc -l < "$f")
 	bytes=$(wc -c < "$f")
-	/usr/bin/time -v "$py" "$top/contrib/report/smtpscope-report" -f json -o "$dir/report-${mb}M.json" "$f" 2> "$dir/time-${mb}M.txt"
-	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time-${mb}M.txt")
-	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time-${mb}M.txt")
-	secs=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
-	echo "$mb MB: $recs records, $bytes bytes, $wall wall," \
-		"$(awk -v r="$recs" -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f records/s, %.1f MB/s", r / s, b / s / 1e6 }')," \
-		"max RSS $rss kB"
-	[ -n "$first_rss" ] || first_rss=$rss
-	last_rss=$rss
+	# default caps, then small caps: memory is bounded by the caps (the
+	# first-attempt store and the organization table), not by the file
+	for caps in default small; do
+		opts=
+		[ "$caps" = small ] && opts="--org-cap 1000 --pending-cap 10000"
+		# shellcheck disable=SC2086
+		/usr/bin/time -v "$py" "$top/contrib/report/smtpscope-report" $opts -f json \
+			-o "$dir/report-${mb}M-$caps.json" "$f" 2> "$dir/time-${mb}M-$caps.txt"
+		wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time-${mb}M-$caps.txt")
+		rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time-${mb}M-$caps.txt")
+		secs=$(echo "$wall" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
+		echo "$mb MB, $caps caps: $recs records, $bytes bytes, $wall wall," \
+			"$(awk -v r="$recs" -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.0f records/s, %.1f MB/s", r / s, b / s / 1e6 }')," \
+			"max RSS $rss kB"
+		eval "rss_$caps=\${rss_$caps:-}\ $rss"
+	done
 	[ "${KEEP:-0}" = 1 ] || rm -f "$f"
 done
-awk -v a="$first_rss" -v b="$last_rss" 'BEGIN { printf "RSS ratio (largest / smallest): %.2f\n", b / a }'
+for caps in default small; do
+	eval "set -- \$rss_$caps"
+	awk -v a="$1" -v b="${!#}" -v c="$caps" 'BEGIN { printf "RSS ratio, largest / smallest file, %s caps: %.2f\n", c, b / a }'
+done
