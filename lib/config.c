@@ -322,36 +322,6 @@ config_free(struct config *cfg)
 	cfg->file = NULL;
 }
 
-/* config_read_line - one line into buf; 1 line, 0 EOF, <0 error */
-static int
-config_read_line(FILE *fp, char *buf, size_t bufsz, const char **why)
-{
-	size_t len = 0;
-	int c;
-
-	while ((c = getc(fp)) != EOF && c != '\n') {
-		if (c == '\0') {
-			*why = "NUL byte in line";
-			return SCOPE_EINVAL;
-		}
-		if (len + 1 >= bufsz) {
-			*why = "line too long";
-			return SCOPE_ETOOBIG;
-		}
-		buf[len++] = (char)c;
-	}
-	if (ferror(fp)) {
-		*why = strerror(errno);
-		return SCOPE_EIO;
-	}
-	if (c == EOF && len == 0)
-		return 0;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	return 1;
-}
-
 /* config_split - cut comment and split "Key value"; 0 blank, 1 pair */
 static int
 config_split(char *line, char **key, char **value, const char **why)
@@ -395,7 +365,7 @@ config_load_stream(struct config *cfg, FILE *fp, const char *path,
 
 	for (;;) {
 		line++;
-		rc = config_read_line(fp, buf, sizeof(buf), &why);
+		rc = text_read_line(fp, buf, sizeof(buf), &why);
 		if (rc == 0)
 			return SCOPE_OK;
 		if (rc < 0)

@@ -38,6 +38,7 @@
 #include <sys/socket.h>
 
 #include "errors.h"
+#include "ipaddr.h"
 #include "glstore_internal.h"
 #include "greylist.h"
 #include "greylist_internal.h"
@@ -283,13 +284,12 @@ greylist_allowed(const struct greylist_params *p, const char *ip,
 	unsigned i;
 	int fam;
 
-	if (greylist_addr(ip, addr, &fam) == 0) {
+	if (ipaddr_parse(ip, addr, &fam) == 0) {
 		for (i = 0; i < p->nallow_net && i < GREYLIST_ALLOW_MAX; i++) {
 			if (p->allow_net[i].family != fam)
 				continue;
 			memcpy(net, addr, sizeof(net));
-			greylist_mask(net, p->allow_net[i].len,
-			    fam == AF_INET ? 4 : 16);
+			ipaddr_mask(net, p->allow_net[i].len);
 			if (memcmp(net, p->allow_net[i].addr, 16) == 0)
 				return true;
 		}
@@ -401,7 +401,7 @@ greylist_parse_allow_net(struct greylist_params *p, const char *text)
 		return SCOPE_EINVAL;
 	memcpy(buf, text, n);
 	buf[n] = '\0';
-	if (greylist_addr(buf, addr, &fam) != 0)
+	if (ipaddr_parse(buf, addr, &fam) != 0)
 		return SCOPE_EINVAL;
 	if (slash == NULL) {
 		len = fam == AF_INET ? 32 : 128;
@@ -418,7 +418,7 @@ greylist_parse_allow_net(struct greylist_params *p, const char *text)
 			return SCOPE_EINVAL;
 	}
 	memcpy(net, addr, sizeof(net));
-	greylist_mask(net, (unsigned)len, fam == AF_INET ? 4 : 16);
+	ipaddr_mask(net, (unsigned)len);
 	if (memcmp(net, addr, sizeof(net)) != 0)
 		return SCOPE_EINVAL;	/* host bits set: say what you mean */
 	if (p->nallow_net >= GREYLIST_ALLOW_MAX)

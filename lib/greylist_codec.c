@@ -29,66 +29,12 @@
 #include <ldns/sha2.h>
 
 #include "errors.h"
+#include "ipaddr.h"
 #include "greylist.h"
 #include "greylist_internal.h"
 
 #define GREYLIST_TIME_MAX	INT64_C(253402300799)	/* 9999-12-31 */
 #define GREYLIST_ADDR_MAX	1024	/* normalised address, bytes */
-
-/* greylist_addr - parse a client address: 4 or 16 bytes, IPv4-mapped
- * IPv6 as IPv4, "IPv6:" and one pair of brackets removed */
-int
-greylist_addr(const char *ip, unsigned char addr[16], int *family)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	size_t n;
-
-	if (ip == NULL)
-		return SCOPE_EINVAL;
-	n = strlen(ip);
-	if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {
-		ip++;
-		n -= 2;
-	}
-	if (n >= 5 && strncasecmp(ip, "IPv6:", 5) == 0) {
-		ip += 5;
-		n -= 5;
-	}
-	if (n == 0 || n >= sizeof(buf))
-		return SCOPE_EINVAL;
-	memcpy(buf, ip, n);
-	buf[n] = '\0';
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		*family = AF_INET;
-		return SCOPE_OK;
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
-		return SCOPE_EINVAL;
-	*family = AF_INET6;
-	if (memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		memmove(addr, addr + 12, 4);
-		memset(addr + 4, 0, 12);
-		*family = AF_INET;
-	}
-	return SCOPE_OK;
-}
-
-/* greylist_mask - clear the bits after len */
-void
-greylist_mask(unsigned char addr[16], unsigned len, unsigned bytes)
-{
-	unsigned i;
-
-	for (i = 0; i < bytes; i++) {
-		if (len >= 8 * (i + 1))
-			continue;
-		if (len <= 8 * i)
-			addr[i] = 0;
-		else
-			addr[i] &= (unsigned char)(0xff << (8 - (len - 8 * i)));
-	}
-}
 
 /* greylist_net_text - "192.0.2.0/24", "2001:db8::/64" */
 static int
@@ -120,10 +66,10 @@ greylist_network(const char *ip, unsigned prefix4, unsigned prefix6,
 
 	if (outsz > 0)
 		out[0] = '\0';
-	if (prefix4 > 32 || prefix6 > 128 || greylist_addr(ip, addr, &fam) != 0)
+	if (prefix4 > 32 || prefix6 > 128 || ipaddr_parse(ip, addr, &fam) != 0)
 		return SCOPE_EINVAL;
 	len = fam == AF_INET ? prefix4 : prefix6;
-	greylist_mask(addr, len, fam == AF_INET ? 4 : 16);
+	ipaddr_mask(addr, len);
 	if (family != NULL)
 		*family = fam;
 	return greylist_net_text(addr, fam, len, out, outsz);

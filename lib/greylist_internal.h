@@ -1,6 +1,6 @@
 /*
  * greylist_internal.h - what greylist.c (the allow-lists) borrows from
- * greylist_codec.c (address parsing, the stored-text number reader); not
+ * greylist_codec.c (the stored-text number reader); not
  * for other modules: greylist.h is the one public interface.
  */
 #ifndef SMTPSCOPE_GREYLIST_INTERNAL_H
@@ -11,13 +11,6 @@
 #include <stdint.h>
 
 #include "greylist.h"
-
-/* greylist_addr - parse a client address: 4 or 16 bytes, IPv4-mapped
- * IPv6 as IPv4, "IPv6:" and one pair of brackets removed; 0 or
- * SCOPE_EINVAL (greylist_codec.c; the allow-lists use it too) */
-int greylist_addr(const char *ip, unsigned char addr[16], int *family);
-/* greylist_mask - clear the bits of addr (bytes long) after len */
-void greylist_mask(unsigned char addr[16], unsigned len, unsigned bytes);
 
 /* a reader of stored text (greylist_codec.c): the position, the end and
  * a sticky error */

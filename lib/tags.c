@@ -39,6 +39,7 @@
 #include <sys/socket.h>
 
 #include "errors.h"
+#include "ipaddr.h"
 #include "greylist.h"
 #include "tags.h"
 #include "text.h"
@@ -117,36 +118,20 @@ tags_error(struct tags_ctx *c, int code, const char *fmt, ...)
  * Reading and splitting lines.
  */
 
-/* tags_read_line - one line into buf; 1 line, 0 EOF, <0 error */
+/* tags_read_line - one line (text_read_line), no control characters */
 static int
 tags_read_line(FILE *fp, char *buf, size_t bufsz, const char **why)
 {
-	size_t len = 0;
-	int c;
+	size_t i;
+	int rc = text_read_line(fp, buf, bufsz, why);
 
-	while ((c = getc(fp)) != EOF && c != '\n') {
-		if (c == '\0') {
-			*why = "NUL byte in line";
-			return SCOPE_EINVAL;
-		}
-		if (len + 1 >= bufsz) {
-			*why = "line too long (more than 4096 bytes)";
-			return SCOPE_ETOOBIG;
-		}
-		buf[len++] = (char)c;
-	}
-	if (ferror(fp)) {
-		*why = strerror(errno);
-		return SCOPE_EIO;
-	}
-	if (c == EOF && len == 0)
-		return 0;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	for (c = 0; (size_t)c < len; c++)
-		if (((unsigned char)buf[c] < 0x20 && buf[c] != '\t') ||
-		    buf[c] == 0x7f) {
+	if (rc == SCOPE_ETOOBIG)
+		*why = "line too long (more than 4096 bytes)";
+	if (rc != 1)
+		return rc;
+	for (i = 0; buf[i] != '\0'; i++)
+		if (((unsigned char)buf[i] < 0x20 && buf[i] != '\t') ||
+		    buf[i] == 0x7f) {
 			*why = "control character in line";
 			return SCOPE_EINVAL;
 		}
@@ -487,45 +472,6 @@ tags_domain(struct tags_ctx *c, struct tags_rule *r, const char *dom)
 	return SCOPE_OK;
 }
 
-/* tags_addr - parse an address: "[...]" and "IPv6:" removed, IPv4-mapped
- * IPv6 as IPv4; false when it is none */
-static bool
-tags_addr(const char *ip, unsigned char addr[16], int *family)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	size_t n;
-
-	if (ip == NULL)
-		return false;
-	n = strlen(ip);
-	if (n >= 2 && ip[0] == '[' && ip[n - 1] == ']') {
-		ip++;
-		n -= 2;
-	}
-	if (n >= 5 && strncasecmp(ip, "IPv6:", 5) == 0) {
-		ip += 5;
-		n -= 5;
-	}
-	if (n == 0 || n >= sizeof(buf))
-		return false;
-	memcpy(buf, ip, n);
-	buf[n] = '\0';
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		*family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, buf, addr) != 1)
-		return false;
-	*family = AF_INET6;
-	if (memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
-		memmove(addr, addr + 12, 4);
-		memset(addr + 4, 0, 12);
-		*family = AF_INET;
-	}
-	return true;
-}
-
 /* tags_local - ADDR[:PORT]: IPv4, [IPv6] or '*', PORT a number or '*';
  * an IPv6 address without brackets takes no port */
 static int
@@ -560,26 +506,10 @@ tags_local(struct tags_ctx *c, struct tags_rule *r, char *spec)
 		r->family = 0;
 		return SCOPE_OK;
 	}
-	if (!tags_addr(spec, r->addr, &r->family))
+	if (ipaddr_parse(spec, r->addr, &r->family) != SCOPE_OK)
 		return tags_error(c, SCOPE_EINVAL, "bad address '%.80s' "
 		    "(IPv4, [IPv6] or '*')", spec);
 	return SCOPE_OK;
-}
-
-/* tags_mask - clear the bits of addr after len */
-static void
-tags_mask(unsigned char addr[16], unsigned len)
-{
-	unsigned i;
-
-	for (i = 0; i < 16; i++) {
-		if (len >= 8 * (i + 1))
-			continue;
-		if (len <= 8 * i)
-			addr[i] = 0;
-		else
-			addr[i] &= (unsigned char)(0xff << (8 - (len - 8 * i)));
-	}
 }
 
 /* tags_client - ADDR or ADDR/LEN, host bits zero */
@@ -593,7 +523,7 @@ tags_client(struct tags_ctx *c, struct tags_rule *r, char *spec)
 
 	if (slash != NULL)
 		*slash++ = '\0';
-	if (!tags_addr(spec, r->addr, &r->family))
+	if (ipaddr_parse(spec, r->addr, &r->family) != SCOPE_OK)
 		return tags_error(c, SCOPE_EINVAL, "bad address '%.80s'", spec);
 	fam = strchr(spec, ':') != NULL ? AF_INET6 : AF_INET;
 	if (slash != NULL && text_parse_long(slash, 10, 0,
@@ -611,7 +541,7 @@ tags_client(struct tags_ctx *c, struct tags_rule *r, char *spec)
 	}
 	r->plen = (unsigned)v;
 	memcpy(masked, r->addr, sizeof(masked));
-	tags_mask(masked, r->plen);
+	ipaddr_mask(masked, r->plen);
 	if (memcmp(masked, r->addr, sizeof(masked)) != 0) {
 		if (inet_ntop(r->family, masked, text, sizeof(text)) == NULL)
 			text[0] = '\0';
@@ -632,7 +562,7 @@ tags_prefix_match(const struct tags_rule *r, const unsigned char addr[16],
 	if (family != r->family)
 		return false;
 	memcpy(a, addr, sizeof(a));
-	tags_mask(a, r->plen);
+	ipaddr_mask(a, r->plen);
 	return memcmp(a, r->addr, sizeof(a)) == 0;
 }
 
@@ -959,8 +889,8 @@ tags_match_session(const struct tags *t, const char *local_ip,
 
 	if (t == NULL || set == NULL)
 		return;
-	lok = tags_addr(local_ip, la, &lf);
-	cok = tags_addr(client_ip, ca, &cf);
+	lok = ipaddr_parse(local_ip, la, &lf) == SCOPE_OK;
+	cok = ipaddr_parse(client_ip, ca, &cf) == SCOPE_OK;
 	for (i = 0; i < t->nrule; i++) {
 		r = &t->rule[i];
 		if (r->kind == TAGS_LOCAL) {

@@ -6,6 +6,7 @@
  * destination buffer, whose size is the cap.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,4 +114,35 @@ bool
 text_ieq(const char *a, const char *b)
 {
 	return strcasecmp(a, b) == 0;
+}
+
+/* text_read_line - one line into buf (a trailing CR dropped); 1 line, 0
+ * EOF, <0 error with the reason in why: NUL byte, too long, read error */
+int
+text_read_line(FILE *fp, char *buf, size_t bufsz, const char **why)
+{
+	size_t len = 0;
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n') {
+		if (c == '\0') {
+			*why = "NUL byte in line";
+			return SCOPE_EINVAL;
+		}
+		if (len + 1 >= bufsz) {
+			*why = "line too long";
+			return SCOPE_ETOOBIG;
+		}
+		buf[len++] = (char)c;
+	}
+	if (ferror(fp)) {
+		*why = strerror(errno);
+		return SCOPE_EIO;
+	}
+	if (c == EOF && len == 0)
+		return 0;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	buf[len] = '\0';
+	return 1;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* text_clean - copy in[0..inlen) into out (always NUL-terminated); returns length */
 size_t text_clean(char *out, size_t outsz, const char *in, size_t inlen,
@@ -25,5 +26,10 @@ int text_parse_long(const char *s, int base, long min, long max, long *out);
 
 /* text_ieq - ASCII case-insensitive equality */
 bool text_ieq(const char *a, const char *b);
+
+/* text_read_line - one line of a file into buf, without its LF (and CR);
+ * 1 for a line, 0 at the end, <0 with *why set: a NUL byte, a line that
+ * does not fit bufsz, a read error */
+int text_read_line(FILE *fp, char *buf, size_t bufsz, const char **why);
 
 #endif
