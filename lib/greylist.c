@@ -207,6 +207,9 @@ greylist_step_append(struct greylist_step *st, struct greylist_chain *c)
 	c->last = st->now;
 }
 
+#define GREYLIST_CLIENT_REFRESH	3600	/* seconds between refreshes of an
+					 * auto-allowed network's entry */
+
 /* greylist_step - the glstore_fn of greylist_check */
 static int
 greylist_step(void *arg, const struct glstore_val *in,
@@ -237,7 +240,12 @@ greylist_step(void *arg, const struct glstore_val *in,
 	if (p->auto_allow > 0 && cl.passes >= p->auto_allow) {
 		st->r.verdict = GREYLIST_ALLOWED;
 		st->r.auto_allowed = true;
-		cl.passes = greylist_inc(cl.passes);
+		/* an allowed network's entry is only kept alive, at most
+		 * once per GREYLIST_CLIENT_REFRESH: written on every message
+		 * it would be the hottest key of a shared store (Redis
+		 * transactions on it would conflict under load) */
+		if (st->now - cl.last < GREYLIST_CLIENT_REFRESH)
+			return 0;
 		cl.last = st->now;
 		return greylist_set(&out[2], greylist_client_encode(&cl,
 		    out[2].data, sizeof(out[2].data)));
@@ -265,7 +273,9 @@ greylist_step(void *arg, const struct glstore_val *in,
 	if (rc == 0)
 		rc = greylist_set(&out[1], greylist_chain_encode(&c,
 		    out[1].data, sizeof(out[1].data)));
-	if (rc == 0 && v == GREYLIST_PASSED) {
+	/* the network's passes count only toward auto-allow: not written
+	 * when auto-allow is off, nor past its threshold (see above) */
+	if (rc == 0 && v == GREYLIST_PASSED && p->auto_allow > 0) {
 		cl.passes = greylist_inc(cl.passes);
 		cl.last = st->now;
 		rc = greylist_set(&out[2], greylist_client_encode(&cl,

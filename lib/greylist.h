@@ -10,7 +10,9 @@
  *                       network or family (large senders retry from other
  *                       addresses), with the earlier attempts' networks;
  *   a|NET               the client network's count of passed deliveries
- *                       (auto-allow after GreylistAutoAllow of them).
+ *                       (auto-allow after GreylistAutoAllow of them);
+ *                       written only while counting toward that, then
+ *                       refreshed hourly, so it is not a hot key.
  * Verdicts:
  *   new      first attempt of a triplet (or one whose retry window or
  *            lifetime ran out): enforce answers 451 4.7.1;

@@ -210,15 +210,7 @@ start_smtpscope() {
 	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
 	SOCK[$m]=$dir/smtpscope.sock
 	SCOPE_LOG[$m]=$dir/records.jsonl
-	{
-		cat "$here/${SCOPE_CONF[$m]}"
-		printf '\n# added by bench-direct.sh for this run\n'
-		printf '%s\n' "Socket unix:${SOCK[$m]}" "SocketMode 0666" \
-			"RecordLog ${SCOPE_LOG[$m]}" "PidFile $dir/smtpscope.pid" \
-			"UserID nobody" "Syslog no" "ShutdownTimeout 5"
-	} >"$dir/smtpscope.conf"
-	"$SMTPSCOPE_BIN" -n -c "$dir/smtpscope.conf" >"$dir/check.out" 2>&1 ||
-		{ cat "$dir/check.out" >&2; return 1; }
+	scope_conf "$dir" "$here/${SCOPE_CONF[$m]}" bench-direct.sh || return 1
 	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
 		>>"$dir/out" 2>>"$dir/stderr" &
 	PID[$m]=$!
@@ -255,32 +247,7 @@ for m in $MILTERS; do "start_$m" || die "${M_NAME[$m]} did not start"; done
 say "milters up: $(for m in $MILTERS; do printf '%s %s, ' "$m" "${PID[$m]}"; done)unbound $BM_DNS_PID"
 
 # --- helpers ----------------------------------------------------------------
-# proc_ut_st PID - "utime stime" of PID (whole thread group) in clock ticks
-proc_ut_st() {
-	local s
-	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
-	s=${s##*) }
-	set -- $s	# split on purpose: the fields after "(comm) "
-	echo "${12} ${13}"
-}
-
-
-
-
-# bench OUTFILE ARGS... - smtpscope-bench with ARGS; stdout to OUTFILE,
-# stderr to OUTFILE.err; prints "client_ticks rc" (times in the bash that
-# waited for it, not in a subshell)
-bench() {
-	local out=$1 t
-	shift
-	t=$(bash -c '"$@" >"$0" 2>"$0.err"; rc=$?; times; exit $rc' "$out" \
-		timeout "$RUN_TIMEOUT" "$BENCH_BIN" "$@")
-	local rc=$?
-	echo "$(echo "$t" | tail -1 | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= 2; i++) {
-		split($i, x, "m"); sub("s", "", x[2]); t += x[1] * 60 + x[2] }
-		printf "%d", t * hz + 0.5 }')" "$rc"
-}
-
+# (proc_ut_st, bench, ratio: common.sh)
 # scope_lines M - lines in smtpscope instance M's record log so far
 scope_lines() { wc -l <"${SCOPE_LOG[$1]}" 2>/dev/null || echo 0; }
 # scope_messages M FROM - message records after line FROM of M's record log
@@ -483,8 +450,6 @@ dkim_block() {
 med() { stats "$@" | cut -d' ' -f1; }
 # medf FORMAT MILTER CONNS COLUMN - the median, printf-formatted
 medf() { stats "$2" "$3" "$4" | awk -v f="$1" '{ if ($1 == "nan") print "-"; else printf f "\n", $1 }'; }
-# ratio A B - A/B to two places, or "-"
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a == a + 0) printf "%.2f", a / b; else print "-" }'; }
 
 summary() {
 	local c m rate cpu

@@ -154,15 +154,7 @@ scope_start_bench() {
 	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
 	SCOPE_SOCK[$name]=$dir/smtpscope.sock
 	SCOPE_LOG[$name]=$dir/records.jsonl
-	{
-		cat "$tmpl"
-		printf '\n# added by bench-e2e.sh for this run\n'
-		printf '%s\n' "Socket unix:${SCOPE_SOCK[$name]}" "SocketMode 0666" \
-			"RecordLog ${SCOPE_LOG[$name]}" "PidFile $dir/smtpscope.pid" \
-			"UserID nobody" "Syslog no" "ShutdownTimeout 5"
-	} >"$dir/smtpscope.conf"
-	"$SMTPSCOPE_BIN" -n -c "$dir/smtpscope.conf" >"$dir/check.out" 2>&1 ||
-		{ cat "$dir/check.out" >&2; return 1; }
+	scope_conf "$dir" "$tmpl" bench-e2e.sh || return 1
 	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
 		>>"$dir/out" 2>>"$dir/stderr" &
 	SCOPE_PID[$name]=$!

@@ -5,12 +5,18 @@
  *
  * SYNOPSIS
  *	smtpscope-bench -s SOCKET [-c CONNS] [-n MSGS] [-w WARMUP] [-k PER]
- *	    [-m FILE]... [-p PID] [-H HOLD] [-T] [-j]
+ *	    [-m FILE]... [-r RCPTS] [-a NETS] [-p PID] [-H HOLD] [-T] [-j]
  *
  *	-c  concurrent connections (default 8)
  *	-n  measured messages (default 10000), after -w warm-up (default 500)
  *	-k  messages per connection (default 1, like one SMTP session each)
  *	-m  corpus file (repeatable; used round robin); default a 2 KB message
+ *	-r  cycle RCPTS distinct recipients (rcpt1@smtpscope.test ...) over
+ *	    the messages, so that greylisting sees RCPTS triplets; default 1,
+ *	    bob@smtpscope.test
+ *	-a  cycle NETS client addresses in distinct /24 networks (198.18.0.25,
+ *	    198.18.1.25 ...; at most 512) over the sessions; default 1, the
+ *	    corpus's sender 192.0.2.25
  *	-p  the milter's pid: CPU per message, peak RSS, memory per session
  *	-H  hold HOLD sessions open mid-message and report the milter's RSS
  *	    growth per open session (needs -p)
@@ -38,11 +44,14 @@
 #define BENCH_CLIENT_NAME	"mail-out2.bench.example"
 #define BENCH_CLIENT_ADDR	"192.0.2.25"
 #define BENCH_SENDER		"news@bench.example"
+#define BENCH_RCPT		"bob@smtpscope.test"
+#define BENCH_RCPTS_MAX		10000000	/* -r: "rcpt9999999@" still fits */
+#define BENCH_NETS_MAX		512		/* -a: the /24s of 198.18.0.0/15 */
 
 struct bench_opts {
 	const char *socket;
 	int conns, per_conn, hold, tls, json;
-	long messages, warmup;
+	long messages, warmup, rcpts, nets;
 	long pid;
 	struct msgfile *corpus;
 	size_t ncorpus;
@@ -58,7 +67,7 @@ struct bench_worker {
 	pthread_t th;
 };
 
-static struct bench_opts opts = { NULL, 8, 1, 0, 0, 0, 10000, 500, 0, NULL, 0 };
+static struct bench_opts opts = { NULL, 8, 1, 0, 0, 0, 10000, 500, 1, 1, 0, NULL, 0 };
 
 /* the default macro lists of Postfix 3.7 when a milter sends none */
 static const char *const bench_default_macros[BENCH_STAGES] = {
@@ -74,6 +83,9 @@ struct bench_ctx {
 	int tls;
 	char qid[40];
 	char port[16];
+	char rcpt[64];		/* the message's recipient, without <> */
+	char addr[16];		/* the session's client address */
+	char client[96];	/* "name [addr]", Postfix's _ macro */
 };
 
 /* bench_macro_value - what Postfix would send for a macro, or NULL */
@@ -82,14 +94,13 @@ bench_macro_value(const struct bench_ctx *x, const char *name)
 {
 	static const char *const fixed[] = {
 		"j", "mx.smtpscope.test", "v", "Postfix 3.7.11",
-		"_", BENCH_CLIENT_NAME " [" BENCH_CLIENT_ADDR "]",
 		"{daemon_name}", "mx.smtpscope.test", "{daemon_addr}", "192.0.2.1",
-		"{daemon_port}", "25", "{client_addr}", BENCH_CLIENT_ADDR,
+		"{daemon_port}", "25",
 		"{client_name}", BENCH_CLIENT_NAME, "{client_ptr}",
 		BENCH_CLIENT_NAME, "{client_resolve}", "OK",
 		"{client_connections}", "1", "{mail_addr}", BENCH_SENDER,
 		"{mail_host}", "[127.0.0.1]:2600", "{mail_mailer}", "smtp",
-		"{rcpt_addr}", "bob@smtpscope.test", "{rcpt_host}", "[127.0.0.1]:2600",
+		"{rcpt_host}", "[127.0.0.1]:2600",
 		"{rcpt_mailer}", "smtp", NULL
 	};
 	static const char *const tls[] = {
@@ -103,6 +114,12 @@ bench_macro_value(const struct bench_ctx *x, const char *name)
 		return x->qid;
 	if (strcmp(name, "{client_port}") == 0)
 		return x->port;
+	if (strcmp(name, "{rcpt_addr}") == 0)
+		return x->rcpt;
+	if (strcmp(name, "{client_addr}") == 0)
+		return x->addr;
+	if (strcmp(name, "_") == 0)
+		return x->client;
 	for (i = 0; fixed[i] != NULL; i += 2)
 		if (strcmp(fixed[i], name) == 0)
 			return fixed[i + 1];
@@ -110,6 +127,31 @@ bench_macro_value(const struct bench_ctx *x, const char *name)
 		if (strcmp(tls[i], name) == 0)
 			return tls[i + 1];
 	return NULL;
+}
+
+/* bench_rcpt - the recipient of message number n: one address, or one of -r */
+static void
+bench_rcpt(struct bench_ctx *x, long n)
+{
+	if (opts.rcpts <= 1)
+		snprintf(x->rcpt, sizeof(x->rcpt), "%s", BENCH_RCPT);
+	else
+		snprintf(x->rcpt, sizeof(x->rcpt), "rcpt%ld@smtpscope.test",
+		    n % opts.rcpts + 1);
+}
+
+/* bench_client - the client address of session number n: one, or one of -a */
+static void
+bench_client(struct bench_ctx *x, long n)
+{
+	if (opts.nets <= 1)
+		snprintf(x->addr, sizeof(x->addr), "%s", BENCH_CLIENT_ADDR);
+	else
+		snprintf(x->addr, sizeof(x->addr), "198.%u.%u.25",
+		    (unsigned)(18 + n % opts.nets / 256) & 0xff,
+		    (unsigned)(n % opts.nets % 256) & 0xff);
+	snprintf(x->client, sizeof(x->client), "%s [%s]", BENCH_CLIENT_NAME,
+	    x->addr);
 }
 
 /* bench_macros - send the macros of one stage that the milter asked for */
@@ -192,8 +234,10 @@ bench_session_open(struct bench_conn *c, struct bench_ctx *x,
 		return -1;
 	if (bench_macros(c, x, 0, SMFIC_CONNECT) != 0)
 		return -1;
-	n = snprintf(buf, sizeof(buf), BENCH_CLIENT_NAME "%c4%c%c"
-	    BENCH_CLIENT_ADDR, 0, (char)(atoi(x->port) >> 8), (char)(atoi(x->port) & 0xff));
+	n = snprintf(buf, sizeof(buf), BENCH_CLIENT_NAME "%c4%c%c%s", 0,
+	    (char)(atoi(x->port) >> 8), (char)(atoi(x->port) & 0xff), x->addr);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
 	len = (size_t)n + 1;
 	if (bench_step(c, s, ST_CONNECT, SMFIC_CONNECT, buf, len,
 	    SMFIP_NOCONNECT, SMFIP_NR_CONN, total) != SMFIR_CONTINUE)
@@ -211,6 +255,7 @@ bench_envelope(struct bench_conn *c, const struct bench_ctx *x,
 {
 	char buf[256];
 	size_t len;
+	int n;
 
 	if (bench_macros(c, x, 2, SMFIC_MAIL) != 0)
 		return -1;
@@ -220,8 +265,10 @@ bench_envelope(struct bench_conn *c, const struct bench_ctx *x,
 		return -1;
 	if (bench_macros(c, x, 3, SMFIC_RCPT) != 0)
 		return -1;
-	len = strlen("<bob@smtpscope.test>") + 1;
-	if (bench_step(c, s, ST_RCPT, SMFIC_RCPT, "<bob@smtpscope.test>", len,
+	n = snprintf(buf, sizeof(buf), "<%s>", x->rcpt);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	if (bench_step(c, s, ST_RCPT, SMFIC_RCPT, buf, (size_t)n + 1,
 	    SMFIP_NORCPT, SMFIP_NR_RCPT, total) != SMFIR_CONTINUE)
 		return -1;
 	if (bench_macros(c, x, 4, SMFIC_DATA) != 0)
@@ -299,6 +346,7 @@ bench_worker_run(void *arg)
 	x.tls = w->o->tls;
 	for (i = 0; i < w->quota; ) {
 		snprintf(x.port, sizeof(x.port), "%d", 20000 + (int)(seq % 40000));
+		bench_client(&x, seq * w->o->conns + w->id);
 		total = 0;
 		if (bench_session_open(&c, &x, s, &total) != 0) {
 			w->failed++;
@@ -308,6 +356,7 @@ bench_worker_run(void *arg)
 		}
 		for (k = 0; k < w->o->per_conn && i < w->quota; k++, i++, seq++) {
 			snprintf(x.qid, sizeof(x.qid), "%X%05lX", w->id, seq);
+			bench_rcpt(&x, seq * w->o->conns + w->id);
 			if (bench_message(&c, &x, &w->o->corpus[(size_t)(seq + w->id) %
 			    w->o->ncorpus], s, &total) != 0) {
 				w->failed++;	/* counts toward the quota: no retry loop */
@@ -365,6 +414,8 @@ bench_hold(void)
 	memset(&x, 0, sizeof(x));
 	strcpy(x.port, "40000");
 	strcpy(x.qid, "HOLD");
+	bench_rcpt(&x, 0);
+	bench_client(&x, 0);
 	if (c == NULL || bench_proc_read(opts.pid, &before) != 0) {
 		free(c);
 		return -1;
@@ -438,7 +489,8 @@ static void
 bench_usage(void)
 {
 	fprintf(stderr, "usage: smtpscope-bench -s SOCKET [-c CONNS] [-n MSGS] "
-	    "[-w WARMUP] [-k PER] [-m FILE]... [-p PID] [-H HOLD] [-T] [-j]\n");
+	    "[-w WARMUP] [-k PER] [-m FILE]... [-r RCPTS] [-a NETS] [-p PID] "
+	    "[-H HOLD] [-T] [-j]\n");
 	exit(64);
 }
 
@@ -463,7 +515,7 @@ bench_options(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "s:c:n:w:k:m:p:H:Tj")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:n:w:k:m:r:a:p:H:Tj")) != -1) {
 		switch (ch) {
 		case 's': opts.socket = optarg; break;
 		case 'c': opts.conns = atoi(optarg); break;
@@ -471,6 +523,8 @@ bench_options(int argc, char **argv)
 		case 'w': opts.warmup = atol(optarg); break;
 		case 'k': opts.per_conn = atoi(optarg); break;
 		case 'm': bench_add_corpus(optarg); break;
+		case 'r': opts.rcpts = atol(optarg); break;
+		case 'a': opts.nets = atol(optarg); break;
 		case 'p': opts.pid = atol(optarg); break;
 		case 'H': opts.hold = atoi(optarg); break;
 		case 'T': opts.tls = 1; break;
@@ -480,7 +534,9 @@ bench_options(int argc, char **argv)
 	}
 	if (opts.socket == NULL || opts.conns < 1 || opts.conns > 1000 ||
 	    opts.messages < 1 || opts.per_conn < 1 || opts.warmup < 0 ||
-	    opts.hold < 0 || (opts.hold > 0 && opts.pid <= 0))
+	    opts.hold < 0 || (opts.hold > 0 && opts.pid <= 0) ||
+	    opts.rcpts < 1 || opts.rcpts > BENCH_RCPTS_MAX ||
+	    opts.nets < 1 || opts.nets > BENCH_NETS_MAX)
 		bench_usage();
 	if (opts.ncorpus == 0) {
 		opts.corpus = calloc(1, sizeof(*opts.corpus));

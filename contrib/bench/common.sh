@@ -1,12 +1,19 @@
-# common.sh - shared by bench-e2e.sh and bench-direct.sh (sourced, bash):
-# messages, the whole machine's CPU, waiting for a quiet machine before a
-# timed run, and median/min/max of a column.
+# common.sh - shared by bench-e2e.sh, bench-direct.sh and bench-greylist.sh
+# (sourced, bash): messages, the whole machine's CPU, waiting for a quiet
+# machine before a timed run, median/min/max of a column, a smtpscope
+# configuration for one run, and one smtpscope-bench run.
 #
 #	say TEXT / die TEXT      timestamped line on stderr / and exit 1
 #	machine_ticks            "busy total" jiffies of all CPUs
 #	busy_pct                 whole-machine busy % over the next second
 #	wait_quiet               see below; needs IDLE_BUSY and IDLE_MAX
 #	median_minmax            numbers on stdin -> "median min max" ("nan" x3 if none)
+#	ratio A B                A/B to two places, or "-"
+#	proc_ut_st PID           "utime stime" of PID in clock ticks
+#	scope_conf DIR TEMPLATE BY [KEY...]  DIR/smtpscope.conf, checked; needs
+#	                         SMTPSCOPE_BIN
+#	bench OUTFILE ARGS...    one smtpscope-bench run; needs BENCH_BIN,
+#	                         RUN_TIMEOUT and HZ
 
 say() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -54,4 +61,50 @@ median_minmax() {
 		if (NR == 0) { print "nan nan nan"; exit }
 		med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		print med, v[1], v[NR] }'
+}
+
+# ratio A B - A/B to two places, or "-"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a == a + 0) printf "%.2f", a / b; else print "-" }'; }
+
+# proc_ut_st PID - "utime stime" of PID (whole thread group) in clock ticks
+proc_ut_st() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo "0 0"; return; }
+	s=${s##*) }
+	set -- $s	# split on purpose: the fields after "(comm) "
+	echo "${12} ${13}"
+}
+
+# scope_conf DIR TEMPLATE BY [KEY...] - write DIR/smtpscope.conf: TEMPLATE,
+# then the keys of one run (socket DIR/smtpscope.sock, records
+# DIR/records.jsonl, pid file, as nobody, no syslog; a comment names BY, the
+# script) and any further KEYs, one a line; DIR must exist and be writable
+# by nobody. Returns non-zero, with smtpscope -n's complaint on stderr,
+# when the configuration does not check.
+scope_conf() {
+	local dir=$1 tmpl=$2 by=$3
+	shift 3
+	{
+		cat "$tmpl"
+		printf '\n# added by %s for this run\n' "$by"
+		printf '%s\n' "Socket unix:$dir/smtpscope.sock" "SocketMode 0666" \
+			"RecordLog $dir/records.jsonl" "PidFile $dir/smtpscope.pid" \
+			"UserID nobody" "Syslog no" "ShutdownTimeout 5" "$@"
+	} >"$dir/smtpscope.conf" || return 1
+	"$SMTPSCOPE_BIN" -n -c "$dir/smtpscope.conf" >"$dir/check.out" 2>&1 ||
+		{ cat "$dir/check.out" >&2; return 1; }
+}
+
+# bench OUTFILE ARGS... - smtpscope-bench with ARGS; stdout to OUTFILE,
+# stderr to OUTFILE.err; prints "client_ticks rc" (times in the bash that
+# waited for it, not in a subshell)
+bench() {
+	local out=$1 t
+	shift
+	t=$(bash -c '"$@" >"$0" 2>"$0.err"; rc=$?; times; exit $rc' "$out" \
+		timeout "$RUN_TIMEOUT" "$BENCH_BIN" "$@")
+	local rc=$?
+	echo "$(echo "$t" | tail -1 | awk -v hz="$HZ" '{ t = 0; for (i = 1; i <= 2; i++) {
+		split($i, x, "m"); sub("s", "", x[2]); t += x[1] * 60 + x[2] }
+		printf "%d", t * hz + 0.5 }')" "$rc"
 }
