@@ -5,8 +5,9 @@
 # a client certificate, a client that quits after EHLO, and clients from a
 # network namespace whose SPF, iprev, DKIM (RSA and Ed25519 signatures made
 # here) and DMARC are checked against a local DNS with a signed and a broken
-# zone), print the records and the Authentication-Results headers, and stop
-# everything. Nothing outside a temporary folder is changed, and no traffic
+# zone; greylisting in observe mode, and enforced for one tagged recipient),
+# print the records, the Authentication-Results headers, the greylisting
+# statistics and smtpscope-report's summary, and stop everything. Nothing outside a temporary folder is changed, and no traffic
 # leaves 127.0.0.1/::1 and the demo's own network namespace.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,8 +30,18 @@ harness_init demo
 harness_pki "$T/pki" >/dev/null || exit 1
 dnslab_start || exit 1
 dnslab_client_ns || exit 1
+mkdir -p "$T/rules" && chmod 755 "$T/rules"
+cat >"$T/rules/tags.conf" <<EOF
+# the demo's measurement targets
+tag loopback client 127.0.0.0/8
+tag loopback client ::1
+tag lab      client 198.51.100.0/24
+tag grey     rcpt   grey@smtpscope.test
+greylist grey enforce
+EOF
 scope_start Nameservers "$DNSLAB_RESOLVER" SPF yes IPrev yes DKIM yes DMARC yes \
-	AuthservID mx.smtpscope.test DNSTimeout 2000 || exit 1
+	AuthservID mx.smtpscope.test DNSTimeout 2000 TagRules "$T/rules/tags.conf" \
+	Greylist observe GreylistDelay 2 GreylistStore "lmdb:$T/scope/greylist.lmdb" || exit 1
 dnslab_postfix_listen
 pf_start "unix:$SCOPE_SOCK" || exit 1
 echo "Postfix listens on 127.0.0.1:$PF_PORT, [::1]:$PF_PORT and 198.51.100.1:$PF_PORT;"
@@ -56,21 +67,34 @@ dnslab_swaks 198.51.100.10 --helo client.sec.test --from alice@sec.test --data "
 echo "--- the same message with its body changed, MAIL FROM another domain: DMARC fails"
 sed 's/^Hello\./Hello!/' "$T/signed.eml" >"$T/tampered.eml"
 dnslab_swaks 198.51.100.10 --helo client.sec.test --from mallory@insec.test --data "@$T/tampered.eml" >/dev/null
-scope_wait 17 15
+echo "--- greylisting enforced for grey@smtpscope.test: first attempt, then a retry after 2 s"
+send "first attempt (451 4.7.1 expected, so swaks exits non-zero)" 127.0.0.1 "$PF_PORT" \
+	--helo grey.example.org --to grey@smtpscope.test
+sleep 2.2
+send "retry after the delay" 127.0.0.1 "$PF_PORT" --helo grey.example.org --to grey@smtpscope.test
+scope_wait 21 15
 scope_stop
 
+echo
+echo "=== greylisting state (smtpscope-greylist stats):"
+"$top/build-demo/admin/smtpscope-greylist" -c "$SCOPE_CONF" stats
+echo
+echo "=== smtpscope-report over the record log (text; --format html for charts):"
+"$top/contrib/report/smtpscope-report" "$SCOPE_LOG" | head -60
 echo
 echo "=== the record log ($SCOPE_LOG), one JSON object per line:"
 cat "$SCOPE_LOG"
 echo
 echo "=== the same, summarised with jq:"
-echo "event	family	client	helo	tls	peer	queue_id	action	spf(mailfrom)	iprev	dkim	dmarc"
+echo "event	family	client	helo	tls	peer	queue_id	action	spf(mailfrom)	iprev	dkim	dmarc	tags	greylist"
 jq -r '[.event, .client.family, .client.ip, .client.helo, (.tls.version // "plain"),
 	(.tls.peer.subject // "-"), (.queue_id // "-"), (.disposition.action // "-"),
 	(if .auth.spf then "\(.auth.spf.mailfrom.result)/\(.auth.spf.mailfrom.dnssec)" else "-" end),
 	(if .auth.iprev then "\(.auth.iprev.result)/\(.auth.iprev.dnssec)" else "-" end),
 	(if .auth.dkim then ([.auth.dkim[] | "\(.result)(\(.a))"] | join(",") | if . == "" then "none" else . end) else "-" end),
-	(if .auth.dmarc then "\(.auth.dmarc.result)/\(.auth.dmarc.disposition)" else "-" end)] | @tsv' "$SCOPE_LOG"
+	(if .auth.dmarc then "\(.auth.dmarc.result)/\(.auth.dmarc.disposition)" else "-" end),
+	(.tags | join(",") | if . == "" then "-" else . end),
+	(if .greylist then ([.greylist.rcpt[] | "\(.mode):\(.verdict)"] | join(",") | if . == "" then "-" else . end) else "-" end)] | @tsv' "$SCOPE_LOG"
 echo
 echo "=== the Authentication-Results headers smtpscope added:"
 jq -r 'select(.event == "message" and .authentication_results.value != null) |
