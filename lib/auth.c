@@ -12,6 +12,7 @@
 #include "authres.h"
 #include "errors.h"
 #include "stats.h"
+#include "text.h"
 
 /* auth_ctx - a new DNS context, NULL when out of memory */
 static struct dns_ctx *
@@ -115,7 +116,7 @@ auth_message_header(const struct auth_env *env, struct auth_message *a,
 	}
 	if (a->dkim_msg != NULL)
 		dkimverify_msg_header(a->dkim_msg, name, value);
-	if (env->dmarc != NULL && strcasecmp(name, "From") == 0 &&
+	if (env->dmarc != NULL && text_header_is(name, "From") &&
 	    auth_keep_from(a, value) != SCOPE_OK)
 		rc = SCOPE_ENOMEM;
 	return rc;

@@ -383,7 +383,7 @@ dkimverify_msg_header(struct dkimverify_msg *m, const char *name,
 	unsigned char *line;
 	DKIM_STAT st;
 
-	if (strcasecmp(name, "DKIM-Signature") == 0)
+	if (text_header_is(name, "DKIM-Signature"))
 		m->total++;
 	if (m->eoh || m->unusable || nl + vl + 1 > DKIMVERIFY_HDR_MAX)
 		return;

@@ -558,18 +558,6 @@ session_servid(const struct session *s)
 	    s->env->servid : "localhost";
 }
 
-/* session_is_ar - an Authentication-Results header name, any case, with
- * white space before the colon (obsolete syntax) allowed */
-static bool
-session_is_ar(const char *name)
-{
-	static const char ar[] = "Authentication-Results";
-	size_t n = sizeof(ar) - 1;
-
-	return strncasecmp(name, ar, n) == 0 &&
-	    name[n + strspn(name + n, " \t")] == '\0';
-}
-
 /* session_note_ar - an existing A-R header: remove it when it claims our
  * authserv-id (RFC 8601 section 5) or when all are removed */
 static void
@@ -603,14 +591,14 @@ session_header(struct session *s, const char *name, const char *value)
 	if (auth_message_header(s->env->auth, &msg->auth, name, v) !=
 	    SCOPE_OK)
 		session_fault(s, SCOPE_ENOMEM, "header copy");
-	if (session_is_ar(name))
+	if (text_header_is(name, "Authentication-Results"))
 		session_note_ar(s, msg, v);
 	msg->headers++;
 	/* "Name:" value CRLF; without SMFIP_HDR_LEADSPC the MTA strips the
 	 * space after the colon, which is then counted as one */
 	msg->header_bytes += strlen(name) + 1 + (*v == ' ' || *v == '\t' ?
 	    0 : 1) + strlen(v) + 2;
-	if (strcasecmp(name, "Message-ID") != 0)
+	if (!text_header_is(name, "Message-ID"))
 		return;
 	if (msg->msgid_count++ > 0)
 		return;

@@ -146,3 +146,13 @@ text_read_line(FILE *fp, char *buf, size_t bufsz, const char **why)
 	buf[len] = '\0';
 	return 1;
 }
+
+/* text_header_is - name equals want, ignoring case and trailing blanks */
+bool
+text_header_is(const char *name, const char *want)
+{
+	size_t n = strlen(want);
+
+	return name != NULL && strncasecmp(name, want, n) == 0 &&
+	    name[n + strspn(name + n, " \t")] == '\0';
+}

@@ -27,6 +27,11 @@ int text_parse_long(const char *s, int base, long min, long max, long *out);
 /* text_ieq - ASCII case-insensitive equality */
 bool text_ieq(const char *a, const char *b);
 
+/* text_header_is - a header field name is want: any case, white space
+ * before the colon allowed (RFC 5322 obsolete syntax, which MTAs pass on
+ * and libopendkim accepts) */
+bool text_header_is(const char *name, const char *want);
+
 /* text_read_line - one line of a file into buf, without its LF (and CR);
  * 1 for a line, 0 at the end, <0 with *why set: a NUL byte, a line that
  * does not fit bufsz, a read error */

@@ -73,8 +73,8 @@ static struct bench_opts opts = { NULL, 8, 1, 0, 0, 0, 10000, 500, 1, 1, 0, NULL
 static const char *const bench_default_macros[BENCH_STAGES] = {
 	"j {daemon_name} {daemon_addr} v _",
 	"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
-	"i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
-	    "{mail_mailer}",
+	("i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} "
+	    "{mail_mailer}"),
 	"{rcpt_addr} {rcpt_host} {rcpt_mailer}",
 	"i", "i", "i"
 };

@@ -208,6 +208,9 @@ test_from(void)
 	static const char *const mixed[] = {
 		"From", " a@example.com, b@example.net", NULL
 	};
+	static const char *const spaced[] = {
+		"From", " <a@example.com>", "From ", " <b@evil.example>", NULL
+	};
 	json_t *rec;
 
 	play("<a@example.com>", two, small_body, 8, 8, NULL);
@@ -226,6 +229,12 @@ test_from(void)
 	rec = last_record();
 	is_str(sfield(rec, "auth.dmarc.result"), "permerror",
 	    "mailboxes of two domains: permerror");
+	json_decref(rec);
+	play("<a@example.com>", spaced, small_body, 8, 8, NULL);
+	rec = last_record();
+	ok(strcmp(sfield(rec, "auth.dmarc.result"), "permerror") == 0 &&
+	    ifield(rec, "auth.dmarc.from_headers") == 2,
+	    "\"From :\" (obsolete syntax) counts as a second From header");
 	json_decref(rec);
 }
 
@@ -342,7 +351,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(33);
+	plan(34);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;

@@ -14,7 +14,7 @@ main(void)
 	bool cut;
 	long v;
 
-	plan(17);
+	plan(19);
 	text_copy(out, sizeof(out), "plain ascii", &cut);
 	is_str(out, "plain ascii", "ASCII is copied unchanged");
 	ok(!cut, "short ASCII is not truncated");
@@ -44,5 +44,9 @@ main(void)
 	is_int(text_parse_long("99999999999999999999", 10, 0, 100, &v), SCOPE_ERANGE,
 	    "overflow is rejected");
 	ok(text_parse_long("0640", 8, 0, 0777, &v) == 0 && v == 0640, "octal parses");
+	ok(text_header_is("from", "From") && text_header_is("From \t", "From"),
+	    "header names: any case, blanks before the colon");
+	ok(!text_header_is("From-X", "From") && !text_header_is("Fro", "From") &&
+	    !text_header_is(NULL, "From"), "header names: no prefix matches");
 	return done_testing();
 }
