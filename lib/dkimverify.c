@@ -469,6 +469,48 @@ dkimverify_copy_tag(char *dst, size_t dstsz, DKIM_SIGINFO *sig,
 	text_copy(dst, dstsz, buf, NULL);
 }
 
+/* dkimverify_hex - the value of a hex digit, or -1 */
+static int
+dkimverify_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * dkimverify_qp_decode - DKIM-Quoted-Printable (RFC 6376 section 2.11) of
+ * the i= tag, bounded by outsz. Ours, not dkim_sig_getidentity():
+ * libopendkim 2.11's decoder reads past its buffer on malformed input
+ * (found by fuzz_dkim). Folding white space is dropped; "=XX" is a byte;
+ * a '=' without two hex digits is kept as it is.
+ */
+static void
+dkimverify_qp_decode(const char *in, unsigned char *out, size_t outsz)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	while (*in != '\0' && n + 1 < outsz) {
+		if (*in == ' ' || *in == '\t' || *in == '\r' || *in == '\n') {
+			in++;
+			continue;
+		}
+		if (*in == '=' && (hi = dkimverify_hex(in[1])) >= 0 &&
+		    (lo = dkimverify_hex(in[2])) >= 0) {
+			out[n++] = (unsigned char)(hi << 4 | lo);
+			in += 3;
+			continue;
+		}
+		out[n++] = (unsigned char)*in++;
+	}
+	out[n] = '\0';
+}
+
 /* dkimverify_sig_fields - the descriptive fields of one outcome */
 static void
 dkimverify_sig_fields(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
@@ -496,15 +538,11 @@ dkimverify_sig_fields(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
 	else if (strchr(o->canon, '/') == NULL && strlen(o->canon) < 20)
 		strcat(o->canon, "/simple");	/* fits: checked above */
 	dkimverify_copy_tag(o->b_prefix, sizeof(o->b_prefix), sig, "b", 8);
-	if (dkimverify_tag(sig, "i") != NULL) {
-		memset(id, 0, sizeof(id));
-		if (dkim_sig_getidentity(m->dkim, sig, id, sizeof(id) - 1) ==
-		    DKIM_STAT_OK)
-			text_copy(o->identity, sizeof(o->identity),
-			    (const char *)id, NULL);
-		else
-			dkimverify_copy_tag(o->identity, sizeof(o->identity),
-			    sig, "i", sizeof(o->identity) - 1);
+	s = dkimverify_tag(sig, "i");
+	if (s != NULL) {
+		dkimverify_qp_decode(s, id, sizeof(id));
+		text_copy(o->identity, sizeof(o->identity), (const char *)id,
+		    NULL);
 	}
 	s = dkimverify_tag(sig, "l");
 	if (s != NULL && text_parse_long(s, 10, 0, LONG_MAX, &l) == 0)

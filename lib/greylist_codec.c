@@ -193,6 +193,11 @@ greylist_norm_sender(const char *in, char *out, size_t outsz)
 	lp = low;
 	ln = at != NULL ? (size_t)(at - low) : len;
 	greylist_strip_batv(&lp, &ln);
+	if (ln == 0 && at == NULL) {	/* "prvs==123": nothing but a tag;
+					 * keep it whole, never "" */
+		lp = low;
+		ln = len;
+	}
 	for (i = 0; i < ln; i++) {
 		if (isdigit((unsigned char)lp[i])) {
 			if (i == 0 || !isdigit((unsigned char)lp[i - 1]))
