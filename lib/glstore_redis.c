@@ -425,7 +425,7 @@ redis_rmw(struct glstore *s, const char *const *keys, unsigned nkeys,
 	struct glstore_val in[GLSTORE_RMW_KEYS], out[GLSTORE_RMW_KEYS];
 	const char *unwatch = "UNWATCH";
 	struct redis_conn *rc;
-	bool conflict;
+	bool conflict, reconnected = false;
 	unsigned i, try;
 	int rv;
 
@@ -437,7 +437,16 @@ redis_rmw(struct glstore *s, const char *const *keys, unsigned nkeys,
 			return rv;
 		if (try > 0)
 			redis_backoff(rc, try);
-		if ((rv = redis_read(rc, keys, nkeys, in)) != SCOPE_OK)
+		rv = redis_read(rc, keys, nkeys, in);
+		if (rv == SCOPE_EIO && !reconnected && rc->c == NULL &&
+		    rc->retry_at <= redis_now()) {
+			/* the server closed this thread's old connection (a
+			 * restart): nothing was written yet, so reconnect
+			 * and start over once, instead of failing the call */
+			reconnected = true;
+			continue;
+		}
+		if (rv != SCOPE_OK)
 			return rv;
 		memcpy(out, in, sizeof(in[0]) * nkeys);
 		if ((rv = fn(arg, in, out, nkeys)) < 0) {

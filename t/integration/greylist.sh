@@ -160,6 +160,7 @@ redis_start
 sleep 1.2	# a thread whose connect failed waits 1 s before the next one
 rc=$(send 127.0.0.1 127.0.0.1 t8@smtpscope.test); expect 2
 tap_is "$(g t8@smtpscope.test 0 verdict)" new "Redis back: greylisting resumes"
+[ "$(g t8@smtpscope.test 0 verdict)" = new ] || tap_diag "store error: $(g t8@smtpscope.test 0 error)"
 
 SCOPE_PID=$B_PID SCOPE_DIR=$T/scope-b; scope_stop; scope_assert_clean
 SCOPE_PID=$A_PID SCOPE_DIR=$A_DIR; scope_stop; scope_assert_clean
