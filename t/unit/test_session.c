@@ -18,7 +18,9 @@
 #include "auth.h"
 #include "macros_fake.h"
 #include "recordlog.h"
+#include "glstore.h"
 #include "session.h"
+#include "tags.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -343,6 +345,75 @@ test_dkim_header_cap(void)
 	json_decref(rec);
 }
 
+/* tags, and a tag's greylist mode: enforce for one tagged recipient
+ * while the configured mode is observe */
+static void
+test_tags_greylist(void)
+{
+	static const char rules[] =
+	    "tag grey rcpt grey@smtpscope.test\n"
+	    "tag docs rcpt-domain smtpscope.test\n"
+	    "tag bulk sender-domain example.com\n"
+	    "greylist grey enforce\n";
+	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
+	struct macro_src m = fake_src(none);
+	struct sockaddr_in sin;
+	const char *mail[] = { "<a@example.com>", NULL };
+	const char *grey[] = { "<grey@smtpscope.test>", NULL };
+	const char *other[] = { "<other@smtpscope.test>", NULL };
+	struct greylist_params gp;
+	struct glstore *store = NULL;
+	struct tags *tags = NULL;
+	const char *reply = NULL;
+	char err[256];
+	FILE *fp = fmemopen((void *)rules, sizeof(rules) - 1, "r");
+	struct session *s;
+	json_t *rec;
+
+	if (fp == NULL || tags_load_stream(&tags, fp, "rules", err,
+	    sizeof(err)) != 0 || glstore_open(&store, "mem:", 100, err,
+	    sizeof(err)) != 0) {
+		printf("Bail out! tags or store: %s\n", err);
+		exit(1);
+	}
+	fclose(fp);
+	greylist_params_default(&gp);
+	gp.mode = GREYLIST_OBSERVE;
+	env.tags = tags;
+	env.gl = &gp;
+	env.glstore = store;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	s = session_new(&env);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
+	session_mail(s, mail, &m);
+	ok(session_rcpt(s, other, &m, &reply) == SESSION_CONTINUE,
+	    "configured observe: a new triplet is not refused");
+	ok(session_rcpt(s, grey, &m, &reply) == SESSION_TEMPFAIL &&
+	    reply != NULL, "the tag's greylist enforce: refused (451)");
+	session_data(s, &m);
+	session_header(s, hdrs[0], hdrs[1]);
+	session_eoh(s, &m);
+	session_eom(s, &m, NULL, NULL);
+	session_close(s);
+	rec = last_record();
+	is_str(json_string_value(json_array_get(json_object_get(rec, "tags"),
+	    0)), "bulk", "tags: the sender's first");
+	is_int((long long)json_array_size(json_object_get(rec, "tags")), 3,
+	    "tags: bulk, docs, grey, each once");
+	is_str(sfield(json_array_get(field(rec, "greylist.rcpt"), 0), "mode"),
+	    "observe", "record: observe for the untagged recipient");
+	is_str(sfield(json_array_get(field(rec, "greylist.rcpt"), 1), "mode"),
+	    "enforce", "record: enforce for the tagged one");
+	json_decref(rec);
+	env.tags = NULL;
+	env.gl = NULL;
+	env.glstore = NULL;
+	glstore_close(store);
+	tags_free(tags);
+}
+
 int
 main(void)
 {
@@ -351,7 +422,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(34);
+	plan(40);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -373,6 +444,7 @@ main(void)
 	test_dmarc_reject();
 	test_dkim_bounds();
 	test_dkim_header_cap();
+	test_tags_greylist();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);
