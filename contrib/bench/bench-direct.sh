@@ -174,25 +174,7 @@ if [ "$PROFILE" = 1 ]; then
 fi
 
 # --- set-up -----------------------------------------------------------------
-direct_cleanup() {
-	local rc=$?
-	trap - EXIT
-	trap '' PIPE
-	say "stopping everything this run started"
-	harness_cleanup
-	bm_dns_stop
-	exit $rc
-}
-
-harness_init bench-direct || die "no scratch folder"
-trap direct_cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-T0=$EPOCHREALTIME
-stamp=$(date +%Y%m%d-%H%M%S)
-RES=$OUT/$stamp
-mkdir -p "$RES/runs" || die "cannot create $RES"
-ln -sfn "$stamp" "$OUT/latest"
+bench_start bench-direct
 
 say "MSGS=$MSGS WARMUP=$WARMUP HOLD=$HOLD R=$R CONNS='$CONNS' milters: $MILTERS"
 say "results: $RES; scratch: $T"

@@ -117,26 +117,7 @@ done
 for c in $CONFIGS; do [ -n "${CFG_NAME[$c]:-}" ] || die "unknown configuration '$c'"; done
 
 # --- set-up -----------------------------------------------------------------
-bench_cleanup() {
-	local rc=$?
-	trap - EXIT
-	trap '' PIPE
-	say "stopping everything this run started"
-	harness_cleanup
-	bm_dns_stop
-	exit $rc
-}
-
-harness_init bench-e2e || die "no scratch folder"
-trap bench_cleanup EXIT
-# a closed pipe or terminal must not kill the shell before the cleanup runs
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-T0=$EPOCHREALTIME
-stamp=$(date +%Y%m%d-%H%M%S)
-RES=$OUT/$stamp
-mkdir -p "$RES" || die "cannot create $RES"
-ln -sfn "$stamp" "$OUT/latest"
+bench_start bench-e2e
 
 say "N=$N sessions, M=$M messages per run, R=$R repetitions, configurations: $CONFIGS"
 say "smtpscope: $SMTPSCOPE_BIN; results: $RES; scratch: $T"

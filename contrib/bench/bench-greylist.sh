@@ -133,24 +133,7 @@ if has_s redis; then
 fi
 
 # --- set-up -----------------------------------------------------------------
-greylist_cleanup() {
-	local rc=$?
-	trap - EXIT
-	trap '' PIPE
-	say "stopping everything this run started"
-	harness_cleanup
-	exit $rc
-}
-
-harness_init bench-greylist || die "no scratch folder"
-trap greylist_cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 141' PIPE
-T0=$EPOCHREALTIME
-stamp=$(date +%Y%m%d-%H%M%S)
-RES=$OUT/$stamp
-mkdir -p "$RES/runs" || die "cannot create $RES"
-ln -sfn "$stamp" "$OUT/latest"
+bench_start bench-greylist
 
 say "MSGS=$MSGS WARMUP=$WARMUP RCPTS=$RCPTS NETS=$NETS R=$R CONNS='$CONNS' stores: $STORES"
 say "results: $RES; scratch: $T"

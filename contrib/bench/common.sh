@@ -108,3 +108,31 @@ bench() {
 		split($i, x, "m"); sub("s", "", x[2]); t += x[1] * 60 + x[2] }
 		printf "%d", t * hz + 0.5 }')" "$rc"
 }
+
+# bench_cleanup - the EXIT trap of bench_start: stop everything this run
+# started (harness-tracked processes, the DNS of milters.sh if it ran)
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT
+	trap '' PIPE
+	say "stopping everything this run started"
+	harness_cleanup
+	if declare -F bm_dns_stop >/dev/null; then bm_dns_stop; fi
+	exit $rc
+}
+
+# bench_start NAME - scratch folder ($T), traps that clean up on any exit,
+# and a results folder $RES=$OUT/STAMP (with runs/) linked as $OUT/latest;
+# sets T0 and stamp
+bench_start() {
+	harness_init "$1" || die "no scratch folder"
+	trap bench_cleanup EXIT
+	# a closed pipe or terminal must not kill the shell before the cleanup runs
+	trap 'exit 129' HUP
+	trap 'exit 141' PIPE
+	T0=$EPOCHREALTIME
+	stamp=$(date +%Y%m%d-%H%M%S)
+	RES=$OUT/$stamp
+	mkdir -p "$RES/runs" || die "cannot create $RES"
+	ln -sfn "$stamp" "$OUT/latest"
+}
