@@ -37,8 +37,8 @@
 
 #include "config.h"
 #include "errors.h"
-#include "glstore.h"
-#include "greylist.h"
+#include "greylist/glstore.h"
+#include "greylist/greylist.h"
 #include "text.h"
 
 #define GREYLIST_TOOL_ALLOW	1000000000u	/* passes of an "allow" entry */

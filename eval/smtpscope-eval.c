@@ -35,13 +35,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth.h"
+#include "auth/auth.h"
 #include "config.h"
-#include "dns.h"
+#include "dns/dns.h"
 #include "msgfile.h"
-#include "recordlog.h"
+#include "record/recordlog.h"
 #include "session.h"
-#include "spf.h"
+#include "auth/spf.h"
 #include "tags.h"
 #include "text.h"
 

@@ -14,11 +14,11 @@
 
 #include <jansson.h>
 
-#include "authres.h"
+#include "auth/authres.h"
 #include "clock.h"
 #include "errors.h"
-#include "record.h"
-#include "recordlog.h"
+#include "record/record.h"
+#include "record/recordlog.h"
 #include "session.h"
 #include "stats.h"
 #include "text.h"

@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "auth.h"
-#include "greylist.h"
+#include "auth/auth.h"
+#include "greylist/greylist.h"
 #include "macro.h"
 #include "tags.h"
 

@@ -40,7 +40,7 @@
 
 #include "errors.h"
 #include "ipaddr.h"
-#include "greylist.h"
+#include "greylist/greylist.h"
 #include "tags.h"
 #include "text.h"
 

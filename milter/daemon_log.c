@@ -14,7 +14,7 @@
 #include "daemon_log.h"
 #include "errors.h"
 #include "ratelimit.h"
-#include "recordlog.h"
+#include "record/recordlog.h"
 #include "stats.h"
 
 #define DAEMON_LOG_LINE_MAX	1024

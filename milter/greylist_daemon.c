@@ -11,8 +11,8 @@
 #include "clock.h"
 #include "daemon_log.h"
 #include "errors.h"
-#include "glstore.h"
-#include "greylist_config.h"
+#include "greylist/glstore.h"
+#include "greylist/greylist_config.h"
 #include "greylist_daemon.h"
 
 /* greylist_daemon_config - the parameters, or exit 78 naming the key */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "greylist.h"
+#include "greylist/greylist.h"
 
 struct greylist_daemon {
 	struct greylist_params p;

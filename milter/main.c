@@ -30,17 +30,17 @@
 
 #include <libmilter/mfapi.h>
 
-#include "auth.h"
+#include "auth/auth.h"
 #include "greylist_daemon.h"
-#include "pseudo.h"
+#include "record/pseudo.h"
 #include "tags.h"
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
 #include "milter_cb.h"
 #include "privs.h"
-#include "record.h"
-#include "recordlog.h"
+#include "record/record.h"
+#include "record/recordlog.h"
 #include "session.h"
 #include "signals.h"
 #include "sockspec.h"

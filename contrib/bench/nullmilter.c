@@ -19,7 +19,7 @@
 
 #include <libmilter/mfapi.h>
 
-#include "../../lib/macro.h"
+#include "macro.h"
 
 static int null_all;
 

@@ -32,8 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dkimverify.h"
-#include "dns.h"
+#include "auth/dkimverify.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "msgfile.h"
 #include "known.h"

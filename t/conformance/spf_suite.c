@@ -1,6 +1,6 @@
 /*
  * spf_suite.c - the OpenSPF conformance suites (RFC 7208, RFC 4408) run
- * through lib/spf.c and an in-memory zone of lib/dns, as TAP.
+ * through lib/auth/spf.c and an in-memory zone of lib/dns, as TAP.
  *
  * Usage: spf_suite [SUITE.yml ...]; without arguments it runs
  * $top_srcdir/t/data/spf/rfc7208-tests.yml and rfc4408-tests.yml. Each
@@ -30,9 +30,9 @@
 
 #include <yaml.h>
 
-#include "dns.h"
+#include "dns/dns.h"
 #include "errors.h"
-#include "spf.h"
+#include "auth/spf.h"
 #include "known.h"
 
 #define SUITE_RR_MAX	8192

@@ -1,5 +1,5 @@
 /*
- * fuzz_authres.c - fuzz target for lib/authres.c.
+ * fuzz_authres.c - fuzz target for lib/auth/authres.c.
  *
  * The input, as a C string, is a received Authentication-Results value:
  * authres_servid() and authres_claims() must not crash, must return 0,
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authres.h"
+#include "auth/authres.h"
 #include "errors.h"
 #include "text.h"
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authres.h"
-#include "dkimverify.h"
-#include "dns.h"
+#include "auth/authres.h"
+#include "auth/dkimverify.h"
+#include "dns/dns.h"
 #include "msgfile.h"
 #include "text.h"
 

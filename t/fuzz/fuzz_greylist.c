@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "glstore.h"
-#include "greylist.h"
+#include "greylist/glstore.h"
+#include "greylist/greylist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

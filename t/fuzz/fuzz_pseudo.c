@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pseudo.h"
+#include "record/pseudo.h"
 #include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addrlist.h"
+#include "auth/addrlist.h"
 #include "tap.h"
 
 struct addr_case {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authres.h"
+#include "auth/authres.h"
 #include "errors.h"
 #include "tap.h"
 #include "testutil.h"

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dkimverify.h"
-#include "dns.h"
+#include "auth/dkimverify.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "msgfile.h"
 #include "tap.h"

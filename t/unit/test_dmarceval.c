@@ -12,8 +12,8 @@
 
 #include <unistd.h>
 
-#include "dmarceval.h"
-#include "dns.h"
+#include "auth/dmarceval.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "tap.h"
 

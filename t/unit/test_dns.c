@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "dns.h"
-#include "iprev.h"
+#include "dns/dns.h"
+#include "dns/iprev.h"
 #include "tap.h"
 
 static const char *const zone_rrs[] = {

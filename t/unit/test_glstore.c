@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "glstore.h"
+#include "greylist/glstore.h"
 #include "tap.h"
 
 #define COMMON_TESTS	26	/* test_common() */

@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 
 #include "errors.h"
-#include "glstore_internal.h"
-#include "greylist.h"
+#include "greylist/glstore_internal.h"
+#include "greylist/greylist.h"
 #include "tap.h"
 
 #define T0	INT64_C(1800000000)

@@ -1,5 +1,5 @@
 /*
- * test_pseudo.c - pseudonyms (lib/pseudo.c): key file checks, key id,
+ * test_pseudo.c - pseudonyms (lib/record/pseudo.c): key file checks, key id,
  * HMAC determinism and key dependence, truncate, drop, keep, and the
  * prefix-preserving property of Crypto-PAn on random address pairs.
  */
@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 
 #include "errors.h"
-#include "pseudo.h"
+#include "record/pseudo.h"
 #include "tap.h"
 #include "testutil.h"
 

@@ -15,9 +15,9 @@
 #include <jansson.h>
 
 #include "macros_fake.h"
-#include "pseudo.h"
-#include "record.h"
-#include "recordlog.h"
+#include "record/pseudo.h"
+#include "record/record.h"
+#include "record/recordlog.h"
 #include "session.h"
 #include "tap.h"
 #include "testutil.h"

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "errors.h"
-#include "recordlog.h"
+#include "record/recordlog.h"
 #include "tap.h"
 
 #define WRITERS		4

@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "auth.h"
+#include "auth/auth.h"
 #include "macros_fake.h"
-#include "recordlog.h"
-#include "glstore.h"
+#include "record/recordlog.h"
+#include "greylist/glstore.h"
 #include "session.h"
 #include "tags.h"
 #include "tap.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
+#include "dns/dns.h"
 #include "errors.h"
-#include "spf.h"
+#include "auth/spf.h"
 #include "tap.h"
 #include "testutil.h"
 

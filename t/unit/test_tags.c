@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "errors.h"
-#include "greylist.h"
+#include "greylist/greylist.h"
 #include "tags.h"
 #include "tap.h"
 

@@ -1,0 +1,516 @@
+/*
+ * glstore_lmdb.c - the greylisting store in one LMDB file ("lmdb:/path").
+ *
+ * One environment per process (MDB_NOTLS: transactions may move between
+ * the milter's pool threads), one file plus its "-lock" file
+ * (MDB_NOSUBDIR), both created 0600 for the daemon's user; a symbolic
+ * link or anything but a regular file at the path is refused. Several
+ * processes may open the same file at once (two daemons on one host,
+ * the administration tool beside the daemon): LMDB's lock file
+ * serialises writers and tracks readers; stale reader slots left by a
+ * crashed process are cleared at open (mdb_reader_check) and again when
+ * the reader table is full. The process must not fork after opening
+ * (LMDB's rule); open after dropping privileges, or chown both files.
+ *
+ * Durability: MDB_NOMETASYNC - data pages are flushed at each commit,
+ * the meta page is not, so a system crash (not a process crash) may lose
+ * the last committed transactions but never corrupts the file.
+ *
+ * glstore_rmw() is one write transaction (get, fn, put, commit); fn
+ * failing aborts it. TTLs are ignored: the caller expires entries with
+ * glstore_visit(), which works in batches of LMDB_BATCH entries (one
+ * short read transaction each, resuming after the last key seen, then
+ * one write transaction for the batch's deletions), so a large store
+ * never holds up writers. A batch's entry is deleted only if its value
+ * is still the one the visitor saw (a fresh write in between wins).
+ *
+ * The map is LMDB_MAPSIZE bytes (or what the file already records, if
+ * more); a full map (MDB_MAP_FULL) is SCOPE_EIO "store full". If another
+ * process grows the map, the next transaction adopts the new size.
+ *
+ * Failures return SCOPE_EIO (or SCOPE_EINVAL for bad keys) with a reason
+ * in glstore_error(). Owns: the environment, its path copy.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "errors.h"
+#include "greylist/glstore_internal.h"
+
+#define LMDB_MAPSIZE	((size_t)1 << 30)	/* 1 GiB of address space */
+#define LMDB_MAXREADERS	512	/* concurrent read transactions, all processes */
+#define LMDB_BATCH	1000	/* entries per glstore_visit() batch */
+
+struct lmdb_store {
+	MDB_env *env;
+	MDB_dbi dbi;
+	/* held shared around every transaction, exclusive to adopt a map
+	 * grown by another process (mdb_env_set_mapsize needs no live
+	 * transaction in this process) */
+	pthread_rwlock_t resize;
+};
+
+/* one entry copied out of a read transaction during a visit */
+struct lmdb_item {
+	char key[GLSTORE_KEY_MAX];
+	size_t klen;
+	char val[GLSTORE_VAL_MAX + 1];
+	size_t vlen;
+	bool oversize;		/* the stored value exceeds GLSTORE_VAL_MAX */
+	bool del;
+};
+
+/* lmdb_fail - record an LMDB failure; SCOPE_EIO */
+static int
+lmdb_fail(const char *what, int rc)
+{
+	if (rc == MDB_MAP_FULL)
+		glstore_set_error("lmdb %s: store full (map size %zu MiB); "
+		    "expire entries or enlarge the map", what,
+		    LMDB_MAPSIZE >> 20);
+	else
+		glstore_set_error("lmdb %s: %s", what, mdb_strerror(rc));
+	return SCOPE_EIO;
+}
+
+/* lmdb_key - check a key and point an MDB_val at it */
+static int
+lmdb_key(const char *key, MDB_val *k)
+{
+	size_t len = strlen(key);
+
+	if (len == 0 || len >= GLSTORE_KEY_MAX) {
+		glstore_set_error("lmdb: key empty or over %d bytes",
+		    GLSTORE_KEY_MAX - 1);
+		return SCOPE_EINVAL;
+	}
+	k->mv_size = len;
+	k->mv_data = (void *)key;
+	return SCOPE_OK;
+}
+
+/* lmdb_begin - a transaction under the shared resize lock; on success
+ * the caller ends it and then calls lmdb_end() */
+static int
+lmdb_begin(struct lmdb_store *st, unsigned flags, MDB_txn **txn)
+{
+	int rc;
+
+	pthread_rwlock_rdlock(&st->resize);
+	rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc == MDB_READERS_FULL) {
+		/* slots of crashed processes: free them, try once more */
+		mdb_reader_check(st->env, NULL);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map: adopt its size */
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_wrlock(&st->resize);
+		rc = mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->resize);
+		pthread_rwlock_rdlock(&st->resize);
+		if (rc == 0)
+			rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (rc != 0) {
+		pthread_rwlock_unlock(&st->resize);
+		return lmdb_fail("begin", rc);
+	}
+	return SCOPE_OK;
+}
+
+/* lmdb_end - release what lmdb_begin() took */
+static void
+lmdb_end(struct lmdb_store *st)
+{
+	pthread_rwlock_unlock(&st->resize);
+}
+
+/* lmdb_commit - commit and release; SCOPE_EIO with a reason on failure */
+static int
+lmdb_commit(struct lmdb_store *st, MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	lmdb_end(st);
+	return rc == 0 ? SCOPE_OK : lmdb_fail("commit", rc);
+}
+
+/* lmdb_abort - abort and release */
+static void
+lmdb_abort(struct lmdb_store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	lmdb_end(st);
+}
+
+/* lmdb_rmw - get every key, let fn decide, put, commit: one write txn */
+static int
+lmdb_rmw(struct glstore *s, const char *const *keys, unsigned nkeys,
+    int64_t ttl_s, glstore_fn fn, void *arg)
+{
+	struct lmdb_store *st = s->impl;
+	struct glstore_val in[GLSTORE_RMW_KEYS], out[GLSTORE_RMW_KEYS];
+	MDB_val k[GLSTORE_RMW_KEYS], v;
+	MDB_txn *txn;
+	unsigned i;
+	int rc;
+
+	(void)ttl_s;		/* entries expire by glstore_visit() */
+	for (i = 0; i < nkeys; i++)
+		if ((rc = lmdb_key(keys[i], &k[i])) != SCOPE_OK)
+			return rc;
+	if ((rc = lmdb_begin(st, 0, &txn)) != SCOPE_OK)
+		return rc;
+	for (i = 0; i < nkeys; i++) {
+		in[i].present = false;
+		in[i].len = 0;
+		rc = mdb_get(txn, st->dbi, &k[i], &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0) {
+			lmdb_abort(st, txn);
+			return lmdb_fail("get", rc);
+		}
+		if (v.mv_size > GLSTORE_VAL_MAX)
+			continue;	/* not ours: read as absent, overwritten */
+		in[i].present = true;
+		in[i].len = v.mv_size;
+		memcpy(in[i].data, v.mv_data, v.mv_size);
+	}
+	memcpy(out, in, sizeof(in[0]) * nkeys);
+	if ((rc = fn(arg, in, out, nkeys)) < 0) {
+		lmdb_abort(st, txn);
+		return rc;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if (!out[i].present)
+			continue;
+		if (out[i].len > GLSTORE_VAL_MAX) {
+			lmdb_abort(st, txn);
+			glstore_set_error("lmdb: value over %d bytes",
+			    GLSTORE_VAL_MAX);
+			return SCOPE_ETOOBIG;
+		}
+		v.mv_size = out[i].len;
+		v.mv_data = out[i].data;
+		if ((rc = mdb_put(txn, st->dbi, &k[i], &v, 0)) != 0) {
+			lmdb_abort(st, txn);
+			return lmdb_fail("put", rc);
+		}
+	}
+	return lmdb_commit(st, txn);
+}
+
+/* lmdb_get - one key; SCOPE_ENOENT (present false) when absent */
+static int
+lmdb_get(struct glstore *s, const char *key, struct glstore_val *out)
+{
+	struct lmdb_store *st = s->impl;
+	MDB_val k, v;
+	MDB_txn *txn;
+	int rc;
+
+	out->present = false;
+	out->len = 0;
+	if ((rc = lmdb_key(key, &k)) != SCOPE_OK ||
+	    (rc = lmdb_begin(st, MDB_RDONLY, &txn)) != SCOPE_OK)
+		return rc;
+	rc = mdb_get(txn, st->dbi, &k, &v);
+	if (rc == 0 && v.mv_size <= GLSTORE_VAL_MAX) {
+		out->present = true;
+		out->len = v.mv_size;
+		memcpy(out->data, v.mv_data, v.mv_size);
+	}
+	lmdb_abort(st, txn);
+	if (rc == MDB_NOTFOUND)
+		return SCOPE_ENOENT;
+	if (rc != 0)
+		return lmdb_fail("get", rc);
+	if (!out->present) {
+		glstore_set_error("lmdb: stored value over %d bytes",
+		    GLSTORE_VAL_MAX);
+		return SCOPE_ETOOBIG;
+	}
+	return SCOPE_OK;
+}
+
+/* lmdb_put - one key in its own write transaction; ttl ignored */
+static int
+lmdb_put(struct glstore *s, const char *key, const char *val, size_t len,
+    int64_t ttl_s)
+{
+	struct lmdb_store *st = s->impl;
+	MDB_val k, v;
+	MDB_txn *txn;
+	int rc;
+
+	(void)ttl_s;
+	if ((rc = lmdb_key(key, &k)) != SCOPE_OK ||
+	    (rc = lmdb_begin(st, 0, &txn)) != SCOPE_OK)
+		return rc;
+	v.mv_size = len;
+	v.mv_data = (void *)val;
+	if ((rc = mdb_put(txn, st->dbi, &k, &v, 0)) != 0) {
+		lmdb_abort(st, txn);
+		return lmdb_fail("put", rc);
+	}
+	return lmdb_commit(st, txn);
+}
+
+/* lmdb_del - one key; SCOPE_ENOENT when absent */
+static int
+lmdb_del(struct glstore *s, const char *key)
+{
+	struct lmdb_store *st = s->impl;
+	MDB_txn *txn;
+	MDB_val k;
+	int rc;
+
+	if ((rc = lmdb_key(key, &k)) != SCOPE_OK ||
+	    (rc = lmdb_begin(st, 0, &txn)) != SCOPE_OK)
+		return rc;
+	rc = mdb_del(txn, st->dbi, &k, NULL);
+	if (rc == MDB_NOTFOUND) {
+		lmdb_abort(st, txn);
+		return SCOPE_ENOENT;
+	}
+	if (rc != 0) {
+		lmdb_abort(st, txn);
+		return lmdb_fail("del", rc);
+	}
+	return lmdb_commit(st, txn);
+}
+
+/* lmdb_batch - copy up to LMDB_BATCH entries under prefix, starting at
+ * the prefix (*n == 0 on entry, first batch) or after last[0..lastlen);
+ * one read transaction; *n gets the count */
+static int
+lmdb_batch(struct lmdb_store *st, const char *prefix, const char *last,
+    size_t lastlen, struct lmdb_item *items, size_t *n)
+{
+	size_t plen = strlen(prefix);
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = lmdb_begin(st, MDB_RDONLY, &txn)) != SCOPE_OK)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, st->dbi, &cur)) != 0) {
+		lmdb_abort(st, txn);
+		return lmdb_fail("cursor", rc);
+	}
+	k.mv_size = last != NULL ? lastlen : plen;
+	k.mv_data = (void *)(last != NULL ? last : prefix);
+	if (k.mv_size == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	else
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0 && last != NULL && k.mv_size == lastlen &&
+	    memcmp(k.mv_data, last, lastlen) == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	for (; rc == 0 && *n < LMDB_BATCH;
+	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct lmdb_item *it = &items[*n];
+
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;		/* past the prefix: sorted keys */
+		if (k.mv_size >= GLSTORE_KEY_MAX)
+			continue;
+		memcpy(it->key, k.mv_data, k.mv_size);
+		it->key[k.mv_size] = '\0';
+		it->klen = k.mv_size;
+		it->oversize = v.mv_size > GLSTORE_VAL_MAX;
+		it->vlen = it->oversize ? 0 : v.mv_size;
+		memcpy(it->val, v.mv_data, it->vlen);
+		it->val[it->vlen] = '\0';
+		it->del = false;
+		(*n)++;
+	}
+	mdb_cursor_close(cur);
+	lmdb_abort(st, txn);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return lmdb_fail("cursor", rc);
+	return SCOPE_OK;
+}
+
+/* lmdb_sweep - delete the batch's marked entries whose values are still
+ * the ones visited: one write transaction */
+static int
+lmdb_sweep(struct lmdb_store *st, const struct lmdb_item *items, size_t n)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (!items[i].del)
+			continue;
+		if (txn == NULL && (rc = lmdb_begin(st, 0, &txn)) != SCOPE_OK)
+			return rc;
+		k.mv_size = items[i].klen;
+		k.mv_data = (void *)items[i].key;
+		rc = mdb_get(txn, st->dbi, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc == 0 && (items[i].oversize ?
+		    v.mv_size <= GLSTORE_VAL_MAX :
+		    v.mv_size != items[i].vlen ||
+		    memcmp(v.mv_data, items[i].val, v.mv_size) != 0))
+			continue;	/* rewritten since: keep it */
+		if (rc == 0)
+			rc = mdb_del(txn, st->dbi, &k, NULL);
+		if (rc != 0) {
+			lmdb_abort(st, txn);
+			return lmdb_fail("del", rc);
+		}
+	}
+	return txn != NULL ? lmdb_commit(st, txn) : SCOPE_OK;
+}
+
+/* lmdb_visit - every entry under prefix, LMDB_BATCH at a time */
+static int
+lmdb_visit(struct glstore *s, const char *prefix, glstore_visit_fn fn,
+    void *arg)
+{
+	struct lmdb_store *st = s->impl;
+	struct lmdb_item *items;
+	char last[GLSTORE_KEY_MAX];
+	size_t n, i, lastlen = 0;
+	bool first = true;
+	int rc, vr = 0;
+
+	if (strlen(prefix) >= GLSTORE_KEY_MAX)
+		return SCOPE_EINVAL;
+	items = malloc(sizeof(*items) * LMDB_BATCH);
+	if (items == NULL)
+		return SCOPE_ENOMEM;
+	do {
+		rc = lmdb_batch(st, prefix, first ? NULL : last, lastlen,
+		    items, &n);
+		if (rc != SCOPE_OK || n == 0)
+			break;
+		first = false;
+		for (i = 0; i < n && vr >= 0; i++) {
+			vr = fn(arg, items[i].key, items[i].val, items[i].vlen);
+			items[i].del = vr == 1;
+		}
+		if ((rc = lmdb_sweep(st, items, i)) != SCOPE_OK)
+			break;
+		lastlen = items[n - 1].klen;
+		memcpy(last, items[n - 1].key, lastlen + 1);
+	} while (vr >= 0 && n == LMDB_BATCH);
+	free(items);
+	if (rc != SCOPE_OK)
+		return rc;
+	return vr < 0 ? vr : SCOPE_OK;
+}
+
+/* lmdb_close - close the environment */
+static void
+lmdb_close(struct glstore *s)
+{
+	struct lmdb_store *st = s->impl;
+
+	mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->resize);
+	free(st);
+	s->impl = NULL;
+}
+
+static const struct glstore_ops lmdb_ops = {
+	"lmdb", lmdb_rmw, lmdb_get, lmdb_put, lmdb_del, lmdb_visit, lmdb_close
+};
+
+/* lmdb_env - create and open the environment and its unnamed database */
+static int
+lmdb_env(struct lmdb_store *st, const char *path, char *err, size_t errsz)
+{
+	MDB_txn *txn;
+	int rc, dead = 0;
+
+	if ((rc = mdb_env_create(&st->env)) != 0) {
+		snprintf(err, errsz, "lmdb: %s", mdb_strerror(rc));
+		return SCOPE_ENOMEM;
+	}
+	if ((rc = mdb_env_set_mapsize(st->env, LMDB_MAPSIZE)) != 0 ||
+	    (rc = mdb_env_set_maxreaders(st->env, LMDB_MAXREADERS)) != 0 ||
+	    (rc = mdb_env_open(st->env, path, MDB_NOSUBDIR | MDB_NOTLS |
+	    MDB_NOMETASYNC, 0600)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
+	if ((rc = mdb_reader_check(st->env, &dead)) != 0) {
+		snprintf(err, errsz, "%s: reader check: %s", path,
+		    mdb_strerror(rc));
+		goto fail;
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
+	if ((rc = mdb_dbi_open(txn, NULL, 0, &st->dbi)) != 0)
+		mdb_txn_abort(txn);
+	else
+		rc = mdb_txn_commit(txn);	/* frees txn either way */
+	if (rc != 0) {
+		snprintf(err, errsz, "%s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
+	return SCOPE_OK;
+fail:
+	mdb_env_close(st->env);
+	return SCOPE_EIO;
+}
+
+/* glstore_lmdb_open - open (creating 0600) the store file at path */
+int
+glstore_lmdb_open(struct glstore *s, const char *path, char *err,
+    size_t errsz)
+{
+	struct lmdb_store *st;
+	pthread_rwlockattr_t ra;
+	struct stat sb;
+	int rc;
+
+	if (path[0] == '\0') {
+		snprintf(err, errsz, "lmdb: no path given");
+		return SCOPE_EINVAL;
+	}
+	if (lstat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		snprintf(err, errsz, "%s: not a regular file", path);
+		return SCOPE_EINVAL;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return SCOPE_ENOMEM;
+	}
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra,
+	    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	rc = pthread_rwlock_init(&st->resize, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if (rc != 0) {
+		free(st);
+		snprintf(err, errsz, "out of memory");
+		return SCOPE_ENOMEM;
+	}
+	if ((rc = lmdb_env(st, path, err, errsz)) != SCOPE_OK) {
+		pthread_rwlock_destroy(&st->resize);
+		free(st);
+		return rc;
+	}
+	s->ops = &lmdb_ops;
+	s->impl = st;
+	return SCOPE_OK;
+}
