@@ -72,6 +72,13 @@ clock_pin_wall(int64_t wall_us)
 	clock_pinned_us = wall_us;
 }
 
+/* clock_pinned - is the wall clock pinned? */
+bool
+clock_pinned(void)
+{
+	return clock_pinned_us != 0;
+}
+
 /* clock_rfc3339 - format a wall time in RFC 3339 UTC with microseconds */
 int
 clock_rfc3339(int64_t wall_us, char *out, size_t outsz)

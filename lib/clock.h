@@ -20,6 +20,7 @@
 #ifndef SMTPSCOPE_CLOCK_H
 #define SMTPSCOPE_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ int64_t clock_wall(void);
 int64_t clock_mono(void);
 void clock_set_fake(int64_t wall_us);	/* 0 restores the real clock */
 void clock_pin_wall(int64_t wall_us);	/* 0 unpins the wall clock */
+bool clock_pinned(void);
 
 /* clock_rfc3339 - format wall microseconds as 2026-11-28T22:01:02.123456Z */
 int clock_rfc3339(int64_t wall_us, char *out, size_t outsz);

@@ -184,6 +184,7 @@ test_pin(void)
 	m0 = clock_mono();
 	nanosleep(&nap, NULL);
 	is_int(clock_wall(), 1795905723 * US, "a pinned wall clock");
+	ok(clock_pinned(), "clock_pinned says so");
 	ok(clock_mono() > m0, "the monotonic clock still runs when pinned");
 	clock_set_fake(5 * US);
 	ok(clock_wall() == 5 * US && clock_mono() == 5 * US,
@@ -191,14 +192,15 @@ test_pin(void)
 	clock_set_fake(0);
 	clock_pin_wall(0);
 	ok(clock_wall() > 1700000000 * US && clock_wall() !=
-	    1795905723 * US, "unpinned, the wall clock is real again");
+	    1795905723 * US && !clock_pinned(),
+	    "unpinned, the wall clock is real again");
 }
 
 int
 main(void)
 {
 	plan((int)(2 * (sizeof(goods) / sizeof(goods[0])) +
-	    2 * (sizeof(bads) / sizeof(bads[0]))) + 4 + 1 + 4);
+	    2 * (sizeof(bads) / sizeof(bads[0]))) + 4 + 1 + 5);
 	test_goods();
 	test_bads();
 	test_rfc3339_only();
