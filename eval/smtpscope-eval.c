@@ -177,12 +177,12 @@ eval_number(const char *arg, long min, long max, const char *what)
 static void
 eval_time(const char *arg)
 {
-	char why[160];
+	char why[200];
 	int64_t us;
 	int rc = clock_parse_time(arg, &us);
 
 	if (rc == SCOPE_ERANGE)
-		snprintf(why, sizeof(why), "--time: %.*s is out of range "
+		snprintf(why, sizeof(why), "--time: '%.*s' is out of range "
 		    "(1970-01-01T00:00:01Z to 9999-12-31T23:59:59Z)",
 		    CLOCK_PARSE_MAX, arg);
 	else if (rc != SCOPE_OK)
