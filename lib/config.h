@@ -46,6 +46,7 @@ struct config_key {
 enum config_key_id {
 	CONFIG_KEY_SOCKET,
 	CONFIG_KEY_SOCKET_MODE,
+	CONFIG_KEY_SOCKET_GROUP,
 	CONFIG_KEY_RECORD_LOG,
 	CONFIG_KEY_RECORD_LOG_MODE,
 	CONFIG_KEY_USER_ID,
@@ -95,6 +96,7 @@ enum config_key_id {
 struct config {
 	char *socket;
 	long socket_mode;
+	char *socket_group;	/* NULL: the UserID group */
 	char *record_log;
 	long record_log_mode;
 	char *user_id;

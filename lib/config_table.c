@@ -20,7 +20,13 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 	[CONFIG_KEY_SOCKET_MODE] = {
 		"SocketMode", CONFIG_OCTAL, 0, 0777, NULL, "0660",
 		offsetof(struct config, socket_mode),
-		"Permissions of a UNIX socket; its group is the UserID group."
+		"Permissions of a UNIX socket."
+	},
+	[CONFIG_KEY_SOCKET_GROUP] = {
+		"SocketGroup", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, socket_group),
+		"Group of a UNIX socket (default: the UserID group): the MTA's "
+		"group, e.g. postfix, whose smtpd keeps no other group."
 	},
 	[CONFIG_KEY_RECORD_LOG] = {
 		"RecordLog", CONFIG_PATH, 0, 0, NULL,

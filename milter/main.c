@@ -57,6 +57,7 @@ struct main_state {
 	struct config cfg;
 	struct privs privs;
 	int have_privs;
+	gid_t socket_gid;		/* SocketGroup, else the UserID group */
 	struct recordlog *log;
 	struct auth_env auth;
 	struct session_env env;
@@ -145,6 +146,13 @@ main_config(const struct main_opts *o, struct main_state *st)
 			exit(EX_CONFIG);
 		}
 		st->have_privs = 1;
+	}
+	st->socket_gid = st->have_privs ? st->privs.gid : (gid_t)-1;
+	if (st->cfg.socket_group != NULL && privs_group(st->cfg.socket_group,
+	    &st->socket_gid, perr, sizeof(perr)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: SocketGroup: %s\n",
+		    o->config_file, st->cfg.line[CONFIG_KEY_SOCKET_GROUP], perr);
+		exit(EX_CONFIG);
 	}
 	if (geteuid() == 0 && !st->have_privs) {
 		fprintf(stderr, "smtpscope: %s: UserID: refusing to run as "
@@ -285,7 +293,9 @@ main_socket(struct main_state *st)
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
-	if (st->have_privs && chown(spec.path, st->privs.uid, st->privs.gid) != 0)
+	if ((st->have_privs || st->cfg.socket_group != NULL) &&
+	    chown(spec.path, st->have_privs ? st->privs.uid : (uid_t)-1,
+	    st->socket_gid) != 0)
 		main_die(EX_OSERR, "cannot chown socket %s: %s", spec.path,
 		    strerror(errno));
 	if (chmod(spec.path, (mode_t)st->cfg.socket_mode) != 0)
