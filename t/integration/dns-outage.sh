@@ -11,19 +11,13 @@
 # Prints the wall time and the per-message delays as diagnostics.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/tap.sh"
-. "$here/harness.sh"
-. "$here/scope.sh"
-. "$here/dnslab.sh"
+for lib in tap harness scope dnslab; do . "$here/$lib.sh"; done
 
 N=${DNS_OUTAGE_MESSAGES:-20}
 TIMEOUT_MS=5000		# DNSTimeout's default, not set in the configuration
 
-[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root for namespaces and Postfix"
-for tool in postfix swaks jq; do
-	command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed"
-done
-dnslab_available || tap_skip_all "DNS lab tools missing"
+dnslab_available || tap_skip_all "DNS lab tools missing, or not root"
+command -v postfix swaks jq >/dev/null 2>&1 || tap_skip_all "needs postfix, swaks and jq"
 harness_init dnsoutage
 tap_plan 12
 dnslab_start; tap_ok $? "DNS lab with its black hole starts"
