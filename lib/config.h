@@ -60,6 +60,8 @@ enum config_key_id {
 	CONFIG_KEY_NAMESERVERS,
 	CONFIG_KEY_DNS_TIMEOUT,
 	CONFIG_KEY_DNS_RETRIES,
+	CONFIG_KEY_DNS_DOWN_AFTER,
+	CONFIG_KEY_DNS_DOWN_WINDOW,
 	CONFIG_KEY_SPF,
 	CONFIG_KEY_IPREV,
 	CONFIG_KEY_DKIM,
@@ -110,6 +112,8 @@ struct config {
 	char *nameservers;	/* NULL: /etc/resolv.conf */
 	long dns_timeout;	/* milliseconds, per message */
 	long dns_retries;
+	long dns_down_after;	/* unanswered queries in a row; 0: never */
+	long dns_down_window;	/* milliseconds */
 	bool spf;
 	bool iprev;
 	bool dkim;

@@ -261,6 +261,8 @@ main_auth(struct main_state *st, const char *file)
 		    cfg->line[CONFIG_KEY_NAMESERVERS], err);
 		exit(EX_CONFIG);
 	}
+	dns_resolver_outage(st->auth.dns, (unsigned)cfg->dns_down_after,
+	    cfg->dns_down_window, daemon_log_dns, NULL);
 	if (auth_env_checks(&st->auth, &c, err, sizeof(err)) != 0) {
 		if (c.dmarc && st->auth.dmarc == NULL && (!c.dkim ||
 		    st->auth.dkim != NULL))
