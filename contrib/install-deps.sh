@@ -19,6 +19,7 @@ PACKAGES="
 	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
 	sasl2-bin libsasl2-modules
 	debhelper dh-autoreconf dpkg-dev fakeroot adduser logrotate
+	libmicrohttpd-dev prometheus curl
 "
 # Services that run now are someone else's (a developer's Postfix or Redis):
 # never touch them. Only what the package installation itself starts is
@@ -26,6 +27,7 @@ PACKAGES="
 # redis-server when they are installed).
 pf_before=$(pidof master 2>/dev/null || true)
 redis_before=$(pidof redis-server 2>/dev/null || true)
+prom_before=$(pidof prometheus 2>/dev/null || true)
 
 apt-get update -qq
 # shellcheck disable=SC2086
@@ -36,5 +38,8 @@ if [ -z "$pf_before" ] && [ -x /etc/init.d/postfix ] && pidof master >/dev/null 
 fi
 if [ -z "$redis_before" ] && [ -x /etc/init.d/redis-server ] && pidof redis-server >/dev/null 2>&1; then
 	/etc/init.d/redis-server stop >/dev/null 2>&1 || true
+fi
+if [ -z "$prom_before" ] && [ -x /etc/init.d/prometheus ] && pidof prometheus >/dev/null 2>&1; then
+	/etc/init.d/prometheus stop >/dev/null 2>&1 || true
 fi
 echo "install-deps: packages installed"

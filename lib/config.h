@@ -57,6 +57,7 @@ enum config_key_id {
 	CONFIG_KEY_AUTHSERV_ID,
 	CONFIG_KEY_SHUTDOWN_TIMEOUT,
 	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_NAMESERVERS,
 	CONFIG_KEY_DNS_TIMEOUT,
 	CONFIG_KEY_DNS_RETRIES,
@@ -109,6 +110,7 @@ struct config {
 	char *authserv_id;
 	long shutdown_timeout;
 	long stats_interval;
+	char *metrics_listen;	/* NULL: no metrics endpoint */
 	char *nameservers;	/* NULL: /etc/resolv.conf */
 	long dns_timeout;	/* milliseconds, per message */
 	long dns_retries;

@@ -89,6 +89,12 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between counter lines in syslog; 0 logs them only at "
 		"exit."
 	},
+	[CONFIG_KEY_METRICS_LISTEN] = {
+		"MetricsListen", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, metrics_listen),
+		"ADDRESS:PORT or [IPV6]:PORT of an HTTP endpoint serving "
+		"/metrics (Prometheus text) and /health; off when unset."
+	},
 	[CONFIG_KEY_NAMESERVERS] = {
 		"Nameservers", CONFIG_STRING, 0, 0, NULL, NULL,
 		offsetof(struct config, nameservers),

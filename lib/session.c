@@ -17,6 +17,7 @@
 #include "auth/authres.h"
 #include "clock.h"
 #include "errors.h"
+#include "metrics.h"
 #include "record/record.h"
 #include "record/recordlog.h"
 #include "session.h"
@@ -122,6 +123,7 @@ session_new(const struct session_env *env)
 	s->tls.verified = -1;
 	session_make_id(s->id);
 	stats_add(STATS_SESSIONS, 1);
+	metrics_session_begin();
 	return s;
 }
 
@@ -274,6 +276,7 @@ session_write(struct session *s, json_t *rec)
 		session_fault(s, SCOPE_ENOMEM, "building a record");
 		return SCOPE_ENOMEM;
 	}
+	metrics_observe_record(rec);
 	rc = recordlog_write_json(s->env->log, rec);
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
@@ -753,4 +756,5 @@ session_close(struct session *s)
 	auth_session_free(&s->auth);
 	free(s->gl);
 	free(s);
+	metrics_session_end();
 }
