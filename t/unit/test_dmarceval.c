@@ -206,6 +206,15 @@ org_domains(void)
 	    "org: private-section rule github.io");
 	is_str(org("Mail.EXAMPLE.com."), "example.com",
 	    "org: case and trailing dot ignored");
+	is_str(org("foo.xn--55qx5d.cn"), "foo.xn--55qx5d.cn",
+	    "org: A-label name under the U-label rule \u516c\u53f8.cn");
+	is_str(org("a.foo.\xe5\x85\xac\xe5\x8f\xb8.cn"), "foo.xn--55qx5d.cn",
+	    "org: U-label name: given in A-labels");
+	is_str(org("xn--55qx5d.cn"), "xn--55qx5d.cn",
+	    "org: an IDN public suffix is its own");
+	is_str(org("mail.B\xc3\x9c" "CHER.de"), "xn--bcher-kva.de",
+	    "org: upper-case U-label mapped (UTS #46) to its A-label");
+	is_str(org("x.\xff.com"), "ERR -3", "org: invalid UTF-8 refused");
 	is_str(org("a..example.com"), "ERR -3", "org: empty label refused");
 	is_str(org("a b.example"), "ERR -3", "org: not a DNS name refused");
 	is_int(dmarceval_org_domain(ev, "a.example.com", small, sizeof(small)),
@@ -575,7 +584,7 @@ main(void)
 		printf("1..0 # SKIP no public suffix list at %s\n", PSL_FILE);
 		return 0;
 	}
-	plan(135);
+	plan(140);
 	setup();
 	if (dns_resolver_new_zones(&zr, 2000) != 0)
 		return 1;
