@@ -17,6 +17,7 @@ PACKAGES="
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
 	sasl2-bin libsasl2-modules
+	libidn2-dev python3-dkim python3-nacl libmail-dkim-perl psl
 "
 apt-get update -qq
 # shellcheck disable=SC2086
