@@ -18,22 +18,17 @@ PY=/usr/bin/python3
 EVAL=${top_builddir:-$here/../../build}/eval/smtpscope-eval
 DKIMSIGN=${top_builddir:-$here/../../build}/t/tools/dkimsign
 export DKIMSIGN
-skip() { echo "1..0 # SKIP $1"; exit 0; }
-[ -x "$EVAL" ] || { echo "Bail out! $EVAL not built"; exit 1; }
-[ -x "$DKIMSIGN" ] || { echo "Bail out! $DKIMSIGN not built"; exit 1; }
-"$PY" -c 'import dkim, nacl.signing' 2>/dev/null || skip "dkimpy or PyNaCl missing (python3-dkim)"
-perl -MMail::DKIM::Verifier -e1 2>/dev/null || skip "Mail::DKIM missing (libmail-dkim-perl)"
-command -v jq >/dev/null 2>&1 || skip "jq missing"
-command -v openssl >/dev/null 2>&1 || skip "openssl missing"
-if [ $# -ge 3 ]; then
-	dir=$3
-	mkdir -p "$dir"
-else
-	dir=$(mktemp -d) && trap 'rm -rf -- "$dir"' EXIT
-fi
+. "$here/dkim-common.sh"
+[ -x "$EVAL" ] || diff_bail "$EVAL not built"
+[ -x "$DKIMSIGN" ] || diff_bail "$DKIMSIGN not built"
+"$PY" -c 'import dkim, nacl.signing' 2>/dev/null || diff_skip "dkimpy or PyNaCl missing (python3-dkim)"
+perl -MMail::DKIM::Verifier -e1 2>/dev/null || diff_skip "Mail::DKIM missing (libmail-dkim-perl)"
+command -v jq >/dev/null 2>&1 || diff_skip "jq missing"
+command -v openssl >/dev/null 2>&1 || diff_skip "openssl missing"
+diff_workdir "${@:3}"
 echo "# seed $seed, $count cases, in $dir"
-"$PY" "$here/dkim-gen.py" "$seed" "$count" "$dir" || { echo "Bail out! dkim-gen.py failed"; exit 1; }
-"$here/dkim-smtpscope.sh" "$EVAL" "$dir" >"$dir/smtpscope.tsv" || { echo "Bail out! smtpscope side failed"; exit 1; }
-"$PY" "$here/dkim-dkimpy.py" "$dir" >"$dir/dkimpy.tsv" || { echo "Bail out! dkimpy side failed"; exit 1; }
-perl "$here/dkim-maildkim.pl" "$dir" >"$dir/maildkim.tsv" || { echo "Bail out! Mail::DKIM side failed"; exit 1; }
+"$PY" "$here/dkim-gen.py" "$seed" "$count" "$dir" || diff_bail "dkim-gen.py failed"
+"$here/dkim-smtpscope.sh" "$EVAL" "$dir" >"$dir/smtpscope.tsv" || diff_bail "smtpscope side failed"
+"$PY" "$here/dkim-dkimpy.py" "$dir" >"$dir/dkimpy.tsv" || diff_bail "dkimpy side failed"
+perl "$here/dkim-maildkim.pl" "$dir" >"$dir/maildkim.tsv" || diff_bail "Mail::DKIM side failed"
 "$PY" "$here/dkim-compare.py" "$dir" "$here/dkim-known-differences.txt"
