@@ -13,6 +13,7 @@
  * Failures: SCOPE_ENOMEM; everything else leaves the record as it was.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

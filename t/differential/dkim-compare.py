@@ -103,14 +103,15 @@ def classify(ref, ours, theirs, tags, body):
         return "maildkim-l-zero"
     if ref == "maildkim" and ours_ok and t_res == "fail" and no_crlf:
         return "maildkim-body-no-final-crlf"
-    # dkimpy signed these too: its l= then counts the kept white space,
-    # so libopendkim can find l= beyond the body (permerror)
     if ref == "dkimpy" and no_crlf and last[-1:] in (b" ", b"\t") and \
             tags.get("c", "").endswith("/relaxed") and \
-            ({o_res, t_res} <= {"pass", "policy", "fail"} or
-             (t_res in ("pass", "fail") and
-              "length tag value exceeds" in o_why)):
+            {o_res, t_res} <= {"pass", "policy", "fail"}:
         return "dkimpy-relaxed-last-line-ws"
+    # l= larger than the canonicalized body: the body was cut after
+    # signing, or dkimpy (signer) counted the white space it keeps
+    if o_res == "other" and "length tag value exceeds body size" in o_why \
+            and t_res in ("fail", "pass"):
+        return "l-beyond-body"
     if ref == "dkimpy" and t_res == "other" and \
             "Unexpected characters in RFC822 header" in t_why:
         return "dkimpy-obsolete-header-syntax"
