@@ -17,6 +17,13 @@
  *    (b.a.ck -> a.ck, a.b.kawasaki.jp -> b.kawasaki.jp) and is not even
  *    declared in <opendmarc/dmarc.h>. libopendmarc is still initialised
  *    with the same file (OPENDMARC_TLD_TYPE_MOZILLA), once per process.
+ *    Internationalized names are compared as A-labels: the list's rules
+ *    in U-labels (公司.cn, *.kawasaki.jp's IDN siblings) are converted
+ *    once at load, and a name with U-labels is converted before the
+ *    rules apply (libidn2, IDNA2008 with the UTS #46 non-transitional
+ *    mapping, as libpsl does); the organizational domain is always
+ *    given in A-labels, the form DNS lookups and alignment use. A name
+ *    libidn2 refuses has no organizational domain.
  *  - Alignment (§3.1) is computed here, over every DKIM signature, and
  *    libopendmarc is never given DKIM or SPF results. Its
  *    opendmarc_policy_store_dkim() keeps only one DKIM result per
@@ -48,6 +55,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include <idn2.h>
 #include <opendmarc/dmarc.h>
 
 #include "auth/addrlist.h"
@@ -125,6 +133,51 @@ dmarceval_has(const struct dmarceval *e, const char *rule)
 	    dmarceval_cmp) != NULL;
 }
 
+/* dmarceval_has_8bit - does a string have a byte outside ASCII? */
+static bool
+dmarceval_has_8bit(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
+
+/* dmarceval_alabel - a UTF-8 name in A-labels (malloc'ed, the caller
+ * frees with idn2_free), or NULL when libidn2 refuses it */
+static char *
+dmarceval_alabel(const char *utf8)
+{
+	char *out = NULL;
+
+	if (idn2_to_ascii_8z(utf8, &out, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL) != IDN2_OK) {
+		idn2_free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* dmarceval_rule_alabel - a rule as stored (strdup'ed): in A-labels
+ * after its "!" or "*." when it has U-labels (a rule libidn2 refuses
+ * stays as written, and so matches no name); NULL on ENOMEM */
+static char *
+dmarceval_rule_alabel(const char *rule)
+{
+	size_t pre = rule[0] == '!' ? 1 : strncmp(rule, "*.", 2) == 0 ? 2 : 0;
+	char *a, *out;
+	size_t n;
+
+	if (!dmarceval_has_8bit(rule) || (a = dmarceval_alabel(rule + pre)) ==
+	    NULL)
+		return strdup(rule);
+	n = pre + strlen(a) + 1;
+	if ((out = malloc(n)) != NULL)
+		snprintf(out, n, "%.*s%s", (int)pre, rule, a);
+	idn2_free(a);
+	return out;
+}
+
 /* dmarceval_load - read the rules of a public suffix list file: the
  * first word of each line that is not a comment, lowercased */
 static int
@@ -173,7 +226,7 @@ dmarceval_load(struct dmarceval *e, const char *path, char *err,
 			}
 			e->rules = grown;
 		}
-		if ((e->rules[e->nrules] = strdup(s)) == NULL)
+		if ((e->rules[e->nrules] = dmarceval_rule_alabel(s)) == NULL)
 			rc = SCOPE_ENOMEM;
 		else
 			e->nrules++;
@@ -268,11 +321,22 @@ dmarceval_new(struct dmarceval **out, const char *psl_path, char *err,
 
 /* dmarceval_norm - a lowercase copy of a plausible DNS name without its
  * trailing dot (labels 1..63 of letters, digits, '-', '_'; at most 253
- * characters); false when it is not one */
+ * characters), U-labels turned into A-labels first; false when it is
+ * not one */
 static bool
 dmarceval_norm(const char *in, char *out, size_t outsz)
 {
 	size_t n = strlen(in), i, label = 0;
+	char *a;
+	bool ok;
+
+	if (dmarceval_has_8bit(in)) {	/* U-labels: their A-labels */
+		if (n > 1024 || (a = dmarceval_alabel(in)) == NULL)
+			return false;
+		ok = !dmarceval_has_8bit(a) && dmarceval_norm(a, out, outsz);
+		idn2_free(a);
+		return ok;
+	}
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;

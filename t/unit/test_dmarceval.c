@@ -182,6 +182,30 @@ setup(void)
 	}
 }
 
+/* org_idn - internationalized names: compared and answered in A-labels */
+static void
+org_idn(void)
+{
+	static const char *const cases[][3] = {
+		{ "foo.xn--55qx5d.cn", "foo.xn--55qx5d.cn",
+		    "A-label name under the U-label rule \u516c\u53f8.cn" },
+		{ "a.foo.\xe5\x85\xac\xe5\x8f\xb8.cn", "foo.xn--55qx5d.cn",
+		    "U-label name: given in A-labels" },
+		{ "xn--55qx5d.cn", "xn--55qx5d.cn",
+		    "an IDN public suffix is its own" },
+		{ "mail.B\xc3\x9c" "CHER.de", "xn--bcher-kva.de",
+		    "upper-case U-label mapped (UTS #46) to its A-label" },
+		{ "x.\xff.com", "ERR -3", "invalid UTF-8 refused" },
+	};
+	char name[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "org: %s", cases[i][2]);
+		is_str(org(cases[i][0]), cases[i][1], name);
+	}
+}
+
 /* org_domains - RFC 7489 §3.2 through the list */
 static void
 org_domains(void)
@@ -206,6 +230,7 @@ org_domains(void)
 	    "org: private-section rule github.io");
 	is_str(org("Mail.EXAMPLE.com."), "example.com",
 	    "org: case and trailing dot ignored");
+	org_idn();
 	is_str(org("a..example.com"), "ERR -3", "org: empty label refused");
 	is_str(org("a b.example"), "ERR -3", "org: not a DNS name refused");
 	is_int(dmarceval_org_domain(ev, "a.example.com", small, sizeof(small)),
@@ -575,7 +600,7 @@ main(void)
 		printf("1..0 # SKIP no public suffix list at %s\n", PSL_FILE);
 		return 0;
 	}
-	plan(135);
+	plan(140);
 	setup();
 	if (dns_resolver_new_zones(&zr, 2000) != 0)
 		return 1;
