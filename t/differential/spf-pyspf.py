@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""spf-pyspf.py - run SPF cases (OpenSPF YAML suite format, as spf-gen.py
+writes them: one JSON document per scenario) through pyspf (Debian
+python3-spf), DNS served from each scenario's zonedata the way pyspf's own
+test driver (test/testspf.py) does. Prints NAME TAB RESULT TAB EXPLANATION
+per test, NAME as t/conformance/spf_suite names it ("SUITE DESC: TEST").
+
+Usage: spf-pyspf.py SUITE cases.yml [smtpscope.tsv known.txt]
+
+With smtpscope's answers (spf_suite's SPF_SUITE_DUMP file) and the list
+of known differences it compares instead, as TAP: a case where the two
+disagree is explained only when pyspf, with the deviation of one listed
+class corrected (PATCHES below), gives smtpscope's answer. Any other
+disagreement fails; so does a class that is listed but never seen is
+only reported.
+"""
+import json
+import re
+import socket
+import sys
+
+import spf
+
+ZONE = {}
+
+
+def dns_lookup(name, qtype, strict=True, timeout=None, level=0):
+    """testspf.py's DNSLookup: answers from ZONE, TIMEOUT raises"""
+    labels = []
+    for label in name.split("."):
+        if label:
+            if len(label) > 63:
+                raise spf.TempError("DNS label too long")
+            labels.append(label)
+    name = ".".join(labels)
+    for entry in ZONE.get(name.lower(), []):
+        if entry == "TIMEOUT":
+            raise spf.TempError("DNS timeout")
+        rtype, value, owner = entry
+        if rtype == "AAAA":
+            value = bytes(socket.inet_pton(socket.AF_INET6, value))
+        elif rtype in ("TXT", "SPF"):
+            value = tuple(s.encode("utf-8") for s in value)
+        yield ((owner, rtype), value)
+        if not level and rtype == "CNAME":
+            for j in dns_lookup(value, qtype, strict, timeout, 1):
+                yield j
+
+
+def load_zone(zonedata):
+    """testspf.py's loadZone: SPF also served as TXT when no TXT"""
+    zone = {}
+    for owner, entries in zonedata.items():
+        out, gen, txt = [], True, []
+        for e in entries:
+            if e == "TIMEOUT":
+                out.append(e)
+                continue
+            for rtype, value in e.items():
+                if rtype in ("TXT", "SPF") and isinstance(value, str):
+                    value = (value,)
+                if rtype == "TXT":
+                    gen = False
+                elif rtype == "SPF" and gen:
+                    txt.append(("TXT", value, owner))
+                if value != ("NONE",):
+                    out.append((rtype, value, owner))
+        if gen:
+            out.extend(txt)
+        zone[owner.lower()] = out
+    return zone
+
+
+def combined(names):
+    """pyspf with several listed classes corrected at once"""
+    key = "+".join(names)
+    if key and key not in PATCHES:
+        PATCHES[key] = type("Combined", tuple(PATCHES[n] for n in names), {})
+    return key
+
+
+def run(t, patch=None):
+    """pyspf's answer (result, explanation), with one class corrected"""
+    old = {"unknown": "permerror", "error": "temperror"}
+    query = PATCHES[patch] if patch else spf.query
+    q = query(i=t["host"], s=t["mailfrom"], h=t["helo"], strict=True)
+    q.set_default_explanation("DEFAULT")
+    try:
+        res, _, exp = q.check()
+    except Exception as e:  # a pyspf crash is a result too
+        res, exp = "crash:" + type(e).__name__, "DEFAULT"
+    res = old.get(res, res)
+    return res, exp if res == "fail" else "DEFAULT"
+
+
+class CnameVoidOnce(spf.query):
+    """a void answer reached through a CNAME counts once, not twice"""
+
+    def dns(self, name, qtype, cnames=None, ignore_void=False):
+        return super().dns(name, qtype, cnames,
+                             ignore_void or cnames is not None)
+
+
+class TargetAddrNotVoid(spf.query):
+    """the address lookups of MX and PTR names are not void lookups of
+    the term (only the term's own query is)"""
+
+    def dns_a(self, domainname, A="A"):
+        if getattr(self, "_target", False) and domainname:
+            return self.dns(domainname, A, ignore_void=True)
+        return super().dns_a(domainname, A)
+
+    def dns_mx(self, domainname):
+        self._target = True
+        try:
+            return super().dns_mx(domainname)
+        finally:
+            self._target = False
+
+    def validated_ptrs(self):
+        self._target = True
+        try:
+            return spf.query.validated_ptrs(self)
+        finally:
+            self._target = False
+
+
+class ZeroDigit(spf.query):
+    """%{d0}: a DIGIT of zero is a syntax error (RFC 7208 7.3)"""
+
+    def expand(self, s, stripdot=True):
+        if re.search(r"%\{[a-zA-Z]0+[^0-9]", s + "}"):
+            raise spf.PermError("DIGIT of zero", s)
+        return super().expand(s, stripdot)
+
+
+class ExpNotCounted(spf.query):
+    """the exp= text is expanded only for a final fail (RFC 7208 6.2):
+    its %{p} lookups are not void lookups of the evaluation"""
+
+    def get_explanation(self, spec):
+        self._exp = True
+        try:
+            return super().get_explanation(spec)
+        finally:
+            self._exp = False
+
+    def dns(self, name, qtype, cnames=None, ignore_void=False):
+        return super().dns(name, qtype, cnames,
+                             ignore_void or getattr(self, "_exp", False))
+
+
+class Ip6NibbleLower(spf.query):
+    """%{i} of an IPv6 client in lower-case hex, as RFC 7208 7.4 writes it"""
+
+    def set_ip(self, i):
+        super().set_ip(i)
+        if self.v == "ip6":
+            self.i = self.i.lower()
+
+
+class ReceiverName(spf.query):
+    """%{r}: the checking host's name (libspf2 uses gethostname())"""
+
+    def __init__(self, *args, **kw):
+        kw["receiver"] = socket.gethostname()
+        super().__init__(*args, **kw)
+
+
+PATCHES = {"exp-lookups-early": ExpNotCounted,
+           "ip6-nibble-case": Ip6NibbleLower,
+           "receiver-name": ReceiverName,
+           "cname-void-once": CnameVoidOnce,
+           "target-address-not-void": TargetAddrNotVoid,
+           "zero-digit": ZeroDigit}
+
+
+def read_tsv(path):
+    out = {}
+    with open(path, encoding="utf-8", errors="replace") as fp:
+        for line in fp:
+            f = line.rstrip("\n").split("\t")
+            if len(f) == 3:
+                out[f[0]] = (f[1], f[2])
+    return out
+
+
+def read_known(path):
+    known = {}
+    with open(path, encoding="utf-8") as fp:
+        for line in fp:
+            if line.startswith("#") or not line.strip():
+                continue
+            f = line.rstrip("\n").split("\t")
+            known[f[0]] = f[1:]
+    return known
+
+
+def main():
+    global ZONE
+    suite, path = sys.argv[1], sys.argv[2]
+    ours = read_tsv(sys.argv[3]) if len(sys.argv) > 4 else None
+    known = read_known(sys.argv[4]) if len(sys.argv) > 4 else {}
+    spf.DNSLookup = dns_lookup
+    with open(path, encoding="ascii") as fp:
+        docs = fp.read().split("---\n")
+    total = agree = 0
+    classes = {c: [] for c in known}
+    unexplained = []
+    for doc in docs:
+        if not doc.strip():
+            continue
+        scen = json.loads(doc)
+        ZONE = load_zone(scen.get("zonedata", {}))
+        for tname, t in scen["tests"].items():
+            name = "%s %s: %s" % (suite, scen["description"], tname)
+            got = run(t)
+            if ours is None:
+                print("%s\t%s\t%s" % ((name,) + got))
+                continue
+            total += 1
+            mine = ours.get(name, ("missing", ""))
+            if mine == got:
+                agree += 1
+                continue
+            for c in known:
+                if c in PATCHES and "+" not in c and run(t, c) == mine:
+                    classes[c].append(name)
+                    break
+            else:
+                both = combined([c for c in known if c in PATCHES and "+" not in c])
+                if both and run(t, both) == mine:
+                    classes.setdefault(both, []).append(name)
+                    known.setdefault(both, known[both.split("+")[0]])
+                else:
+                    unexplained.append((name, got, mine))
+    if ours is None:
+        return 0
+    n = 0
+    for c, cases in classes.items():
+        n += 1
+        print("ok %d - class %s: %d cases (%s follows the RFC)%s" % (
+            n, c, len(cases), known[c][0],
+            " e.g. " + cases[0] if cases else ""))
+    n += 1
+    print("%s %d - %d of %d cases agree (%.2f%%), %d explained by a "
+          "listed class, %d not" % (
+              "ok" if not unexplained else "not ok", n, agree, total,
+              100.0 * agree / max(total, 1), total - agree - len(unexplained),
+              len(unexplained)))
+    for name, got, mine in unexplained[:40]:
+        print("#   %s: pyspf %s, smtpscope %s" % (name, "/".join(got),
+                                                   "/".join(mine)))
+    print("1..%d" % n)
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
