@@ -167,7 +167,34 @@ class ReceiverName(spf.query):
         super().__init__(*args, **kw)
 
 
-PATCHES = {"exp-lookups-early": ExpNotCounted,
+class JoinWithDot(spf.query):
+    """parts are rejoined with "." for every letter (RFC 7208 7.3), not
+    only for l and s"""
+
+    def expand(self, s, stripdot=True):
+        saved = spf.JOINERS
+        spf.JOINERS = dict((ch, ".") for ch in "slodiphvcrt")
+        try:
+            return super().expand(s, stripdot)
+        finally:
+            spf.JOINERS = saved
+
+
+class PtrErrorUnknown(spf.query):
+    """%{p}: a DNS error while validating gives "unknown" (RFC 7208 7.3)
+    rather than dropping the explanation"""
+
+    def getp(self):
+        try:
+            return super().getp()
+        except spf.TempError:
+            self.p = "unknown"
+            return self.p
+
+
+PATCHES = {"delimiter-rejoin": JoinWithDot,
+           "p-dns-error-unknown": PtrErrorUnknown,
+           "exp-lookups-early": ExpNotCounted,
            "ip6-nibble-case": Ip6NibbleLower,
            "receiver-name": ReceiverName,
            "cname-void-once": CnameVoidOnce,
