@@ -53,7 +53,7 @@ class Case:
 
     def macro(self):
         r = self.rnd
-        letter = r.choice(LETTERS)
+        letter = r.choice(LETTERS + "p" if r.random() < 0.1 else LETTERS)
         if r.random() < 0.15:
             letter = letter.upper()
             self.features.add("macro-url")
@@ -72,6 +72,8 @@ class Case:
             self.features.add("macro")
             parts = [self.macro() for _ in range(r.choice([1, 1, 2]))]
             base = r.choice(["m.c%d.test" % self.n, self.dom()])
+            if any(p[2] in "pP" for p in parts):
+                return ".".join(parts) + "." + base
             name = ".".join(expand(p, self, cur) for p in parts) + "." + base
             if r.random() < 0.5 and valid_name(name):
                 self.add(name.lower(), {"A": "127.0.0.2"})
@@ -88,9 +90,9 @@ class Case:
     def term(self, cur, depth):
         r = self.rnd
         q = r.choice(QUAL)
-        kind = r.choice(["ip4", "ip4", "ip6", "a", "a", "mx", "mx", "ptr",
-                         "exists", "exists", "include", "include",
-                         "all", "bad"])
+        kind = "bad" if r.random() < 0.03 else r.choice([
+            "ip4", "ip4", "ip6", "a", "a", "mx", "mx", "ptr", "exists",
+            "exists", "include", "include", "all"])
         if kind == "ip4":
             return q + "ip4:" + r.choice(IP4) + self.cidr(False)
         if kind == "ip6":
@@ -133,7 +135,12 @@ class Case:
             return
         if any(e == "TIMEOUT" for e in self.zone.get(domain, [])):
             return
-        terms = [self.term(domain, depth) for _ in range(r.choice([1, 2, 3, 4, 6]))]
+        many = r.random() < 0.05    # near or over the 10-lookup limit
+        if many:
+            self.features.add("many-lookups")
+        terms = [self.term(domain, depth) for _ in
+                 range(r.choice([9, 10, 11, 12]) if many else
+                       r.choice([1, 2, 3, 4, 6]))]
         if r.random() < 0.15:
             terms.append(r.choice(["foo=bar", "moo.cow=x%{d}", "v2=%{i}"]))
         if r.random() < 0.2:
@@ -178,7 +185,7 @@ class Case:
                 self.add(name, {"CNAME": r.choice(self.hosts)})
                 self.features.add("cname")
                 continue
-            if roll < 0.4:
+            if roll < 0.3:
                 continue    # no address: void for a, NXDOMAIN or no data
             pool = IP4 + IP6 + [client, client]
             for ip in r.sample(pool, r.choice([1, 1, 2])):
@@ -244,13 +251,15 @@ def valid_name(name):
 def make_case(rnd, n):
     client = rnd.choice(IP4 + IP6)
     local = rnd.choice(LOCALS)
-    c = Case(rnd, n, client, local)
-    domain = c.names[0]
+    domain = "d0.c%d.test" % n
     helo = rnd.choice(["h0.c%d.test" % n, domain])
+    null = helo == domain and rnd.random() < 0.1  # the HELO identity
+    c = Case(rnd, n, client, "postmaster" if null else local)
     c.helo = helo
     c.record(domain, 0)
     c.hosts_and_names(client)
-    test = {"host": client, "helo": helo, "mailfrom": local + "@" + domain,
+    test = {"host": client, "helo": helo,
+            "mailfrom": "" if null else local + "@" + domain,
             "result": RESULTS, "features": sorted(c.features)}
     return {"description": "c%d" % n, "tests": {"c%d" % n: test},
             "zonedata": c.zone}

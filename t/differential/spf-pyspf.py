@@ -279,6 +279,11 @@ def main():
                     unexplained.append((name, got, mine))
     if ours is None:
         return 0
+    tally = {}
+    for res, _ in ours.values():
+        tally[res] = tally.get(res, 0) + 1
+    print("# smtpscope's results: " + ", ".join(
+        "%s %d" % kv for kv in sorted(tally.items())))
     third = mail_spf(suite, path, [x for v in classes.values() for x in v])
     n = 0
     for c, cases in classes.items():
