@@ -42,6 +42,7 @@ class Case:
         self.local = local
         self.zone = {}
         self.features = set()
+        self.published = set()
         self.names = ["d%d.c%d.test" % (i, n) for i in range(8)]
         self.hosts = ["h%d.c%d.test" % (i, n) for i in range(4)]
 
@@ -90,7 +91,7 @@ class Case:
     def term(self, cur, depth):
         r = self.rnd
         q = r.choice(QUAL)
-        kind = "bad" if r.random() < 0.03 else r.choice([
+        kind = "bad" if r.random() < 0.015 else r.choice([
             "ip4", "ip4", "ip6", "a", "a", "mx", "mx", "ptr", "exists",
             "exists", "include", "include", "all"])
         if kind == "ip4":
@@ -133,8 +134,10 @@ class Case:
         if any(isinstance(e, dict) and ("TXT" in e or "SPF" in e)
                for e in self.zone.get(domain, [])):
             return
-        if any(e == "TIMEOUT" for e in self.zone.get(domain, [])):
+        if any(e == "TIMEOUT" for e in self.zone.get(domain, [])) or \
+                domain in self.published:
             return
+        self.published.add(domain)    # includes may come back here
         many = r.random() < 0.05    # near or over the 10-lookup limit
         if many:
             self.features.add("many-lookups")

@@ -7,7 +7,8 @@
 # spf-pyspf.py name them. The third reference for the classes where
 # pyspf departs from RFC 7208 (spf-pyspf.py --third).
 #
-# Usage: spf-mailspf.pl SUITE cases.yml [NAME...]  (only those names)
+# Usage: spf-mailspf.pl SUITE cases.yml [NAME...]  (only those names;
+# "-" reads them from standard input, one a line)
 use strict;
 use warnings;
 use JSON::PP;
@@ -16,6 +17,9 @@ use Net::DNS;
 use Net::DNS::Resolver::Programmable;
 
 my ($suite, $path, @only) = @ARGV;
+if (@only == 1 && $only[0] eq '-') {
+	@only = map { chomp; $_ } <STDIN>;
+}
 my %only = map { $_ => 1 } @only;
 my %zone;
 
