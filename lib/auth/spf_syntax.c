@@ -334,6 +334,7 @@ spf_addr_mech(const char *q, size_t qlen, const char *name, const char *v,
 	int c6 = spf_cidr(v, &len, 3, true), c4 = spf_cidr(v, &len, 2, false);
 	int mine = family == AF_INET6 ? c6 : c4;
 	char num[16];
+	size_t at;
 
 	if (c4 > 32 || c6 > 128)
 		return false;
@@ -348,8 +349,14 @@ spf_addr_mech(const char *q, size_t qlen, const char *name, const char *v,
 	}
 	if (len > 0) {
 		spf_sbuf_str(out, ":");
+		at = out->len;
 		if (!spf_spec_put(out, v + 1, len - 1, vars))
 			return false;
+		/* an expanded '/' (a local part "x/24") must not read as a
+		 * CIDR: an explicit full length ends the name for libspf2 */
+		if (mine < 0 && !out->oom &&
+		    memchr(out->s + at, '/', out->len - at) != NULL)
+			mine = family == AF_INET6 ? 128 : 32;
 	}
 	if (mine > 0) {
 		snprintf(num, sizeof(num), "%s%d", family == AF_INET6 ? "//" :

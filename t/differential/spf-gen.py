@@ -24,7 +24,7 @@ import sys
 IP4 = ["192.0.2.1", "192.0.2.2", "198.51.100.5", "203.0.113.9"]
 IP6 = ["2001:db8::1", "2001:db8::2", "2001:db8:1::5"]
 LOCALS = ["joel", "strong-bad", "first.last", "x+tag", "user=1", "a_b",
-          "a/b", "c,d", "someuser", "postmaster", "a-b+c.d"]
+          "a/b", "c,d", "someuser", "postmaster", "a-b+c.d", "x/24"]
 RESULTS = ["none", "neutral", "pass", "fail", "softfail", "temperror",
            "permerror"]
 LETTERS = "slodihv"

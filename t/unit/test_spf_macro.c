@@ -377,6 +377,10 @@ regressions(void)
 		{ "strong.test. 300 IN TXT \"v=spf1 exists:%{l1r-}.u.%{d} -all\"",
 		    NULL, "strong-bad@strong.test", "strong.u.strong.test",
 		    "fail" },
+		/* an expanded "/24" is part of the name, not a CIDR */
+		{ "slash.test. 300 IN TXT \"v=spf1 a:h.slash.test.%{l} -all\"",
+		    "h.slash.test.x/24. 300 IN A 192.0.2.9", "x/24@slash.test",
+		    "h.slash.test.x/24", "pass" },
 	};
 	char q[300];
 	enum spf_res res;
@@ -442,7 +446,7 @@ matrix_checked(void)
 int
 main(void)
 {
-	plan(44 + 20 + 9 + 1 + 6 + 14 + 2);
+	plan(44 + 20 + 9 + 1 + 8 + 14 + 2);
 	matrix_direct();
 	rfc_examples();
 	syntax();
