@@ -17,8 +17,11 @@
  *  - records are fetched by spf_dns.c (TXT only, selected by §4.5) and
  *    checked and rewritten by spf_syntax.c before libspf2 compiles them;
  *  - the §4.6.4 limits are counted over the whole check (spf_dns.c);
- *  - exp= is looked up only when the final result is fail, and expanded
- *    here (libspf2 mangles spaces and writes lower-case %-escapes);
+ *  - every macro is expanded by spf_macro.c, not libspf2 (whose DIGIT
+ *    transformer drops a character): domain-specs before libspf2
+ *    compiles a record (spf_syntax.c), explanations and redirect
+ *    targets here;
+ *  - exp= is looked up only when the final result is fail;
  *  - the term that matched is found by replaying the published terms one
  *    by one from the answers already received (no new queries).
  * Owns: everything it allocates per check is freed before returning.
