@@ -110,8 +110,11 @@ while (my $doc = <$fp>) {
 	load($scen->{zonedata});
 	my ($code, $exp) = ('crash', 'DEFAULT');
 	eval {
+		# a null sender: postmaster@HELO (RFC 7208 2.4)
+		my $id = $t->{mailfrom} ne '' ? $t->{mailfrom} :
+		    "postmaster\@$t->{helo}";
 		my $req = Mail::SPF::Request->new(scope => 'mfrom',
-		    identity => $t->{mailfrom}, ip_address => $t->{host},
+		    identity => $id, ip_address => $t->{host},
 		    helo_identity => $t->{helo});
 		my $res = $server->process($req);
 		$code = $res->code;

@@ -14,6 +14,7 @@ class corrected (PATCHES below), gives smtpscope's answer. Any other
 disagreement fails; so does a class that is listed but never seen is
 only reported.
 """
+import inspect
 import json
 import re
 import socket
@@ -69,6 +70,9 @@ def load_zone(zonedata):
             out.extend(txt)
         zone[owner.lower()] = out
     return zone
+
+
+SEVERAL = "several-at-once"    # needs more than one class corrected
 
 
 def combined(names):
@@ -207,7 +211,58 @@ class SelfIncludeEvaluated(spf.query):
                 self.d = saved
 
 
+def _check0_line(text, after=None):
+    """the line number in pyspf's query.check0 of a line holding text
+    (the first one after a line holding 'after')"""
+    lines, start = inspect.getsourcelines(spf.query.check0)
+    seen = after is None
+    for i, line in enumerate(lines):
+        if seen and text in line:
+            return start + i
+        seen = seen or (after is not None and after in line)
+    return -1
+
+
+REDIRECT_COUNTED = _check0_line("self.check_lookups()", "mod == 'redirect'")
+REDIRECT_FOLLOWED = _check0_line("self.dns_spf(redirect)")
+
+
+class RedirectCountedWhenFollowed(spf.query):
+    """redirect= counts toward the 10 lookups when it is followed (RFC
+    7208 4.6.4 counts terms during evaluation), not when the record is
+    read and a mechanism then matches"""
+
+    def check_lookups(self):
+        f = sys._getframe(1)
+        if f.f_code is spf.query.check0.__code__ and \
+                f.f_lineno == REDIRECT_COUNTED:
+            return None
+        return super().check_lookups()
+
+    def dns_spf(self, domain):
+        f = sys._getframe(1)
+        if f.f_code is spf.query.check0.__code__ and \
+                f.f_lineno == REDIRECT_FOLLOWED:
+            super().check_lookups()
+        return super().dns_spf(domain)
+
+
+class PMacroAtEvaluation(spf.query):
+    """a %{p} in a domain-spec is looked up when its term is evaluated;
+    pyspf expands every domain-spec when it reads the record, and that
+    early PTR lookup counts as a void lookup"""
+
+    def validate_mechanism(self, mech):
+        return flagged(self, "_parsing", super().validate_mechanism, mech)
+
+    def dns(self, name, qtype, cnames=None, ignore_void=False):
+        return super().dns(name, qtype, cnames,
+                           ignore_void or getattr(self, "_parsing", False))
+
+
 PATCHES = {"delimiter-rejoin": JoinWithDot,
+           "p-macro-early": PMacroAtEvaluation,
+           "redirect-counted-early": RedirectCountedWhenFollowed,
            "self-include": SelfIncludeEvaluated,
            "p-dns-error-unknown": PtrErrorUnknown,
            "exp-lookups-early": ExpNotCounted,
@@ -287,14 +342,14 @@ def main():
                 agree += 1
                 continue
             for c in known:
-                if c in PATCHES and "+" not in c and run(t, c) == mine:
+                if c in PATCHES and run(t, c) == mine:
                     classes[c].append(name)
                     break
             else:
-                both = combined([c for c in known if c in PATCHES and "+" not in c])
+                both = combined([c for c in known if c in PATCHES])
                 if both and run(t, both) == mine:
-                    classes.setdefault(both, []).append(name)
-                    known.setdefault(both, known[both.split("+")[0]])
+                    classes.setdefault(SEVERAL, []).append(name)
+                    known.setdefault(SEVERAL, ["each class's"])
                 else:
                     unexplained.append((name, got, mine))
     if ours is None:
