@@ -349,7 +349,7 @@ def main():
                 both = combined([c for c in known if c in PATCHES])
                 if both and run(t, both) == mine:
                     classes.setdefault(SEVERAL, []).append(name)
-                    known.setdefault(SEVERAL, ["each class's"])
+                    known.setdefault(SEVERAL, ["see each class"])
                 else:
                     unexplained.append((name, got, mine))
     if ours is None:
@@ -364,7 +364,7 @@ def main():
     for c, cases in classes.items():
         n += 1
         sides = sum(1 for x in cases if third.get(x) == ours[x])
-        print("ok %d - class %s: %d cases (%s follows the RFC)%s%s" % (
+        print("ok %d - class %s: %d cases (follows the RFC: %s)%s%s" % (
             n, c, len(cases), known[c][0],
             "; Mail::SPF gives smtpscope's answer in %d" % sides
             if third else "", ", e.g. " + cases[0] if cases else ""))
