@@ -166,6 +166,7 @@ spf_macro_value(const struct spf_macro_vars *v, char letter, char *buf,
     size_t bufsz)
 {
 	const char *p;
+	size_t len;
 
 	switch (letter) {
 	case 's':
@@ -174,8 +175,13 @@ spf_macro_value(const struct spf_macro_vars *v, char letter, char *buf,
 		return v->local;
 	case 'o':
 		return v->sender_dom;
-	case 'd':
-		return v->domain;
+	case 'd':	/* "include:example.com." names example.com */
+		len = strlen(v->domain);
+		if (len < 2 || v->domain[len - 1] != '.' || len > bufsz)
+			return v->domain;
+		memcpy(buf, v->domain, len - 1);
+		buf[len - 1] = '\0';
+		return buf;
 	case 'h':
 		return v->helo;
 	case 'r':
@@ -275,7 +281,7 @@ static bool
 spf_macro_one(const struct spf_macro_vars *v, const struct spf_macro_ref *m,
     struct spf_sbuf *out, bool escape)
 {
-	char buf[80], *x;
+	char buf[300], *x;
 	const char *val = spf_macro_value(v, m->letter, buf, sizeof(buf));
 
 	if (val == NULL)

@@ -119,6 +119,8 @@ class Case:
             d = self.spec(cur, r.random() < 0.2)
             if depth < 3:
                 self.record(d if "%" not in d else self.dom(), depth + 1)
+            if r.random() < 0.05 and "%" not in d:
+                d += "."    # a trailing dot: the same name
             return q + "include:" + d
         if kind == "all":
             return q + "all"

@@ -381,6 +381,10 @@ regressions(void)
 		{ "slash.test. 300 IN TXT \"v=spf1 a:h.slash.test.%{l} -all\"",
 		    "h.slash.test.x/24. 300 IN A 192.0.2.9", "x/24@slash.test",
 		    "h.slash.test.x/24", "pass" },
+		/* %{d} of "include:i.tdot.test." is i.tdot.test */
+		{ "tdot.test. 300 IN TXT \"v=spf1 include:i.tdot.test. -all\"",
+		    "i.tdot.test. 300 IN TXT \"v=spf1 exists:%{d2}.z.test\"",
+		    "a@tdot.test", "tdot.test.z.test", "fail" },
 	};
 	char q[300];
 	enum spf_res res;
@@ -446,7 +450,7 @@ matrix_checked(void)
 int
 main(void)
 {
-	plan(44 + 20 + 9 + 1 + 8 + 14 + 2);
+	plan(44 + 20 + 9 + 1 + 10 + 14 + 2);
 	matrix_direct();
 	rfc_examples();
 	syntax();
