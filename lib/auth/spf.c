@@ -29,7 +29,6 @@
  * every DNS or record problem is an SPF result, not an error.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
