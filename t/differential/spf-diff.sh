@@ -5,7 +5,7 @@
 # Usage: spf-diff.sh [SEED [COUNT]]
 set -u
 seed=${1:-${SPF_DIFF_SEED:-7208}}
-count=${2:-${SPF_DIFF_COUNT:-2500}}
+count=${2:-${SPF_DIFF_COUNT:-5000}}
 src=${srcdir:-$(dirname "$0")/..}
 here=$src/differential
 build=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)/build}/t
