@@ -16,10 +16,16 @@
  *  - a or mx with a /0 length for the client's family get the
  *    SPF_SYNTAX_ANY label in front of the target name: the DNS layer
  *    then answers "any address" when the name has one (spf.c);
- *  - the CIDR length for the other family is dropped (irrelevant).
+ *  - the CIDR length for the other family is dropped (irrelevant);
+ *  - given the macro values, every domain-spec is expanded here by
+ *    spf_macro.c (libspf2's expansion is wrong) and written back as
+ *    literal text, but a plain %{p}, which libspf2 expands right and
+ *    looks up only when it evaluates the term; an a or mx name that
+ *    expanded to hold a '/' gets an explicit full CIDR length after it.
  * Terms whose compiled form would come near libspf2's 511-byte buffer
  * are refused (permerror); no real record comes close.
- * Owns nothing; returned strings are the caller's. Pure functions.
+ * Owns nothing; returned strings are the caller's. Pure functions, but
+ * for the %{p} lookup a macro expansion may ask for.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
