@@ -17,6 +17,7 @@ PACKAGES="
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
+	python3-spf libmail-spf-perl libnet-dns-resolver-programmable-perl
 	sasl2-bin libsasl2-modules
 	debhelper dh-autoreconf dpkg-dev fakeroot adduser logrotate
 	libmicrohttpd-dev prometheus curl

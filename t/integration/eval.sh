@@ -8,7 +8,7 @@ command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 EVAL=${top_builddir:-../..}/eval/smtpscope-eval
 data=${top_srcdir:-$here/../..}/t/data/eval
 SIGN=${top_builddir:-../..}/t/tools/dkimsign
-tap_plan 43
+tap_plan 46
 
 run() { "$EVAL" --zone "$data/example.zone" "$@" "$data/msg.eml"; }
 out=$(run --client-ip 192.0.2.25 --helo mail.example.test --mail-from alice@example.test \
@@ -40,6 +40,13 @@ tap_is "$(f .auth.spf.mailfrom.result)/$(f .auth.spf.mailfrom.dnssec)" temperror
 msg=$(run --client-ip 192.0.2.25 --tls-version TLSv1.3 --cipher TLS_AES_128_GCM_SHA256 --cipher-bits 128 \
 	--mail-from x@example.test | head -1)
 tap_is "$(f .tls.version)/$(f .tls.bits)" TLSv1.3/128 "TLS facts from the command line"
+msg=$(run --client-ip 198.51.100.7 --mail-from joel@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)/$(f .auth.spf.mailfrom.mechanism)" "pass/exists:%{l1r+}.u.%{d}" \
+	"%{l1r+} of joel asks joel.u.peruser.example.test: pass"
+msg=$(run --client-ip 198.51.100.7 --mail-from someuser@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)" pass "%{l1r+-} of someuser: pass"
+msg=$(run --client-ip 198.51.100.7 --mail-from other@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)" fail "a user without a name: fail"
 "$EVAL" --helo x >/dev/null 2>&1
 tap_is "$?" 64 "missing --client-ip is a usage error"
 
