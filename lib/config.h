@@ -83,6 +83,7 @@ enum config_key_id {
 	CONFIG_KEY_GREYLIST_ALLOW_NETWORKS,
 	CONFIG_KEY_GREYLIST_ALLOW_DOMAINS,
 	CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL,
+	CONFIG_KEY_GREYLIST_MAX_SIZE,
 	CONFIG_KEY_TAG_RULES,
 	CONFIG_KEY_PSEUDO_CLIENT_ADDRESS,
 	CONFIG_KEY_PSEUDO_NAMES,
@@ -132,6 +133,7 @@ struct config {
 	char *greylist_allow_networks;	/* list, checked by the daemon */
 	char *greylist_allow_domains;
 	long greylist_expire_interval;	/* seconds */
+	long greylist_max_size;		/* MiB, an LMDB store's largest map */
 	char *tag_rules;		/* TagRules file, NULL: none */
 	int pseudo_client_address;	/* enum pseudo_mode, by choice index */
 	int pseudo_names;
