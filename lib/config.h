@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #define CONFIG_LINE_MAX	4096	/* longest line accepted, bytes */
+#define CONFIG_FILE_MAX	(1 << 20)	/* largest file accepted, bytes */
 #define CONFIG_ERR_MAX	512	/* size of an error message buffer */
 
 enum config_type {
@@ -28,7 +29,8 @@ enum config_type {
 	CONFIG_OCTAL,		/* octal file mode in [min, max] */
 	CONFIG_ENUM,		/* one of a '|'-separated list */
 	CONFIG_SOCKET,		/* unix:/path, inet:port@host, inet6:port@host */
-	CONFIG_USER		/* user[:group] */
+	CONFIG_USER,		/* user[:group] */
+	CONFIG_STORE		/* a greylisting store: lmdb:/path, redis:... */
 };
 
 enum config_on_error { CONFIG_ON_ERROR_ACCEPT, CONFIG_ON_ERROR_TEMPFAIL };

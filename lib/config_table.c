@@ -174,7 +174,7 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"RCPT to a new triplet and to a retry before GreylistDelay."
 	},
 	[CONFIG_KEY_GREYLIST_STORE] = {
-		"GreylistStore", CONFIG_STRING, 0, 0, NULL,
+		"GreylistStore", CONFIG_STORE, 0, 0, NULL,
 		"lmdb:/var/lib/smtpscope/greylist.lmdb",
 		offsetof(struct config, greylist_store),
 		"Where the greylisting state lives: lmdb:/path (one file on this "
