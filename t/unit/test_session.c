@@ -349,6 +349,22 @@ test_dkim_header_cap(void)
 	json_decref(rec);
 }
 
+/* session_from_192_0_2_1 - a session from 192.0.2.1 after MAIL FROM */
+static struct session *
+session_from_192_0_2_1(const char **mail, struct macro_src *m)
+{
+	struct sockaddr_in sin;
+	struct session *s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	s = session_new(&env);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, m);
+	session_mail(s, mail, m);
+	return s;
+}
+
 /* tags, and a tag's greylist mode: enforce for one tagged recipient
  * while the configured mode is observe */
 static void
@@ -361,7 +377,6 @@ test_tags_greylist(void)
 	    "greylist grey enforce\n";
 	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
 	struct macro_src m = fake_src(none);
-	struct sockaddr_in sin;
 	const char *mail[] = { "<a@example.com>", NULL };
 	const char *grey[] = { "<grey@smtpscope.test>", NULL };
 	const char *other[] = { "<other@smtpscope.test>", NULL };
@@ -386,12 +401,7 @@ test_tags_greylist(void)
 	env.tags = tags;
 	env.gl = &gp;
 	env.glstore = store;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
-	s = session_new(&env);
-	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
-	session_mail(s, mail, &m);
+	s = session_from_192_0_2_1(mail, &m);
 	ok(session_rcpt(s, other, &m, &reply) == SESSION_CONTINUE,
 	    "configured observe: a new triplet is not refused");
 	ok(session_rcpt(s, grey, &m, &reply) == SESSION_TEMPFAIL &&
@@ -455,7 +465,6 @@ test_greylist_full(void)
 	uint64_t nfull = stats_get(STATS_GREYLIST_STORE_FULL);
 	struct greylist_params gp;
 	const char *reply = NULL;
-	struct sockaddr_in sin;
 	struct session *s;
 	json_t *rec;
 
@@ -464,12 +473,7 @@ test_greylist_full(void)
 	env.gl = &gp;
 	env.glstore = &full;
 	env.fault = count_fault;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
-	s = session_new(&env);
-	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
-	session_mail(s, mail, &m);
+	s = session_from_192_0_2_1(mail, &m);
 	ok(session_rcpt(s, r1, &m, &reply) == SESSION_CONTINUE &&
 	    session_rcpt(s, r2, &m, &reply) == SESSION_CONTINUE,
 	    "store full under enforce: both recipients pass (fail open)");
