@@ -166,9 +166,12 @@ lmdb_abort(struct lmdb_store *st, MDB_txn *txn)
 	lmdb_end(st);
 }
 
-/* lmdb_grow - after MDB_MAP_FULL at map size seen: adopt a larger
- * size another process set, or double the map up to limit; SCOPE_OK
- * when the map is now larger than seen */
+/* lmdb_grow - after MDB_MAP_FULL at map size seen: double the map up
+ * to limit, unless another thread did already; SCOPE_OK when the map is
+ * now larger than seen. (Not mdb_env_set_mapsize(env, 0): that adopts
+ * the size in the file, which may be smaller than ours while no commit
+ * has recorded our growth yet. A larger size another process set comes
+ * with MDB_MAP_RESIZED in lmdb_begin, or by doubling here.) */
 static int
 lmdb_grow(struct lmdb_store *st, size_t seen, size_t limit)
 {
@@ -177,12 +180,7 @@ lmdb_grow(struct lmdb_store *st, size_t seen, size_t limit)
 
 	pthread_rwlock_wrlock(&st->resize);
 	now = lmdb_mapsize(st);
-	if (now <= seen) {
-		/* 0: the size in the file, if another process grew it */
-		rc = mdb_env_set_mapsize(st->env, 0);
-		now = lmdb_mapsize(st);
-	}
-	if (rc == 0 && now <= seen && seen < limit) {
+	if (now <= seen && seen < limit) {
 		want = seen > limit / 2 ? limit : seen * 2;
 		rc = mdb_env_set_mapsize(st->env, want);
 		now = lmdb_mapsize(st);
