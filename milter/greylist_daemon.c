@@ -43,9 +43,9 @@ greylist_daemon_full(void *arg, bool full, unsigned long failed,
 	if (full) {
 		atomic_store(&gd->expire_soon, true);
 		daemon_log(LOG_ERR, "greylist store full: %s; greylisting "
-		    "fails open (new triplets pass unrecorded, verdict error, "
-		    "counter greylist_store_full) until expiry frees room",
-		    reason);
+		    "fails open (new triplets are not stored and pass, verdict "
+		    "error, counter greylist_store_full) until expiry frees "
+		    "room", reason);
 	} else {
 		daemon_log(LOG_NOTICE, "greylist store has room again: %lu "
 		    "recipients passed unchecked while it was full", failed);
