@@ -17,7 +17,7 @@ command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 BENCH=${top_builddir:-../..}/contrib/bench/smtpscope-bench
 [ -x "$BENCH" ] || tap_skip_all "smtpscope-bench is not built"
 harness_init greylist-full
-tap_plan 8
+tap_plan 9
 
 N=6000
 scope_start Greylist enforce GreylistStore "lmdb:$T/scope/greylist.lmdb" \
@@ -44,3 +44,4 @@ tap_is "$(grep -c 'greylist store full: lmdb .*store full (map 1 MiB, GreylistMa
 tap_is "$(grep -c 'internal fault' "$err")" 0 "no per-message fault lines"
 tap_is "$(jq -s '[.[] | select(.event=="message") | .greylist.rcpt[]? | select(.verdict=="error")] | length' "$SCOPE_LOG")" \
 	"$full" "the records say error for each of them"
+scope_assert_clean
