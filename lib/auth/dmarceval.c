@@ -40,7 +40,9 @@
  *
  * Owns: struct dmarceval (the suffix rules); per check, one libopendmarc
  * policy context, freed before returning.
- * Fails: dmarceval_new on an unreadable or empty list (message in err);
+ * Fails: dmarceval_new on an unreadable or empty list, one that is not a
+ * regular file of at most DMARCEVAL_FILE_MAX bytes, or one with a line
+ * that is no public suffix rule (message in err, naming the line);
  * dmarceval_check only on ENOMEM. Everything about the message or the
  * DNS is a result (none, pass, fail, temperror, permerror).
  */
@@ -68,7 +70,8 @@
 #endif
 
 #define DMARCEVAL_RECORD_MAX	2048	/* longer records are permerror */
-#define DMARCEVAL_LINE_MAX	512	/* longer list lines are skipped */
+#define DMARCEVAL_LINE_MAX	1024	/* bytes of a list line */
+#define DMARCEVAL_FILE_MAX	(16 << 20)	/* bytes of the list */
 #define DMARCEVAL_RULES_MAX	200000	/* sanity cap on the list */
 #define DMARCEVAL_LABELS_MAX	128	/* 253 characters: 127 labels */
 
@@ -178,29 +181,67 @@ dmarceval_rule_alabel(const char *rule)
 	return out;
 }
 
-/* dmarceval_load - read the rules of a public suffix list file: the
- * first word of each line that is not a comment, lowercased */
-static int
-dmarceval_load(struct dmarceval *e, const char *path, char *err,
-    size_t errsz)
+/* dmarceval_rule_ok - a public suffix rule: an optional '!', then
+ * labels of letters, digits, '-', '_', '*' or UTF-8 bytes (IDN rules are
+ * listed in Unicode), separated by single dots */
+static bool
+dmarceval_rule_ok(const char *rule)
 {
-	char line[DMARCEVAL_LINE_MAX], *s, *end, **grown;
-	size_t cap = 0;
-	FILE *fp = fopen(path, "r");
-	int rc = SCOPE_OK;
+	const unsigned char *p = (const unsigned char *)rule;
+	size_t label = 0;
 
-	if (fp == NULL) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return SCOPE_EIO;
-	}
-	while (rc == SCOPE_OK && fgets(line, sizeof(line), fp) != NULL) {
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			int c;	/* an overlong line: not a rule, skip it */
-
-			while ((c = fgetc(fp)) != EOF && c != '\n')
-				;
-			continue;
+	if (*p == '!')
+		p++;
+	for (; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum(*p) || *p == '-' || *p == '_' || *p == '*' ||
+		    *p >= 0x80) {
+			label++;
+		} else {
+			return false;
 		}
+	}
+	return label > 0;
+}
+
+/* dmarceval_add - keep one rule (grown array, at most RULES_MAX) */
+static int
+dmarceval_add(struct dmarceval *e, const char *rule, size_t *cap)
+{
+	char **grown;
+
+	if (e->nrules == *cap) {
+		if (*cap >= DMARCEVAL_RULES_MAX)
+			return SCOPE_ETOOBIG;
+		*cap = *cap == 0 ? 8192 : *cap * 2;
+		grown = realloc(e->rules, *cap * sizeof(*grown));
+		if (grown == NULL)
+			return SCOPE_ENOMEM;
+		e->rules = grown;
+	}
+	if ((e->rules[e->nrules] = dmarceval_rule_alabel(rule)) == NULL)
+		return SCOPE_ENOMEM;
+	e->nrules++;
+	return SCOPE_OK;
+}
+
+/* dmarceval_load_lines - the first word of each line that is not a
+ * comment, lowercased, each a valid rule; err names the line */
+static int
+dmarceval_load_lines(struct dmarceval *e, FILE *fp, const char *path,
+    char *err, size_t errsz)
+{
+	char line[DMARCEVAL_LINE_MAX], *s, *end;
+	const char *why = NULL;
+	unsigned n = 0;
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = text_read_line(fp, line, sizeof(line), &why)) == 1) {
+		n++;
 		for (s = line; *s == ' ' || *s == '\t'; s++)
 			;
 		if (s[0] == '\0' || (s[0] == '/' && s[1] == '/'))
@@ -209,39 +250,51 @@ dmarceval_load(struct dmarceval *e, const char *path, char *err,
 		    end++)
 			*end = (char)tolower((unsigned char)*end);
 		*end = '\0';
-		if (*s == '\0')
-			continue;
-		if (e->nrules == cap) {
-			if (cap >= DMARCEVAL_RULES_MAX) {
-				snprintf(err, errsz, "%s: more than %d rules",
-				    path, DMARCEVAL_RULES_MAX);
-				rc = SCOPE_ETOOBIG;
-				break;
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			grown = realloc(e->rules, cap * sizeof(*grown));
-			if (grown == NULL) {
-				rc = SCOPE_ENOMEM;
-				break;
-			}
-			e->rules = grown;
+		if (!dmarceval_rule_ok(s)) {
+			snprintf(err, errsz, "%s:%u: not a public suffix rule "
+			    "(not a public suffix list?)", path, n);
+			return SCOPE_EINVAL;
 		}
-		if ((e->rules[e->nrules] = dmarceval_rule_alabel(s)) == NULL)
-			rc = SCOPE_ENOMEM;
-		else
-			e->nrules++;
+		if ((rc = dmarceval_add(e, s, &cap)) == SCOPE_ETOOBIG) {
+			snprintf(err, errsz, "%s: more than %d rules", path,
+			    DMARCEVAL_RULES_MAX);
+			return rc;
+		}
+		if (rc != SCOPE_OK) {
+			snprintf(err, errsz, "%s: out of memory", path);
+			return rc;
+		}
 	}
-	if (rc == SCOPE_OK && ferror(fp)) {
-		snprintf(err, errsz, "%s: read error", path);
-		rc = SCOPE_EIO;
-	}
+	if (rc < 0)
+		snprintf(err, errsz, "%s:%u: %s", path, n + 1, why);
+	return rc;
+}
+
+/* dmarceval_load - read the rules of a public suffix list: a regular
+ * file of at most DMARCEVAL_FILE_MAX bytes whose every line is a
+ * comment, blank or a valid rule, with at least one rule */
+static int
+dmarceval_load(struct dmarceval *e, const char *path, char *err,
+    size_t errsz)
+{
+	const char *why;
+	FILE *fp;
+	int rc;
+
+	rc = text_file_open(path, DMARCEVAL_FILE_MAX, &fp, &why);
+	if (rc == SCOPE_ETOOBIG)
+		snprintf(err, errsz, "%s: over %d bytes", path,
+		    DMARCEVAL_FILE_MAX);
+	else if (rc != SCOPE_OK)
+		snprintf(err, errsz, "%s: %s", path, why);
+	if (rc != SCOPE_OK)
+		return rc;
+	rc = dmarceval_load_lines(e, fp, path, err, errsz);
 	fclose(fp);
 	if (rc == SCOPE_OK && e->nrules == 0) {
 		snprintf(err, errsz, "%s: no public suffix rules", path);
 		rc = SCOPE_EINVAL;
 	}
-	if (rc == SCOPE_ENOMEM)
-		snprintf(err, errsz, "%s: out of memory", path);
 	if (rc == SCOPE_OK)
 		qsort(e->rules, e->nrules, sizeof(e->rules[0]), dmarceval_cmp);
 	return rc;
