@@ -24,7 +24,7 @@ done
 [ -x "$SIGN" ] || tap_skip_all "t/tools/dkimsign not built"
 dnslab_available || tap_skip_all "DNS lab tools missing"
 harness_init dkimdmarc
-tap_plan 54
+tap_plan 61
 
 dnslab_start; tap_ok $? "DNS lab (nsd + validating unbound) starts"
 [ -n "$DNSLAB_DKIM_KEY" ] && [ -n "$DNSLAB_DKIM_ED_KEY" ]
@@ -191,6 +191,35 @@ tap_ok "$(grep -q '^Authentication-Results: other.example;' "$f"; echo $?)" "for
 tap_ok "$(! grep -qi 'trust me' "$f"; echo $?)" "forged: the folded one with a comment is gone"
 tap_is "$(m t8@smtpscope.test authentication_results.found)/$(m t8@smtpscope.test authentication_results.forged)/$(m t8@smtpscope.test authentication_results.removed)" \
 	3/2/2 "record: found 3, forged 2, removed 2"
+
+# 8b. a forged A-R after 4,096 harmless ones, and five after 100,000: the
+# index of the forged one among the A-R headers is past any small list,
+# and it must go all the same (issue 12)
+# ar_many N FORGED TO: N harmless A-R headers then FORGED forged ones
+ar_many() {
+	awk -v n="$1" -v f="$2" 'BEGIN {
+		for (i = 1; i <= n; i++) printf "Authentication-Results: other.example; spf=pass smtp.mailfrom=h%d@other.example\n", i
+		for (i = 1; i <= f; i++) printf "Authentication-Results: %s; dkim=pass header.d=paypal.com header.s=f%d\n", "'"$SERVID"'", i
+	}'
+	msg a@sec.test "$3"
+}
+ar_many 4096 1 t11@smtpscope.test >"$T/m11"
+send 198.51.100.10 a@sec.test t11@smtpscope.test "$T/m11"
+tap_ok $? "4,096 harmless A-R headers + 1 forged: accepted"
+f=$(delivered t11@smtpscope.test)
+tap_ok "$(! grep -q 'paypal' "$f"; echo $?)" "4,097th A-R header (forged, our id): not delivered"
+tap_is "$(ar_ours "$f" | wc -l)/$(grep -c '^Authentication-Results: other.example;' "$f")" 1/4096 \
+	"4,096 harmless kept, one A-R header with our id: ours"
+tap_is "$(m t11@smtpscope.test authentication_results.found)/$(m t11@smtpscope.test authentication_results.forged)/$(m t11@smtpscope.test authentication_results.removed)/$(m t11@smtpscope.test authentication_results.not_removed)" \
+	4097/1/1/0 "record: found 4097, forged 1, removed 1, not_removed 0"
+ar_many 100000 5 t12@smtpscope.test >"$T/m12"
+send 198.51.100.10 a@sec.test t12@smtpscope.test "$T/m12"
+tap_ok $? "100,000 harmless A-R headers + 5 forged: accepted"
+f=$(delivered t12@smtpscope.test)
+tap_is "$(grep -c 'paypal' "$f")/$(grep -c '^Authentication-Results: other.example;' "$f")/$(ar_ours "$f" | wc -l)" 0/100000/1 \
+	"100,000 + 5: no forged one delivered, the 100,000 kept, ours added"
+tap_is "$(m t12@smtpscope.test authentication_results.removed)/$(m t12@smtpscope.test authentication_results.not_removed)" \
+	5/0 "record: removed 5, not_removed 0"
 
 # 9. DMARCReject yes: the tampered message is refused with 550 5.7.1
 scope_stop
