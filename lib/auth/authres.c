@@ -24,7 +24,12 @@
  * takes white space, CR and LF (folding as received) and nested
  * comments with quoted-pairs, and the id is a token or a quoted-string.
  * It reads each byte at most once, never past the NUL, allocates
- * nothing, and writes at most outsz bytes.
+ * nothing, and writes at most outsz bytes. authres_claims() is wider on
+ * purpose (a forged header kept is worse than a garbled one removed):
+ * the id is the first token or quoted-string whatever follows it
+ * ("id/1;" claims id: '/' ends a token), or the dotted reading of
+ * OpenDKIM's and OpenDMARC's parser (pieces joined by '.', CFWS around
+ * the dots, quotes dropped); either one naming servid is a claim.
  *
  * Owns nothing; callers pass every buffer. Errors: SCOPE_EINVAL (bad
  * input), SCOPE_ETOOBIG (did not fit).
@@ -719,21 +724,110 @@ authres_servid(const char *value, char *out, size_t outsz)
 	return rc;
 }
 
-/* authres_claims - the value's authserv-id is servid (any case, a
- * trailing dot on either side ignored) */
-bool
-authres_claims(const char *value, const char *servid)
+/* ar_same_id - id names servid: any case, a trailing dot on either side
+ * ignored */
+static bool
+ar_same_id(const char *id, size_t a, const char *servid)
 {
-	char id[AUTHRES_ID_MAX];
-	size_t a, b;
+	size_t b = strlen(servid);
 
-	if (servid == NULL || authres_servid(value, id, sizeof(id)) != 0)
-		return false;
-	a = strlen(id);
-	b = strlen(servid);
 	if (a > 0 && id[a - 1] == '.')
 		a--;
 	if (b > 0 && servid[b - 1] == '.')
 		b--;
 	return a > 0 && a == b && strncasecmp(id, servid, a) == 0;
+}
+
+/* ar_first_value - RFC 2045 reading: the first token or quoted-string
+ * after [CFWS], whatever follows it ("mx.example.com/1;" names
+ * mx.example.com: '/' ends a token); false when there is none or it
+ * does not fit */
+static bool
+ar_first_value(const char *value, char *id, size_t idsz, size_t *len)
+{
+	const char *p = value;
+
+	*len = 0;
+	if (!ar_skip_cfws(&p))
+		return false;
+	if (*p == '"') {
+		p++;
+		return ar_quoted_id(&p, id, idsz, len) == SCOPE_OK;
+	}
+	for (; ar_tchar((unsigned char)*p) || (unsigned char)*p >= 0x80; p++) {
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = *p;
+	}
+	return true;
+}
+
+/* ar_piece - one dot-separated piece of a dotted reading: up to white
+ * space, '(', ';', '=', '.' or the end, quotes and backslashes dropped
+ * (what they enclose kept); false when it does not fit */
+static bool
+ar_piece(const char **pp, char *id, size_t idsz, size_t *len)
+{
+	const char *p = *pp;
+	bool quoted = false;
+
+	for (; *p != '\0'; p++) {
+		if (!quoted && strchr(" \t\r\n(;=.", *p) != NULL)
+			break;
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = *p;
+	}
+	*pp = p;
+	return true;
+}
+
+/* ar_dotted_value - the reading of OpenDKIM's and OpenDMARC's parser
+ * (ares.c) and of RFC 5322's obsolete domain syntax: pieces joined by
+ * dots, with white space and comments allowed around each dot
+ * ("mx . example (c) . com" names mx.example.com) */
+static bool
+ar_dotted_value(const char *value, char *id, size_t idsz, size_t *len)
+{
+	const char *p = value, *after;
+
+	*len = 0;
+	if (!ar_skip_cfws(&p))
+		return false;
+	for (;;) {
+		if (!ar_piece(&p, id, idsz, len))
+			return false;
+		after = p;
+		if (!ar_skip_cfws(&after) || *after != '.')
+			return true;
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = '.';
+		p = after + 1;
+		if (!ar_skip_cfws(&p))
+			return false;
+	}
+}
+
+/* authres_claims - a reader could take the value's authserv-id for
+ * servid: under the RFC 2045 reading or the dotted one */
+bool
+authres_claims(const char *value, const char *servid)
+{
+	char id[AUTHRES_ID_MAX];
+	size_t len;
+
+	if (value == NULL || servid == NULL)
+		return false;
+	if (ar_first_value(value, id, sizeof(id), &len) &&
+	    ar_same_id(id, len, servid))
+		return true;
+	return ar_dotted_value(value, id, sizeof(id), &len) &&
+	    ar_same_id(id, len, servid);
 }

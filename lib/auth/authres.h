@@ -14,9 +14,13 @@
  * reach the header.
  *
  * authres_servid() extracts the authserv-id of an existing header value
- * (CFWS, comments and quoted strings allowed, any case);
+ * as RFC 8601 defines it (CFWS, comments and quoted strings allowed,
+ * any case; EINVAL when anything but a version precedes the ';');
  * authres_claims() says whether a header claims a given authserv-id,
- * i.e. must be removed before ours is added (RFC 8601 §5).
+ * i.e. must be removed before ours is added (RFC 8601 §5): true when
+ * any plausible reader would take it so (the first token or
+ * quoted-string whatever follows it, or dot-joined pieces with CFWS
+ * around the dots as OpenDKIM's ares.c reads them), any version.
  */
 #ifndef SMTPSCOPE_AUTHRES_H
 #define SMTPSCOPE_AUTHRES_H

@@ -24,7 +24,7 @@ done
 [ -x "$SIGN" ] || tap_skip_all "t/tools/dkimsign not built"
 dnslab_available || tap_skip_all "DNS lab tools missing"
 harness_init dkimdmarc
-tap_plan 61
+tap_plan 62
 
 dnslab_start; tap_ok $? "DNS lab (nsd + validating unbound) starts"
 [ -n "$DNSLAB_DKIM_KEY" ] && [ -n "$DNSLAB_DKIM_ED_KEY" ]
@@ -182,15 +182,18 @@ tap_like "$(ar_ours "$(delivered t7@smtpscope.test)")" "dkim=none" "A-R: dkim=no
 msg a@sec.test t8@smtpscope.test \
 	"Authentication-Results: MX.SMTPSCOPE.TEST; dkim=pass header.d=sec.test" \
 	"authentication-results:  (trust me)" "	mx.smtpscope.test. ; spf=pass smtp.mailfrom=x@sec.test" \
-	"Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example" >"$T/m8"
+	"Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example" \
+	"Authentication-Results: $SERVID/1; dkim=pass header.d=paypal.com" \
+	"Authentication-Results: mx . smtpscope . test 2; dmarc=pass header.from=paypal.com" >"$T/m8"
 send 198.51.100.10 a@sec.test t8@smtpscope.test "$T/m8"
 f=$(delivered t8@smtpscope.test)
 tap_is "$(ar_ours "$f" | wc -l)" 1 "forged: one A-R header with our id remains"
 tap_like "$(ar_ours "$f")" "dkim=none" "forged: the remaining one is ours"
 tap_ok "$(grep -q '^Authentication-Results: other.example;' "$f"; echo $?)" "forged: another authserv-id is kept"
 tap_ok "$(! grep -qi 'trust me' "$f"; echo $?)" "forged: the folded one with a comment is gone"
+tap_ok "$(! grep -q 'paypal' "$f"; echo $?)" "forged: \"$SERVID/1;\" and \"mx . smtpscope . test 2;\" are gone"
 tap_is "$(m t8@smtpscope.test authentication_results.found)/$(m t8@smtpscope.test authentication_results.forged)/$(m t8@smtpscope.test authentication_results.removed)" \
-	3/2/2 "record: found 3, forged 2, removed 2"
+	5/4/4 "record: found 5, forged 4, removed 4"
 
 # 8b. a forged A-R after 4,096 harmless ones, and five after 100,000: the
 # index of the forged one among the A-R headers is past any small list,
@@ -239,7 +242,7 @@ nrec=$(wc -l <"$SCOPE_LOG")
 cp "$T/m8" "$T/m10" && sed -i 's/t8@/t10@/g' "$T/m10"
 send 198.51.100.10 a@sec.test t10@smtpscope.test "$T/m10"
 f=$(delivered t10@smtpscope.test)
-tap_is "$(grep -ci '^authentication-results:' "$f")" 3 "Headers no: the message keeps its three A-R headers, none added"
+tap_is "$(grep -ci '^authentication-results:' "$f")" 5 "Headers no: the message keeps its five A-R headers, none added"
 tap_is "$(m t10@smtpscope.test authentication_results.added)/$(m t10@smtpscope.test authentication_results.removed)" \
 	false/0 "Headers no: record says nothing added or removed"
 tap_like "$(m t10@smtpscope.test authentication_results.value)" "mx.smtpscope.test;" "Headers no: the record has the header it would write"

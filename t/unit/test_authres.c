@@ -565,6 +565,58 @@ sid(const char *value)
 	return err;
 }
 
+/* claims_spellings - every spelling a reader could take for our id is
+ * ours, whatever version or junk follows (issue 12, item 9) */
+static void
+claims_spellings(void)
+{
+	static const char *const ours[] = {
+		SID "/1; dkim=pass header.d=paypal.com",
+		SID "/2; dkim=pass", SID "/; dkim=pass", SID "@evil; dkim=pass",
+		SID ":x; dkim=pass", SID "[1]; dkim=pass", SID "=1; dkim=pass",
+		SID " 1; dkim=pass", SID " 2; dkim=pass", SID " 99; dkim=pass",
+		SID " 01; dkim=pass", SID " 1 (c); dkim=pass",
+		SID "(c)1; dkim=pass", SID " 18446744073709551617; dkim=pass",
+		SID " 1 2; dkim=pass", SID "; none", SID,
+		"mx . example . com; dkim=pass", "mx\r\n\t.example.com; dkim=pass",
+		"mx (c) . (d) example.com; dkim=pass", "mx(c).example.com; none",
+		"\"mx\".example.com; dkim=pass", "mx\".\"example.com; none",
+		"\"mx\".\"example\".\"com\" 1; none",
+		"\"" SID "\" 2; dkim=pass", "\"" SID "\"/1; dkim=pass",
+		"MX . EXAMPLE . COM . ; dkim=pass",
+		SID " (c) . evil; dkim=pass",	/* first token ours */
+		NULL
+	};
+	static const char *const theirs[] = {
+		SID ".evil; dkim=pass", SID "-evil; dkim=pass",
+		SID "evil; dkim=pass", "evil." SID "; dkim=pass",
+		"mx . example . com . evil; dkim=pass",
+		"x" SID "; dkim=pass",
+		"\"" SID " \"; dkim=pass", "\"mx.example\".com.evil; none",
+		"/" SID "; dkim=pass", "; " SID, "mx example.com; none",
+		NULL
+	};
+	unsigned i, bad = 0;
+
+	for (i = 0; ours[i] != NULL; i++)
+		if (!authres_claims(ours[i], SID)) {
+			diag("not claimed:");
+			diag(ours[i]);
+			bad++;
+		}
+	ok(bad == 0, "claims: %u spellings of our id (any version, '/' or "
+	    "another tspecial after it, dots with white space or comments, "
+	    "quoted pieces) are ours", i);
+	for (bad = 0, i = 0; theirs[i] != NULL; i++)
+		if (authres_claims(theirs[i], SID)) {
+			diag("claimed:");
+			diag(theirs[i]);
+			bad++;
+		}
+	ok(bad == 0, "claims: %u other names (longer, prefixed, dotted on) are "
+	    "not ours", i);
+}
+
 static void
 parse(void)
 {
@@ -629,7 +681,8 @@ parse(void)
 	is_str(sid("; spf=pass"), inv, "no id: EINVAL");
 	is_str(sid(SID "/evil; spf=pass"), inv, "tspecial after id: EINVAL");
 	is_str(sid(SID " spf=pass"), inv, "no semicolon: EINVAL");
-	ok(!authres_claims(SID " spf=pass", SID), "claims: garbage is not ours");
+	ok(authres_claims(SID " spf=pass", SID),
+	    "claims: a malformed header whose first token is our id is ours");
 	ok(!authres_claims(NULL, SID) && !authres_claims(SID ";", NULL) &&
 	    !authres_claims(SID ";", "") && !authres_claims(".;", "."),
 	    "claims: NULL value, NULL or empty servid, \".\"");
@@ -643,6 +696,7 @@ parse(void)
 	is_int(authres_servid("\"abcdefgh\";", small, sizeof(small)),
 	    SCOPE_ETOOBIG, "quoted id too long: ETOOBIG");
 
+	claims_spellings();
 	set_all();
 	in = input(SID, true, true, true, true, true);
 	build(&in);
@@ -658,7 +712,7 @@ parse(void)
 int
 main(void)
 {
-	plan(118);
+	plan(120);
 	build_none();
 	build_iprev();
 	build_spf();

@@ -177,6 +177,7 @@ test_forged(void)
 		"AUTHENTICATION-RESULTS", "\n\t(forged)\n\t mx.smtpscope.test.;\n\tdmarc=pass",
 		"Authentication-Results", " mx.smtpscope.test.evil; spf=pass",
 		"Authentication-Results ", " \"mx.smtpscope.test\" 1; none",
+		"Authentication-Results", " mx.smtpscope.test/1; dkim=pass",
 		"From", " <a@example.com>",
 		NULL
 	};
@@ -187,19 +188,20 @@ test_forged(void)
 	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
 	    &ed);
 	rec = last_record();
-	is_int(ed.nremoved, 4, "forged: four headers claim our id");
-	ok(ed.nremoved == 4 && ed.removed[0] == 6 && ed.removed[1] == 4 &&
-	    ed.removed[2] == 2 && ed.removed[3] == 1,
-	    "forged: removed last first (6, 4, 2, 1), others kept");
+	is_int(ed.nremoved, 5, "forged: five headers claim our id");
+	ok(ed.nremoved == 5 && ed.removed[0] == 7 && ed.removed[1] == 6 &&
+	    ed.removed[2] == 4 && ed.removed[3] == 2 && ed.removed[4] == 1,
+	    "forged: removed last first (7 \"id/1;\", 6, 4, 2, 1), others "
+	    "kept");
 	is_int(ed.nadded, 1, "forged: ours added once");
 	ok(strncmp(ed.added, SERVID ";", strlen(SERVID) + 1) == 0,
 	    "forged: ours starts with our authserv-id");
-	is_int(ifield(rec, "authentication_results.found"), 6,
-	    "record: six A-R headers found");
-	is_int(ifield(rec, "authentication_results.forged"), 4,
-	    "record: four forged");
-	is_int(ifield(rec, "authentication_results.removed"), 4,
-	    "record: four removed");
+	is_int(ifield(rec, "authentication_results.found"), 7,
+	    "record: seven A-R headers found");
+	is_int(ifield(rec, "authentication_results.forged"), 5,
+	    "record: five forged");
+	is_int(ifield(rec, "authentication_results.removed"), 5,
+	    "record: five removed");
 	is_str(sfield(rec, "authentication_results.value"), ed.added,
 	    "record: the value exactly as added");
 	ok(json_is_true(field(rec, "authentication_results.added")),
@@ -211,7 +213,7 @@ test_forged(void)
 	memset(&ed, 0, sizeof(ed));
 	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
 	    &ed);
-	is_int(ed.nremoved, 6, "RemoveAllAuthResults: all six removed");
+	is_int(ed.nremoved, 7, "RemoveAllAuthResults: all seven removed");
 	env.remove_all_ar = false;
 
 	/* Headers no: nothing touched, the record still has the value */
@@ -233,7 +235,7 @@ test_forged(void)
 	ok(play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1,
 	    64, &ed) == SESSION_CONTINUE, "refused edits: mail continues");
 	rec = last_record();
-	is_int(ifield(rec, "authentication_results.not_removed"), 4,
+	is_int(ifield(rec, "authentication_results.not_removed"), 5,
 	    "refused edits: counted as not removed");
 	ok(json_is_true(json_object_get(rec, "fault")),
 	    "refused edits: the record shows a fault");
