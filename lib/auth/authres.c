@@ -241,7 +241,8 @@ ar_is_dot_atom(const char *s, size_t n)
 	return true;
 }
 
-/* ar_is_domain - labels of letters, digits and '-' joined by dots */
+/* ar_is_domain - labels of letters, digits and '-' (not first or last
+ * in a label) joined by dots */
 static bool
 ar_is_domain(const char *s, size_t n)
 {
@@ -255,8 +256,12 @@ ar_is_domain(const char *s, size_t n)
 		if (c == '.') {
 			if (s[i + 1] == '.')
 				return false;
+		} else if (c == '-') {
+			if (i == 0 || s[i - 1] == '.' || i + 1 == n ||
+			    s[i + 1] == '.')
+				return false;
 		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-')) {
+		    (c >= '0' && c <= '9'))) {
 			return false;
 		}
 	}
