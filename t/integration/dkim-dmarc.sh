@@ -24,7 +24,7 @@ done
 [ -x "$SIGN" ] || tap_skip_all "t/tools/dkimsign not built"
 dnslab_available || tap_skip_all "DNS lab tools missing"
 harness_init dkimdmarc
-tap_plan 62
+tap_plan 66
 
 dnslab_start; tap_ok $? "DNS lab (nsd + validating unbound) starts"
 [ -n "$DNSLAB_DKIM_KEY" ] && [ -n "$DNSLAB_DKIM_ED_KEY" ]
@@ -223,6 +223,24 @@ tap_is "$(grep -c 'paypal' "$f")/$(grep -c '^Authentication-Results: other.examp
 	"100,000 + 5: no forged one delivered, the 100,000 kept, ours added"
 tap_is "$(m t12@smtpscope.test authentication_results.removed)/$(m t12@smtpscope.test authentication_results.not_removed)" \
 	5/0 "record: removed 5, not_removed 0"
+
+# 8c. a HELO with a bidi override (U+202E) and a From domain with a control
+# byte: the delivered header is printable ASCII, the smtp.helo property
+# left out rather than mangled; the record keeps the text (issue 12)
+msg a@sec.test t13@smtpscope.test | sed 's/^From: .*/From: <a@sec\x01.test>/' >"$T/m13"
+dnslab_swaks 198.51.100.10 --helo "$(printf 'adv\xe2\x80\xae.example.org')" \
+	--from a@sec.test --to t13@smtpscope.test --data "@$T/m13" >/dev/null
+tap_ok $? "HELO with U+202E: accepted"
+nrec=$((nrec + 2))
+scope_wait "$nrec" 20
+f=$(delivered t13@smtpscope.test)
+ar=$(ar_ours "$f")
+tap_ok "$(printf '%s' "$ar" | tr -d '\t' | LC_ALL=C grep -q '[^ -~]'; [ $? -eq 1 ] && [ -n "$ar" ]; echo $?)" \
+	"HELO with U+202E: our delivered A-R header is printable ASCII"
+tap_is "$(printf '%s' "$ar" | grep -o 'spf=' | wc -l)/$(printf '%s' "$ar" | grep -c 'smtp.helo=')" 2/0 \
+	"HELO with U+202E: spf for the HELO, without smtp.helo"
+n=$(jq -r 'select(.event=="session") | .client.helo' "$SCOPE_LOG" | grep -c "$(printf 'adv\xe2\x80\xae')")
+tap_is "$n" 1 "HELO with U+202E: the session record keeps the HELO as sent"
 
 # 9. DMARCReject yes: the tampered message is refused with 550 5.7.1
 scope_stop
