@@ -710,13 +710,14 @@ session_ar_edit(struct session *s, struct session_message *msg,
 			    msg->ar_runs[r].first + msg->ar_runs[r].count - 1);
 	}
 	if (msg->ar_unremoved > 0)
-		session_fault(s, SCOPE_EIO, "removing Authentication-Results");
+		session_fault(s, SCOPE_EREFUSED,
+		    "removing Authentication-Results");
 	if (msg->ar == NULL || msg->ar[0] == '\0')
 		return;
 	if (ed->add(ed->arg, "Authentication-Results", msg->ar) == SCOPE_OK)
 		msg->ar_added = true;
 	else
-		session_fault(s, SCOPE_EIO, "adding Authentication-Results");
+		session_fault(s, SCOPE_EREFUSED, "adding Authentication-Results");
 }
 
 /* session_dmarc_reject - DMARCReject applies to this message */

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "auth/auth.h"
+#include "errors.h"
 #include "macros_fake.h"
 #include "record/recordlog.h"
 #include "greylist/glstore.h"
@@ -106,6 +107,18 @@ fake_remove(void *arg, const char *name, unsigned index)
 }
 
 static const char *const none[] = { NULL };
+
+/* the last fault reported through env.fault */
+static int fault_code;
+static char fault_what[128];
+
+static void
+fault_note(void *arg, int code, const char *what)
+{
+	(void)arg;
+	fault_code = code;
+	snprintf(fault_what, sizeof(fault_what), "%s", what);
+}
 
 /* last_record - the last message record of the log, or NULL */
 static json_t *
@@ -232,6 +245,7 @@ test_forged(void)
 	/* an MTA that refuses: counted, a fault, the mail still goes */
 	memset(&ed, 0, sizeof(ed));
 	ed.refuse = 1;
+	env.fault = fault_note;
 	ok(play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1,
 	    64, &ed) == SESSION_CONTINUE, "refused edits: mail continues");
 	rec = last_record();
@@ -239,6 +253,12 @@ test_forged(void)
 	    "refused edits: counted as not removed");
 	ok(json_is_true(json_object_get(rec, "fault")),
 	    "refused edits: the record shows a fault");
+	ok(fault_code == SCOPE_EREFUSED && strcmp(errors_str(fault_code),
+	    "the MTA did not take the header change") == 0 &&
+	    strstr(fault_what, "Authentication-Results") != NULL,
+	    "refused edits: the fault hook (syslog) says the MTA did not take "
+	    "the change to Authentication-Results");
+	env.fault = NULL;
 	json_decref(rec);
 }
 
@@ -574,7 +594,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(51);
+	plan(52);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
