@@ -776,17 +776,31 @@ authres_servid(const char *value, char *out, size_t outsz)
 	return rc;
 }
 
-/* ar_same_id - id names servid: any case, a trailing dot on either side
- * ignored */
+/* ar_trim - s[0..*n) without white space around it and one trailing
+ * dot */
+static const char *
+ar_trim(const char *s, size_t *n)
+{
+	while (*n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*n)--;
+	}
+	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+		(*n)--;
+	if (*n > 0 && s[*n - 1] == '.')
+		(*n)--;
+	return s;
+}
+
+/* ar_same_id - id names servid: any case, white space around either
+ * (inside quotes) and a trailing dot on either side ignored */
 static bool
 ar_same_id(const char *id, size_t a, const char *servid)
 {
 	size_t b = strlen(servid);
 
-	if (a > 0 && id[a - 1] == '.')
-		a--;
-	if (b > 0 && servid[b - 1] == '.')
-		b--;
+	id = ar_trim(id, &a);
+	servid = ar_trim(servid, &b);
 	return a > 0 && a == b && strncasecmp(id, servid, a) == 0;
 }
 

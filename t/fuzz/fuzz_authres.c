@@ -76,6 +76,20 @@ fuzz_safe(const char *v)
 	return *v == '\0' || authres_parse(v, &ar) == 0;
 }
 
+/* fuzz_empty_id - nothing but white space and one trailing dot, which
+ * authres_claims() ignores: such an id names no server */
+static bool
+fuzz_empty_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	while (n > 0 && (id[n - 1] == ' ' || id[n - 1] == '\t'))
+		n--;
+	if (n > 0 && id[n - 1] == '.')
+		n--;
+	return strspn(id, " \t") >= n;
+}
+
 /* fuzz_parse - authres_servid and authres_claims on one value */
 static void
 fuzz_parse(const char *value, size_t outsz)
@@ -95,15 +109,14 @@ fuzz_parse(const char *value, size_t outsz)
 	if (rc == 0 && (id[0] == '\0' || strchr(id, '\r') != NULL ||
 	    strchr(id, '\n') != NULL))
 		abort();
-	if (rc == 0 && strcmp(id, ".") != 0 && !authres_claims(value, id))
+	if (rc == 0 && !fuzz_empty_id(id) && !authres_claims(value, id))
 		abort();
 	(void)authres_claims(value, "mx.example.com");
 	rc = authres_parse(value, &ar);
 	if (rc != 0 && rc != SCOPE_EINVAL)
 		abort();
 	if (rc == 0 && strlen(ar.servid) < sizeof(ar.servid) - 1 &&
-	    ar.servid[0] != '\0' && strcmp(ar.servid, ".") != 0 &&
-	    !authres_claims(value, ar.servid))
+	    !fuzz_empty_id(ar.servid) && !authres_claims(value, ar.servid))
 		abort();	/* a valid header always claims its own id */
 }
 

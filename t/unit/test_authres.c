@@ -609,6 +609,7 @@ claims_spellings(void)
 		"\"" SID "\" 2; dkim=pass", "\"" SID "\"/1; dkim=pass",
 		"MX . EXAMPLE . COM . ; dkim=pass",
 		SID " (c) . evil; dkim=pass",	/* first token ours */
+		"\" " SID " \"; dkim=pass", "\"\t" SID ".\"; none",
 		NULL
 	};
 	static const char *const theirs[] = {
@@ -616,7 +617,7 @@ claims_spellings(void)
 		SID "evil; dkim=pass", "evil." SID "; dkim=pass",
 		"mx . example . com . evil; dkim=pass",
 		"x" SID "; dkim=pass",
-		"\"" SID " \"; dkim=pass", "\"mx.example\".com.evil; none",
+		"\"mx.example\".com.evil; none",
 		"/" SID "; dkim=pass", "; " SID, "mx example.com; none",
 		NULL
 	};
