@@ -26,6 +26,8 @@ errors_str(int code)
 		return "not found";
 	case SCOPE_ENOSPC:
 		return "store full";
+	case SCOPE_EREFUSED:
+		return "the MTA did not take the header change";
 	default:
 		return "unknown error";
 	}

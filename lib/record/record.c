@@ -396,6 +396,7 @@ record_authres(struct record_b *b, const struct session_message *msg)
 	record_put(b, o, "found", json_integer(msg->ar_found));
 	record_put(b, o, "forged", json_integer(msg->ar_forged));
 	record_put(b, o, "removed", json_integer(msg->ar_removed));
+	record_put(b, o, "removed_other", json_integer(msg->ar_removed_other));
 	record_put(b, o, "not_removed", json_integer(msg->ar_unremoved));
 	return o;
 }

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 36
+tap_plan 38
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -27,6 +27,11 @@ printf 'UserID no-such-user-here\n' > "$d/nouser.conf"
 err=$("$bin" -n -c "$d/nouser.conf" 2>&1); rc=$?
 tap_is $rc 78 "-n exits 78 for a user that does not exist"
 tap_ok "$(echo "$err" | grep -qF "nouser.conf:1: UserID: no such user"; echo $?)" "the error names the UserID line"
+
+printf 'UserID nobody\nAuthservID mx\342\200\256.example\n' > "$d/servid.conf"
+err=$("$bin" -n -c "$d/servid.conf" 2>&1); rc=$?
+tap_is "$rc" 78 "-n exits 78 for an AuthservID that is not printable ASCII (U+202E)"
+tap_ok "$(echo "$err" | grep -qF "servid.conf:2: AuthservID:"; echo $?)" "the error names the AuthservID line"
 
 printf 'RecordLog %s/r.jsonl\n' "$d" > "$d/root.conf"
 err=$("$bin" -f -c "$d/root.conf" 2>&1); rc=$?
