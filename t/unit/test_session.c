@@ -612,6 +612,8 @@ test_budget(void)
 	env.auth = &auth;
 	auth_env_free(&silent);
 	close(fd);
+}
+
 /* play_ar - one message whose A-R headers are e->ar (AR_HARMLESS or
  * AR_FORGED), a From header after them; the model then shows what the
  * MTA kept; the message record, or NULL */
