@@ -8,7 +8,8 @@
  *	Reads the configuration (exit 78 on any error, naming file, line
  *	and key), opens the milter socket, the record log and the pid file
  *	as root, drops to UserID, then runs libmilter in a thread while the
- *	main thread handles signals: SIGHUP/SIGUSR1 reopen the record log,
+ *	main thread takes every signal (signals.h): SIGHUP/SIGUSR1 reopen
+ *	the record log,
  *	SIGTERM/SIGINT stop accepting connections, wait up to
  *	ShutdownTimeout for sessions in flight, remove socket and pid file
  *	and exit 0.
@@ -410,23 +411,34 @@ main_greylist(struct main_state *st)
 	st->env.glstore = st->gl.store;
 }
 
-/* main_start_milter - libmilter in a thread that blocks our signals */
+/* main_start_milter - libmilter in a thread of its own (it inherits the
+ * mask that blocks our signals: signals_install) */
 static void
 main_start_milter(struct main_state *st)
 {
-	sigset_t set, old;
-
 	st->main_thread = pthread_self();
-	signals_block_set(&set);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	errno = pthread_create(&st->milter_thread, NULL, main_milter_thread, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (errno != 0)
 		main_die(EX_OSERR, "cannot start milter thread: %s",
 		    strerror(errno));
 }
 
-/* main_reopen - SIGHUP/SIGUSR1: reopen the record log */
+/* main_check_guard - warn when libmilter's signal thread did not reach
+ * our sigwait() within a second (a libmilter that binds sigwait
+ * internally): SIGHUP and SIGTERM could then stop libmilter directly */
+static void
+main_check_guard(void)
+{
+	int i;
+
+	for (i = 0; i < 100 && !signals_guarded(); i++)
+		usleep(10 * 1000);
+	if (!signals_guarded())
+		daemon_log(LOG_WARNING, "libmilter's signal thread did not "
+		    "reach smtpscope's sigwait(): SIGHUP may stop the milter");
+}
+
+/* main_reopen - SIGUSR1: reopen the record log */
 static void
 main_reopen(struct main_state *st)
 {
@@ -441,6 +453,14 @@ main_reopen(struct main_state *st)
 	daemon_log(LOG_INFO, "record log %s reopened", st->cfg.record_log);
 }
 
+/* main_reload - SIGHUP: today the same as SIGUSR1 (reopen the record
+ * log); the place where a full reload of the configuration will go */
+static void
+main_reload(struct main_state *st)
+{
+	main_reopen(st);
+}
+
 /* main_loop - signals and periodic counters until asked to stop */
 static void
 main_loop(struct main_state *st)
@@ -453,7 +473,9 @@ main_loop(struct main_state *st)
 		/* wake at least once a minute for the greylist expiry */
 		ev = signals_wait(interval_ms > 0 && interval_ms < 60000 ?
 		    (int)interval_ms : 60000);
-		if (ev & SIGNALS_REOPEN)
+		if (ev & SIGNALS_RELOAD)
+			main_reload(st);
+		else if (ev & SIGNALS_REOPEN)
 			main_reopen(st);
 		if (ev & (SIGNALS_STOP | SIGNALS_MILTER_DONE))
 			return;
@@ -539,8 +561,9 @@ main(int argc, char **argv)
 	    st.cfg.syslog_facility, facility, sizeof(facility));
 	daemon_log_open("smtpscope", st.cfg.syslog,
 	    daemon_log_facility(facility), true);	/* stderr until ready */
-	/* handlers first: a SIGTERM that arrives once the socket exists must
-	 * stop us cleanly, not by the default action */
+	/* our signals blocked first: a SIGTERM that arrives once the socket
+	 * exists must stop us cleanly, not by the default action, and every
+	 * thread started later inherits the mask */
 	if (signals_install() != 0)
 		main_die(EX_OSERR, "cannot install signal handlers: %s",
 		    strerror(errno));
@@ -554,6 +577,7 @@ main(int argc, char **argv)
 		main_die(EX_OSERR, "%s", err);
 	main_greylist(&st);
 	main_start_milter(&st);
+	main_check_guard();
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);
 	main_ready();
