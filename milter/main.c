@@ -282,16 +282,16 @@ main_socket(struct main_state *st)
 		main_die(EX_CONFIG, "smfi_setconn %s failed", st->cfg.socket);
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		main_die(EX_OSERR, "cannot open socket %s: %s", st->cfg.socket,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
 	if (st->have_privs && chown(spec.path, st->privs.uid, st->privs.gid) != 0)
 		main_die(EX_OSERR, "cannot chown socket %s: %s", spec.path,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 	if (chmod(spec.path, (mode_t)st->cfg.socket_mode) != 0)
 		main_die(EX_OSERR, "cannot chmod socket %s: %s", spec.path,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 }
 
 /* main_recordlog - open the record log as root, owned by UserID */
@@ -301,11 +301,11 @@ main_recordlog(struct main_state *st)
 	if (recordlog_open(&st->log, st->cfg.record_log,
 	    (mode_t)st->cfg.record_log_mode) != 0)
 		main_die(EX_CANTCREAT, "cannot open record log %s: %s",
-		    st->cfg.record_log, strerror(errno));
+		    st->cfg.record_log, daemon_log_errstr(errno));
 	if (st->have_privs && geteuid() == 0 &&
 	    recordlog_set_owner(st->log, st->privs.uid, st->privs.gid) != 0)
 		main_die(EX_CANTCREAT, "cannot chown record log %s: %s",
-		    st->cfg.record_log, strerror(recordlog_errno(st->log)));
+		    st->cfg.record_log, daemon_log_errstr(recordlog_errno(st->log)));
 	st->env.log = st->log;
 	st->env.tempfail_on_error = st->cfg.on_error == CONFIG_ON_ERROR_TEMPFAIL;
 	st->env.fault = daemon_log_fault;
@@ -323,10 +323,10 @@ main_daemonize(void)
 	pid_t pid;
 
 	if (pipe(pfd) != 0)
-		main_die(EX_OSERR, "pipe: %s", strerror(errno));
+		main_die(EX_OSERR, "pipe: %s", daemon_log_errstr(errno));
 	pid = fork();
 	if (pid < 0)
-		main_die(EX_OSERR, "fork: %s", strerror(errno));
+		main_die(EX_OSERR, "fork: %s", daemon_log_errstr(errno));
 	if (pid > 0) {
 		close(pfd[1]);
 		if (read(pfd[0], &status, 1) != 1)
@@ -336,7 +336,7 @@ main_daemonize(void)
 	close(pfd[0]);
 	main_ready_fd = pfd[1];
 	if (setsid() < 0 || chdir("/") != 0)
-		main_die(EX_OSERR, "setsid/chdir: %s", strerror(errno));
+		main_die(EX_OSERR, "setsid/chdir: %s", daemon_log_errstr(errno));
 }
 
 /* main_ready - tell a waiting parent we are up, then detach stdio */
@@ -375,13 +375,13 @@ main_pidfile(struct main_state *st)
 	    O_CLOEXEC, 0644);
 	if (fd < 0)
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n ||
 	    (st->have_privs && geteuid() == 0 &&
 	    fchown(fd, st->privs.uid, st->privs.gid) != 0))
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
 	close(fd);
 }
 
@@ -420,7 +420,7 @@ main_start_milter(struct main_state *st)
 	errno = pthread_create(&st->milter_thread, NULL, main_milter_thread, st);
 	if (errno != 0)
 		main_die(EX_OSERR, "cannot start milter thread: %s",
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 }
 
 /* main_check_guard - warn when libmilter's signal thread did not reach
@@ -446,7 +446,7 @@ main_reopen(struct main_state *st)
 		errno = recordlog_errno(st->log);
 		daemon_log(LOG_ERR, "cannot reopen record log %s: %s; still "
 		    "writing to the old file", st->cfg.record_log,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 		return;
 	}
 	stats_add(STATS_REOPENS, 1);
@@ -498,7 +498,7 @@ main_unlink_socket(const struct main_state *st)
 	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
 	    errno != ENOENT)
 		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
-		    spec.path, strerror(errno));
+		    spec.path, daemon_log_errstr(errno));
 }
 
 /*
@@ -526,7 +526,7 @@ main_shutdown(struct main_state *st)
 	main_unlink_socket(st);
 	if (st->cfg.pid_file != NULL && unlink(st->cfg.pid_file) != 0)
 		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
 	daemon_log_stats("exit");
 	recordlog_close(st->log);
 	auth_env_free(&st->auth);
@@ -566,7 +566,7 @@ main(int argc, char **argv)
 	 * thread started later inherits the mask */
 	if (signals_install() != 0)
 		main_die(EX_OSERR, "cannot install signal handlers: %s",
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 	main_socket(&st);
 	main_recordlog(&st);
 	if (!o.foreground)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon_log.h"
 #include "privs.h"
 
 /* privs_resolve - user (and optional group) names to ids */
@@ -55,7 +56,7 @@ privs_drop(const struct privs *p, char *err, size_t errsz)
 	if (initgroups(p->user, p->gid) != 0 || setgid(p->gid) != 0 ||
 	    setuid(p->uid) != 0) {
 		snprintf(err, errsz, "cannot become %s: %s", p->user,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 		return -1;
 	}
 	if (p->uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
