@@ -38,6 +38,7 @@
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
+#include "fdlimit.h"
 #include "milter_cb.h"
 #include "privs.h"
 #include "record/record.h"
@@ -265,6 +266,22 @@ main_auth(struct main_state *st, const char *file)
 		exit(EX_CONFIG);
 	}
 	st->env.auth = &st->auth;
+}
+
+/* main_fdlimit - raise the descriptor limit; at most as many sessions as
+ * it has room for: each holds its milter connection, and may hold a DNS
+ * socket and a Redis connection (one per libmilter thread) */
+static void
+main_fdlimit(const struct main_state *st)
+{
+	unsigned per = 1;
+
+	if (st->env.auth != NULL)
+		per++;
+	if (st->gl.p.mode != GREYLIST_OFF && st->cfg.greylist_store != NULL &&
+	    strncmp(st->cfg.greylist_store, "redis", 5) == 0)
+		per++;
+	milter_cb_limit(fdlimit_setup(per));
 }
 
 /* main_socket - register with libmilter and open the socket as root */
@@ -567,6 +584,7 @@ main(int argc, char **argv)
 	if (signals_install() != 0)
 		main_die(EX_OSERR, "cannot install signal handlers: %s",
 		    daemon_log_errstr(errno));
+	main_fdlimit(&st);
 	main_socket(&st);
 	main_recordlog(&st);
 	if (!o.foreground)
