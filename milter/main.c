@@ -157,6 +157,49 @@ main_config(const struct main_opts *o, struct main_state *st)
 
 static int main_ready_fd = -1;	/* daemon mode: pipe to the waiting parent */
 
+/* what start-up created, removed again when it fails (main_die) */
+static struct {
+	const struct main_state *st;
+	bool socket;		/* the milter socket */
+	bool pid_file;
+	bool record_log;	/* the record log did not exist before */
+} main_made;
+
+/* main_unlink_socket - remove a UNIX socket; quiet when already gone */
+static void
+main_unlink_socket(const struct main_state *st)
+{
+	struct sockspec spec;
+	const char *why;
+
+	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
+	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
+	    errno != ENOENT)
+		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
+		    spec.path, daemon_log_errstr(errno));
+}
+
+/* main_undo_start - a failed start removes the socket and pid file it
+ * created, and the record log it created while still empty */
+static void
+main_undo_start(void)
+{
+	const struct main_state *st = main_made.st;
+	struct stat sb;
+
+	if (st == NULL)
+		return;
+	if (main_made.socket)
+		main_unlink_socket(st);
+	if (main_made.pid_file && unlink(st->cfg.pid_file) != 0)
+		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
+		    st->cfg.pid_file, daemon_log_errstr(errno));
+	if (main_made.record_log && stat(st->cfg.record_log, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size == 0)
+		(void)unlink(st->cfg.record_log);
+}
+
+
 /* main_die - start-up failure: log and exit with a sysexits code, which a
  * waiting parent (daemon mode) passes on as its own exit status */
 static void __attribute__((format(printf, 2, 3), noreturn))
@@ -169,6 +212,7 @@ main_die(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	daemon_log(LOG_ERR, "%s", msg);
+	main_undo_start();
 	if (main_ready_fd >= 0) {
 		unsigned char byte = (unsigned char)code;
 
@@ -297,9 +341,11 @@ main_socket(struct main_state *st)
 		main_die(EX_SOFTWARE, "smfi_register failed");
 	if (smfi_setconn(st->cfg.socket) != MI_SUCCESS)
 		main_die(EX_CONFIG, "smfi_setconn %s failed", st->cfg.socket);
+	main_made.st = st;
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		main_die(EX_OSERR, "cannot open socket %s: %s", st->cfg.socket,
 		    daemon_log_errstr(errno));
+	main_made.socket = true;
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
@@ -315,6 +361,10 @@ main_socket(struct main_state *st)
 static void
 main_recordlog(struct main_state *st)
 {
+	struct stat sb;
+
+	main_made.record_log = lstat(st->cfg.record_log, &sb) != 0 &&
+	    errno == ENOENT;
 	if (recordlog_open(&st->log, st->cfg.record_log,
 	    (mode_t)st->cfg.record_log_mode) != 0)
 		main_die(EX_CANTCREAT, "cannot open record log %s: %s",
@@ -393,6 +443,7 @@ main_pidfile(struct main_state *st)
 	if (fd < 0)
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
 		    st->cfg.pid_file, daemon_log_errstr(errno));
+	main_made.pid_file = true;
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n ||
 	    (st->have_privs && geteuid() == 0 &&
@@ -502,20 +553,6 @@ main_loop(struct main_state *st)
 		}
 		greylist_daemon_tick(&st->gl);
 	}
-}
-
-/* main_unlink_socket - remove a UNIX socket; quiet when already gone */
-static void
-main_unlink_socket(const struct main_state *st)
-{
-	struct sockspec spec;
-	const char *why;
-
-	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
-	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
-	    errno != ENOENT)
-		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
-		    spec.path, daemon_log_errstr(errno));
 }
 
 /*

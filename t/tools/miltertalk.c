@@ -38,12 +38,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfdef.h>
 
 #include "bench.h"
+#include "clock.h"
 
 #define TALK_HOLD_MAX	100000
 #define TALK_WAIT_MS	10000
@@ -220,10 +220,7 @@ talk_sessions(const char *spec, uint32_t actions, int n)
 static long long
 talk_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(clock_mono() / 1000);
 }
 
 /* talk_collect - poll the connections that await an answer (state 1)
@@ -301,16 +298,21 @@ talk_hold(const char *spec, int n, int secs)
 	return 0;
 }
 
-/* talk_raise_nofile - room for the held connections */
+/* talk_raise_nofile - room for n held connections (the hard limit too,
+ * when it is lower and we may) */
 static void
-talk_raise_nofile(void)
+talk_raise_nofile(int n)
 {
 	struct rlimit rl;
+	rlim_t want = (rlim_t)n + 64;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	if (rl.rlim_cur < rl.rlim_max)
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 int
@@ -336,7 +338,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[optind], "sessions") == 0 && optind + 2 == argc)
 		return talk_sessions(spec, (uint32_t)actions, n);
 	if (strcmp(argv[optind], "hold") == 0 && optind + 3 == argc) {
-		talk_raise_nofile();
+		talk_raise_nofile(n);
 		return talk_hold(spec, n, atoi(argv[optind + 2]));
 	}
 	talk_usage();
