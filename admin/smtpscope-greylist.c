@@ -20,24 +20,31 @@
  *	per entry of "kind key name=value...", or JSON Lines with --json;
  *	times are unix seconds. The network, prefix lengths, delay and
  *	auto-allow count come from the configuration (-c) or the defaults.
+ *	Run as root, it first becomes UserID of the configuration (or, with
+ *	-s lmdb:PATH, the owner of PATH's folder), so that it never leaves
+ *	a root-owned store behind that the daemon cannot open.
  *	Exit status: 0; 1 delete found no such entry; 64 bad usage; 65 bad
  *	NET or address; 69 the store cannot be opened; 74 a store operation
- *	failed; 78 the configuration is invalid.
+ *	failed; 77 cannot become that user; 78 the configuration is invalid.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "errors.h"
 #include "greylist/glstore.h"
+#include "privs.h"
 #include "greylist/greylist.h"
 #include "text.h"
 
@@ -49,11 +56,13 @@
 #define EX_DATAERR	65
 #define EX_UNAVAILABLE	69
 #define EX_IOERR	74
+#define EX_NOPERM	77
 #define EX_CONFIG	78
 
 struct tool {
 	struct greylist_params p;
 	char *spec;			/* owned */
+	char *user;			/* UserID of the configuration; owned */
 	long timeout_ms;
 	bool json, triplet;
 	int64_t now;
@@ -96,6 +105,8 @@ tool_config(struct tool *t, const char *path)
 	t->p.prefix4 = (unsigned)cfg.greylist_ipv4_prefix;
 	t->p.prefix6 = (unsigned)cfg.greylist_ipv6_prefix;
 	t->p.chain = cfg.greylist_chain;
+	if (cfg.user_id != NULL && (t->user = strdup(cfg.user_id)) == NULL)
+		exit(EX_UNAVAILABLE);
 	config_free(&cfg);
 	if (t->spec == NULL)
 		exit(EX_CONFIG);
@@ -152,6 +163,55 @@ tool_options(int argc, char **argv, struct tool *t)
 	if (optind >= argc)
 		tool_usage("no command");
 	return optind;
+}
+
+/* tool_store_owner - for an LMDB store given by -s: the owner of its folder */
+static const char *
+tool_store_owner(const struct tool *t)
+{
+	char dir[4096];
+	const char *path, *slash;
+	struct stat st;
+	struct passwd *pw;
+
+	if (strncmp(t->spec, "lmdb:", 5) != 0)
+		return NULL;
+	path = t->spec + 5;
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return NULL;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || st.st_uid == 0)
+		return NULL;
+	pw = getpwuid(st.st_uid);
+	return pw != NULL ? pw->pw_name : NULL;
+}
+
+/*
+ * tool_drop_root - run as root, become the daemon's user before the store
+ * is opened, so that a store file the tool creates (LMDB data and lock
+ * files) belongs to the daemon and not to root. The user is UserID of the
+ * configuration (-c), else, for an LMDB store given by -s, the owner of
+ * the store's folder. Exits 77 when that user cannot be taken.
+ */
+static void
+tool_drop_root(const struct tool *t)
+{
+	const char *user = t->user != NULL ? t->user : tool_store_owner(t);
+	struct privs p;
+	char err[256];
+
+	if (geteuid() != 0 || user == NULL)
+		return;
+	if (privs_resolve(user, &p, err, sizeof(err)) != 0 ||
+	    privs_drop(&p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope-greylist: %s\n", err);
+		exit(EX_NOPERM);
+	}
 }
 
 /* tool_open - the store, or exit 69 */
@@ -418,6 +478,7 @@ main(int argc, char **argv)
 		tool_usage("wrong number of arguments");
 	if (t.triplet && strcmp(cmd, "delete") != 0)
 		tool_usage("--triplet goes with delete");
+	tool_drop_root(&t);
 	s = tool_open(&t);
 	if (strcmp(cmd, "list") == 0) {
 		rc = tool_list(&t, s);
@@ -436,6 +497,7 @@ main(int argc, char **argv)
 	}
 	glstore_close(s);
 	free(t.spec);
+	free(t.user);
 	if (fflush(stdout) != 0 && rc == EX_OK)
 		rc = EX_IOERR;
 	return rc;

@@ -46,6 +46,7 @@ struct config_key {
 enum config_key_id {
 	CONFIG_KEY_SOCKET,
 	CONFIG_KEY_SOCKET_MODE,
+	CONFIG_KEY_SOCKET_GROUP,
 	CONFIG_KEY_RECORD_LOG,
 	CONFIG_KEY_RECORD_LOG_MODE,
 	CONFIG_KEY_USER_ID,
@@ -56,9 +57,12 @@ enum config_key_id {
 	CONFIG_KEY_AUTHSERV_ID,
 	CONFIG_KEY_SHUTDOWN_TIMEOUT,
 	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_NAMESERVERS,
 	CONFIG_KEY_DNS_TIMEOUT,
 	CONFIG_KEY_DNS_RETRIES,
+	CONFIG_KEY_DNS_DOWN_AFTER,
+	CONFIG_KEY_DNS_DOWN_WINDOW,
 	CONFIG_KEY_SPF,
 	CONFIG_KEY_IPREV,
 	CONFIG_KEY_DKIM,
@@ -95,6 +99,7 @@ enum config_key_id {
 struct config {
 	char *socket;
 	long socket_mode;
+	char *socket_group;	/* NULL: the UserID group */
 	char *record_log;
 	long record_log_mode;
 	char *user_id;
@@ -105,9 +110,12 @@ struct config {
 	char *authserv_id;
 	long shutdown_timeout;
 	long stats_interval;
+	char *metrics_listen;	/* NULL: no metrics endpoint */
 	char *nameservers;	/* NULL: /etc/resolv.conf */
 	long dns_timeout;	/* milliseconds, per message */
 	long dns_retries;
+	long dns_down_after;	/* unanswered queries in a row; 0: never */
+	long dns_down_window;	/* milliseconds */
 	bool spf;
 	bool iprev;
 	bool dkim;

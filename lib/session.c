@@ -17,6 +17,7 @@
 #include "auth/authres.h"
 #include "clock.h"
 #include "errors.h"
+#include "metrics.h"
 #include "record/record.h"
 #include "record/recordlog.h"
 #include "session.h"
@@ -131,6 +132,7 @@ session_new(const struct session_env *env)
 	s->tls.verified = -1;
 	session_make_id(s->id);
 	stats_add(STATS_SESSIONS, 1);
+	metrics_session_begin();
 	return s;
 }
 
@@ -283,6 +285,7 @@ session_write(struct session *s, json_t *rec)
 		session_fault(s, SCOPE_ENOMEM, "building a record");
 		return SCOPE_ENOMEM;
 	}
+	metrics_observe_record(rec);
 	rc = recordlog_write_json(s->env->log, rec);
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
@@ -323,13 +326,18 @@ session_last_stage(const struct session_message *msg)
 	return SESSION_STAGE_MAIL;
 }
 
-/* session_checks - the session's and the message's checks, once each */
+/* session_checks - the session's and the message's checks, once each;
+ * what runs now (iprev for the first message, SPF, DKIM, DMARC) shares
+ * one DNSTimeout budget, the most DNS may delay the reply */
 static void
 session_checks(struct session *s, bool complete)
 {
-	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	int64_t deadline = auth_deadline(s->env->auth);
+
+	auth_session_run(s->env->auth, &s->auth, s->client_ip, deadline);
 	auth_message_run(s->env->auth, &s->msg->auth, s->client_ip,
-	    s->helo_count > 0 ? s->helo : NULL, s->msg->from, complete);
+	    s->helo_count > 0 ? s->helo : NULL, s->msg->from, complete,
+	    deadline);
 }
 
 /* session_finish - write the message record and drop the message */
@@ -752,10 +760,11 @@ session_close(struct session *s)
 		return;
 	if (s->msg != NULL)
 		session_finish(s, "abort", session_last_stage(s->msg));
-	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	auth_session_run(s->env->auth, &s->auth, s->client_ip, 0);
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
 	session_write(s, record_session(s));
 	auth_session_free(&s->auth);
 	free(s->gl);
 	free(s);
+	metrics_session_end();
 }

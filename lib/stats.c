@@ -9,7 +9,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"sessions", "messages", "records_written", "records_lost",
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
-	"sessions_refused"
+	"dns_skipped", "dns_resolver_down", "sessions_refused"
 };
 
 /* stats_add - add n to a counter */

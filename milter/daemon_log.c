@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "daemon_log.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "ratelimit.h"
 #include "stats.h"
@@ -113,6 +114,19 @@ daemon_log_fault(void *arg, int code, int sys_errno, const char *what)
 	    sys_errno > 0 ? strerror(sys_errno) : "",
 	    (unsigned long long)held,
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
+}
+
+/* daemon_log_dns - a name server's change of state (arg unused) */
+void
+daemon_log_dns(void *arg, const struct dns_event *ev)
+{
+	(void)arg;
+	if (ev->down)
+		daemon_log(LOG_WARNING, "resolver %s considered down after %u "
+		    "timeouts", ev->server, ev->timeouts);
+	else
+		daemon_log(LOG_NOTICE, "resolver %s answers again after %.0f s",
+		    ev->server, ev->down_s);
 }
 
 /* daemon_log_stats - every counter on one line */

@@ -24,6 +24,10 @@ void daemon_log_fault(void *arg, int code, int sys_errno, const char *what);
  * way the daemon turns an error number into text, so that an errno of 0
  * (a failure that set none) never reads "Success" */
 const char *daemon_log_errstr(int err);
+/* daemon_log_dns - the DNS layer's hook: a name server went down or
+ * answers again (one line per change) */
+struct dns_event;
+void daemon_log_dns(void *arg, const struct dns_event *ev);
 /* daemon_log_stats - one line with every counter */
 void daemon_log_stats(const char *when);
 /* daemon_log_facility - LOG_MAIL etc. from its configuration name */

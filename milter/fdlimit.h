@@ -13,8 +13,9 @@
 #define SMTPSCOPE_FDLIMIT_H
 
 /* descriptors kept free for the daemon itself: listening socket, record
- * log, syslog, stores, resolver set-up, the libraries */
-#define FDLIMIT_RESERVE	64
+ * log, syslog, stores, resolver set-up, the libraries, and the metrics
+ * endpoint's 32 connections */
+#define FDLIMIT_RESERVE	128
 
 /*
  * fdlimit_setup - raise the soft limit to the hard one, log both, and

@@ -204,7 +204,10 @@ record_dns(struct record_b *b, const struct dns_ctx *c)
 		record_put(b, o, "q", record_scrub(b, l->qname, false));
 		record_put(b, o, "type", record_qtype(l->qtype));
 		record_put(b, o, "rcode", record_rcode(l->rcode));
-		record_put(b, o, "dnssec", json_string(dns_sec_name(l->sec)));
+		record_put(b, o, "dnssec", json_string(dns_lookup_status(l)));
+		if (dns_lookup_reason(l) != NULL)
+			record_put(b, o, "reason",
+			    json_string(dns_lookup_reason(l)));
 		record_put(b, o, "ms", json_real(l->ms));
 		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
 			b->err = 1;

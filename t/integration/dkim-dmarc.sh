@@ -81,14 +81,12 @@ mr() { jq -r -s "map(select(.event==\"message\" and .envelope.rcpt[0]==\"$1\")) 
 # m TO FIELD - a field of the message record for a recipient
 m() { mr "$1" ".$2"; }
 # delivered TO - the delivered file for a recipient (waits for it)
-delivered() {
-	local f i
-	for i in $(seq 1 100); do
-		f=$(grep -l -r -- "^To: <$1>" "$MAIL/box/new" 2>/dev/null | head -1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
+delivered() { harness_wait "$HARNESS_READY" delivered_now "$1"; }
+# delivered_now TO - the delivered file for a recipient, if there is one
+delivered_now() {
+	local f
+	f=$(grep -l -r -- "^To: <$1>" "$MAIL/box/new" 2>/dev/null | head -1)
+	[ -n "$f" ] && echo "$f"
 }
 # ar_ours FILE - our Authentication-Results headers (unfolded), one per line
 ar_ours() {

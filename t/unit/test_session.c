@@ -2,8 +2,11 @@
  * test_session.c - the message pipeline of lib/session with the checks
  * on: forged Authentication-Results removal through a fake MTA editor,
  * From header counts reaching DMARC, DMARCReject, the DKIM signature cap,
- * and a body of several MB streamed in small chunks with bounded memory.
- * DNS comes from in-memory zones; each case reads its record back.
+ * and a body of several MB streamed in small chunks with bounded memory,
+ * and one DNSTimeout budget for everything the end of a message waits for
+ * (iprev and SPF against a name server that never answers).
+ * DNS comes from in-memory zones (and that silent server); each case
+ * reads its record back.
  */
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -11,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "auth/auth.h"
+#include "clock.h"
 #include "macros_fake.h"
 #include "record/recordlog.h"
 #include "greylist/glstore.h"
@@ -414,6 +419,55 @@ test_tags_greylist(void)
 	tags_free(tags);
 }
 
+/* test_budget - iprev (first message of the session) and SPF share one
+ * budget: a silent resolver delays the message once, not once per check */
+static void
+test_budget(void)
+{
+	struct auth_checks checks = { true, true, false, false,
+	    { 10, 1024, false }, NULL };
+	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
+	struct auth_env silent;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char servers[64], err[512];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int64_t t0, took;
+	json_t *rec;
+
+	memset(&silent, 0, sizeof(silent));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+		return;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", ntohs(sin.sin_port));
+	if (dns_resolver_new(&silent.dns, servers, 300, 1, err,
+	    sizeof(err)) != 0 || auth_env_checks(&silent, &checks, err,
+	    sizeof(err)) != 0) {
+		printf("Bail out! budget setup: %s\n", err);
+		exit(1);
+	}
+	env.auth = &silent;
+	t0 = clock_mono();
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    NULL);
+	took = clock_mono() - t0;
+	ok(took >= 250000 && took < 450000, "silent resolver: iprev and SPF "
+	    "together take one 300 ms DNSTimeout (%lld ms)",
+	    (long long)took / 1000);
+	rec = last_record();
+	is_str(sfield(rec, "auth.iprev.result"), "temperror",
+	    "silent resolver: iprev temperror");
+	is_str(sfield(rec, "auth.spf.mailfrom.result"), "temperror",
+	    "silent resolver: SPF temperror");
+	json_decref(rec);
+	env.auth = &auth;
+	auth_env_free(&silent);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -422,7 +476,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(40);
+	plan(43);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -445,6 +499,7 @@ main(void)
 	test_dkim_bounds();
 	test_dkim_header_cap();
 	test_tags_greylist();
+	test_budget();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);
