@@ -21,6 +21,7 @@
  * goes on), so that open descriptors never reach the process's limit,
  * where libmilter's accept loop would spin on EMFILE.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,19 +116,33 @@ milter_pflags(SMFICTX *ctx)
 	return p != NULL ? ((struct milter_conn *)p)->pflags : 0;
 }
 
-/* milter_conn_new - state for one SMTP session; NULL: out of memory */
+/* milter_admit - count one more session; false (and not counted) when
+ * 'limited' and the session limit is reached */
+static bool
+milter_admit(bool limited)
+{
+	unsigned n = __atomic_add_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
+
+	if (!limited || milter_max == 0 || n <= milter_max)
+		return true;
+	__atomic_sub_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+/* milter_conn_new - state for one SMTP session, already counted by
+ * milter_admit; NULL: out of memory (and no longer counted) */
 static struct milter_conn *
 milter_conn_new(SMFICTX *ctx, unsigned long pflags)
 {
 	struct milter_conn *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
+		__atomic_sub_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
 		stats_add(STATS_INTERNAL_ERRORS, 1);
 		daemon_log_fault(NULL, SCOPE_ENOMEM, 0, "connection state");
 		return NULL;
 	}
 	c->pflags = pflags;
-	__atomic_add_fetch(&milter_active, 1, __ATOMIC_RELAXED);
 	smfi_setpriv(ctx, c);
 	return c;
 }
@@ -176,7 +191,7 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	if (__atomic_load_n(&milter_stopping, __ATOMIC_SEQ_CST))
 		return SMFIS_REJECT;	/* libmilter closes; the MTA goes on */
-	if (milter_max > 0 && milter_cb_active() >= milter_max) {
+	if (!milter_admit(true)) {
 		milter_refuse();
 		return SMFIS_REJECT;
 	}
@@ -218,7 +233,8 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 	struct milter_conn *c = milter_conn_of(ctx);
 	struct macro_src m = { milter_getsym, ctx };
 
-	if (c == NULL && ((uintptr_t)smfi_getpriv(ctx) & 1) != 0)
+	if (c == NULL && ((uintptr_t)smfi_getpriv(ctx) & 1) != 0 &&
+	    milter_admit(false))
 		c = milter_conn_new(ctx, milter_pflags(ctx));
 	if (c == NULL)
 		return milter_reply(ctx, SMFIP_NR_CONN);
