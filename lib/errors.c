@@ -24,6 +24,8 @@ errors_str(int code)
 		return "event out of order";
 	case SCOPE_ENOENT:
 		return "not found";
+	case SCOPE_ENOSPC:
+		return "store full";
 	default:
 		return "unknown error";
 	}

@@ -498,7 +498,9 @@ session_greylist(struct session *s, struct session_message *msg,
 	greylist_check(env->gl, env->glstore, &a, &g.r);
 	if (g.r.verdict == GREYLIST_ERROR) {
 		stats_add(STATS_GREYLIST_ERRORS, 1);
-		if (env->fault != NULL)
+		if (g.r.store_full)	/* logged once per episode instead */
+			stats_add(STATS_GREYLIST_STORE_FULL, 1);
+		else if (env->fault != NULL)
 			env->fault(env->fault_arg, SCOPE_EIO, 0, g.r.error[0] !=
 			    '\0' ? g.r.error : "greylist store");
 	}

@@ -280,6 +280,7 @@ record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
 	record_put(b, o, "key_type", record_str(sig->key_type));
 	record_put(b, o, "key_bits", sig->key_bits >= 0 ?
 	    json_integer(sig->key_bits) : json_null());
+	record_put(b, o, "key_encoding", record_str(sig->key_encoding));
 	record_put(b, o, "testing", json_boolean(sig->testing));
 	record_put(b, o, "dnssec", sig->dnssec_known ?
 	    json_string(dns_sec_name(sig->dnssec)) : json_null());

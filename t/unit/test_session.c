@@ -2,9 +2,10 @@
  * test_session.c - the message pipeline of lib/session with the checks
  * on: forged Authentication-Results removal through a fake MTA editor,
  * From header counts reaching DMARC, DMARCReject, the DKIM signature cap,
- * and a body of several MB streamed in small chunks with bounded memory,
- * and one DNSTimeout budget for everything the end of a message waits for
- * (iprev and SPF against a name server that never answers).
+ * a body of several MB streamed in small chunks with bounded memory,
+ * one DNSTimeout budget for everything the end of a message waits for
+ * (iprev and SPF against a name server that never answers), and a full
+ * greylist store (counted, passed, no per-message fault).
  * DNS comes from in-memory zones (and that silent server); each case
  * reads its record back.
  */
@@ -23,8 +24,11 @@
 #include "clock.h"
 #include "macros_fake.h"
 #include "record/recordlog.h"
-#include "greylist/glstore.h"
+#include "errors.h"
+#include "greylist/glstore_internal.h"
+#include "greylist/greylist.h"
 #include "session.h"
+#include "stats.h"
 #include "tags.h"
 #include "tap.h"
 #include "testutil.h"
@@ -350,6 +354,22 @@ test_dkim_header_cap(void)
 	json_decref(rec);
 }
 
+/* session_from_192_0_2_1 - a session from 192.0.2.1 after MAIL FROM */
+static struct session *
+session_from_192_0_2_1(const char **mail, struct macro_src *m)
+{
+	struct sockaddr_in sin;
+	struct session *s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	s = session_new(&env);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, m);
+	session_mail(s, mail, m);
+	return s;
+}
+
 /* tags, and a tag's greylist mode: enforce for one tagged recipient
  * while the configured mode is observe */
 static void
@@ -362,7 +382,6 @@ test_tags_greylist(void)
 	    "greylist grey enforce\n";
 	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
 	struct macro_src m = fake_src(none);
-	struct sockaddr_in sin;
 	const char *mail[] = { "<a@example.com>", NULL };
 	const char *grey[] = { "<grey@smtpscope.test>", NULL };
 	const char *other[] = { "<other@smtpscope.test>", NULL };
@@ -387,12 +406,7 @@ test_tags_greylist(void)
 	env.tags = tags;
 	env.gl = &gp;
 	env.glstore = store;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
-	s = session_new(&env);
-	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
-	session_mail(s, mail, &m);
+	s = session_from_192_0_2_1(mail, &m);
 	ok(session_rcpt(s, other, &m, &reply) == SESSION_CONTINUE,
 	    "configured observe: a new triplet is not refused");
 	ok(session_rcpt(s, grey, &m, &reply) == SESSION_TEMPFAIL &&
@@ -417,6 +431,75 @@ test_tags_greylist(void)
 	env.glstore = NULL;
 	glstore_close(store);
 	tags_free(tags);
+}
+
+/* a store that is full: every write fails SCOPE_ENOSPC */
+static int
+full_rmw(struct glstore *st, const char *const *keys, unsigned nkeys,
+    int64_t ttl_s, glstore_fn fn, void *arg)
+{
+	(void)st; (void)keys; (void)nkeys; (void)ttl_s; (void)fn; (void)arg;
+	glstore_set_error("lmdb put: store full (test)");
+	return SCOPE_ENOSPC;
+}
+
+static unsigned faults;
+
+/* count_fault - the env's fault hook, counting */
+static void
+count_fault(void *arg, int code, int sys_errno, const char *what)
+{
+	(void)arg; (void)code; (void)sys_errno; (void)what;
+	faults++;
+}
+
+/* a full greylist store under enforce (issue 12): the recipients pass,
+ * both counters count them, and the per-message fault line (once a
+ * minute) stays quiet: the store logs the episode once instead */
+static void
+test_greylist_full(void)
+{
+	static const struct glstore_ops full_ops = { "full", full_rmw, NULL,
+		NULL, NULL, NULL, NULL };
+	struct glstore full = { .ops = &full_ops };
+	struct macro_src m = fake_src(none);
+	const char *mail[] = { "<a@example.com>", NULL };
+	const char *r1[] = { "<one@smtpscope.test>", NULL };
+	const char *r2[] = { "<two@smtpscope.test>", NULL };
+	uint64_t errs = stats_get(STATS_GREYLIST_ERRORS);
+	uint64_t nfull = stats_get(STATS_GREYLIST_STORE_FULL);
+	struct greylist_params gp;
+	const char *reply = NULL;
+	struct session *s;
+	json_t *rec;
+
+	greylist_params_default(&gp);
+	gp.mode = GREYLIST_ENFORCE;
+	env.gl = &gp;
+	env.glstore = &full;
+	env.fault = count_fault;
+	s = session_from_192_0_2_1(mail, &m);
+	ok(session_rcpt(s, r1, &m, &reply) == SESSION_CONTINUE &&
+	    session_rcpt(s, r2, &m, &reply) == SESSION_CONTINUE,
+	    "store full under enforce: both recipients pass (fail open)");
+	session_data(s, &m);
+	session_eoh(s, &m);
+	session_eom(s, &m, NULL, NULL);
+	session_close(s);
+	is_int((long long)(stats_get(STATS_GREYLIST_STORE_FULL) - nfull), 2,
+	    "store full: counter greylist_store_full counts each recipient");
+	is_int((long long)(stats_get(STATS_GREYLIST_ERRORS) - errs), 2,
+	    "store full: greylist_errors counts them too");
+	is_int(faults, 0, "store full: no per-message fault line");
+	is_str(stats_name(STATS_GREYLIST_STORE_FULL), "greylist_store_full",
+	    "store full: the counter's name in the stats line");
+	rec = last_record();
+	is_str(sfield(json_array_get(field(rec, "greylist.rcpt"), 0),
+	    "verdict"), "error", "store full: the record's verdict is error");
+	json_decref(rec);
+	env.gl = NULL;
+	env.glstore = NULL;
+	env.fault = NULL;
 }
 
 /* test_budget - iprev (first message of the session) and SPF share one
@@ -476,7 +559,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(43);
+	plan(49);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -499,6 +582,7 @@ main(void)
 	test_dkim_bounds();
 	test_dkim_header_cap();
 	test_tags_greylist();
+	test_greylist_full();
 	test_budget();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
