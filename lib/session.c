@@ -52,14 +52,22 @@ session_trunc_name(unsigned bit)
 	return "?";
 }
 
-/* session_fault - count and report a fault of our own */
+/* session_fault_mark - count a fault of our own on the session and its
+ * message (OnError applies to the message) without reporting it */
 static void
-session_fault(struct session *s, int code, const char *what)
+session_fault_mark(struct session *s)
 {
 	s->fault = true;
 	if (s->msg != NULL)
 		s->msg->fault = true;
 	stats_add(STATS_INTERNAL_ERRORS, 1);
+}
+
+/* session_fault - count and report a fault of our own */
+static void
+session_fault(struct session *s, int code, const char *what)
+{
+	session_fault_mark(s);
 	if (s->env->fault != NULL)
 		s->env->fault(s->env->fault_arg, code, what);
 }
@@ -278,7 +286,11 @@ session_write(struct session *s, json_t *rec)
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
 		stats_add(STATS_RECORDS_LOST, 1);
-		session_fault(s, rc, "writing a record");
+		/* the record log reports its episodes of write failures */
+		if (rc == SCOPE_EIO)
+			session_fault_mark(s);
+		else
+			session_fault(s, rc, "writing a record");
 		return rc;
 	}
 	stats_add(STATS_RECORDS_WRITTEN, 1);

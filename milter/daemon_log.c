@@ -105,6 +105,21 @@ daemon_log_fault(void *arg, int code, const char *what)
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
 }
 
+/* daemon_log_recordlog - the record log's episodes of lost records: one
+ * line when writes start failing, one when a record is written again */
+void
+daemon_log_recordlog(void *arg, int err, uint64_t lost)
+{
+	(void)arg;
+	if (err != 0)
+		daemon_log(LOG_ERR, "record log: cannot write records: %s; "
+		    "records are lost until a write succeeds (counter "
+		    "records_lost)", strerror(err));
+	else
+		daemon_log(LOG_NOTICE, "record log: writing records again; "
+		    "%llu records lost meanwhile", (unsigned long long)lost);
+}
+
 /* daemon_log_stats - every counter on one line */
 void
 daemon_log_stats(const char *when)

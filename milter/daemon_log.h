@@ -10,6 +10,7 @@
 #define SMTPSCOPE_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 void daemon_log_open(const char *ident, bool use_syslog, int facility,
     bool use_stderr);
@@ -19,6 +20,9 @@ void daemon_log(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* daemon_log_fault - rate-limited warning for faults of our own */
 void daemon_log_fault(void *arg, int code, const char *what);
+/* daemon_log_recordlog - the record log's notify callback (recordlog.h):
+ * one line when records start being lost, one when they are written again */
+void daemon_log_recordlog(void *arg, int err, uint64_t lost);
 /* daemon_log_stats - one line with every counter */
 void daemon_log_stats(const char *when);
 /* daemon_log_facility - LOG_MAIL etc. from its configuration name */
