@@ -271,6 +271,27 @@ session_helo(struct session *s, const char *helo, const struct macro_src *m)
 	session_tls(s, m);
 }
 
+/* session_write_cut - a record over the log's cap, cut down to fit it
+ * (record_fit) and written; never dropped for its size */
+static int
+session_write_cut(struct session *s, json_t *rec)
+{
+	char cuts[160], what[256];
+	int rc;
+
+	rc = record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts));
+	if (rc != SCOPE_OK)
+		return rc;
+	stats_add(STATS_RECORDS_CUT, 1);
+	if (s->env->notice != NULL) {
+		snprintf(what, sizeof(what), "%s record of session %s cut to "
+		    "fit %d bytes: %s", json_string_value(json_object_get(rec,
+		    "event")), s->id, RECORDLOG_RECORD_MAX, cuts);
+		s->env->notice(s->env->fault_arg, SCOPE_ETOOBIG, what);
+	}
+	return recordlog_write_json(s->env->log, rec);
+}
+
 /* session_write - serialise and append one record; faults are reported */
 static int
 session_write(struct session *s, json_t *rec)
@@ -283,6 +304,8 @@ session_write(struct session *s, json_t *rec)
 		return SCOPE_ENOMEM;
 	}
 	rc = recordlog_write_json(s->env->log, rec);
+	if (rc == SCOPE_ETOOBIG)
+		rc = session_write_cut(s, rec);
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
 		stats_add(STATS_RECORDS_LOST, 1);

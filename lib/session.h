@@ -88,6 +88,9 @@ struct session_env {
 	/* called on a fault of our own; may be NULL */
 	void (*fault)(void *arg, int code, const char *what);
 	void *fault_arg;
+	/* called when a record was cut to fit the record log (code
+	 * SCOPE_ETOOBIG, what names the record and the cuts); may be NULL */
+	void (*notice)(void *arg, int code, const char *what);
 };
 
 struct session_message {

@@ -23,6 +23,7 @@
 static bool daemon_log_syslog;
 static bool daemon_log_stderr = true;
 static struct ratelimit daemon_log_limit;
+static struct ratelimit daemon_log_notice_limit;
 
 /* daemon_log_facility - a facility name as in smtpscope.conf */
 int
@@ -55,6 +56,7 @@ daemon_log_open(const char *ident, bool use_syslog, int facility,
 	daemon_log_syslog = use_syslog;
 	daemon_log_stderr = use_stderr;
 	ratelimit_init(&daemon_log_limit, DAEMON_LOG_FAULT_US);
+	ratelimit_init(&daemon_log_notice_limit, DAEMON_LOG_FAULT_US);
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
@@ -103,6 +105,22 @@ daemon_log_fault(void *arg, int code, const char *what)
 	    errors_str(code), *detail ? ": " : "", detail,
 	    (unsigned long long)held,
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
+}
+
+/* daemon_log_notice - the env notice hook (records cut to fit): at most
+ * one line a minute */
+void
+daemon_log_notice(void *arg, int code, const char *what)
+{
+	uint64_t held = 0;
+
+	(void)arg;
+	(void)code;
+	if (!ratelimit_allow(&daemon_log_notice_limit, clock_mono(), &held))
+		return;
+	daemon_log(LOG_WARNING, "%s; %llu similar not logged; records cut so "
+	    "far: %llu", what, (unsigned long long)held,
+	    (unsigned long long)stats_get(STATS_RECORDS_CUT));
 }
 
 /* daemon_log_recordlog - the record log's episodes of lost records: one

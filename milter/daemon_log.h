@@ -20,6 +20,8 @@ void daemon_log(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* daemon_log_fault - rate-limited warning for faults of our own */
 void daemon_log_fault(void *arg, int code, const char *what);
+/* daemon_log_notice - rate-limited warning for records cut to fit */
+void daemon_log_notice(void *arg, int code, const char *what);
 /* daemon_log_recordlog - the record log's notify callback (recordlog.h):
  * one line when records start being lost, one when they are written again */
 void daemon_log_recordlog(void *arg, int err, uint64_t lost);

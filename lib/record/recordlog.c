@@ -245,8 +245,7 @@ recordlog_write_json(struct recordlog *rl, const json_t *rec)
 			return SCOPE_ENOMEM;
 		}
 		buf = grown;
-		need = json_dumpb(rec, buf, cap - 1, JSON_COMPACT |
-		    JSON_REAL_PRECISION(12));
+		need = json_dumpb(rec, buf, cap - 1, RECORDLOG_JSON_FLAGS);
 		if (need == 0) {
 			free(buf);
 			return SCOPE_ENOMEM;

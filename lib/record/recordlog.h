@@ -23,7 +23,10 @@
 
 #include <jansson.h>
 
-#define RECORDLOG_RECORD_MAX	(256 * 1024)	/* largest record, bytes */
+#define RECORDLOG_RECORD_MAX	(256 * 1024)	/* largest record, bytes,
+						 * its newline included */
+/* how recordlog_write_json serialises (record_fit measures the same) */
+#define RECORDLOG_JSON_FLAGS	(JSON_COMPACT | JSON_REAL_PRECISION(12))
 
 struct recordlog;
 
