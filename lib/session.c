@@ -284,9 +284,12 @@ session_write_cut(struct session *s, json_t *rec)
 		return rc;
 	stats_add(STATS_RECORDS_CUT, 1);
 	if (s->env->notice != NULL) {
+		const char *event = json_string_value(json_object_get(rec,
+		    "event"));
+
 		snprintf(what, sizeof(what), "%s record of session %s cut to "
-		    "fit %d bytes: %s", json_string_value(json_object_get(rec,
-		    "event")), s->id, RECORDLOG_RECORD_MAX, cuts);
+		    "fit %d bytes: %s", event != NULL ? event : "a", s->id,
+		    RECORDLOG_RECORD_MAX, cuts);
 		s->env->notice(s->env->fault_arg, SCOPE_ETOOBIG, what);
 	}
 	return recordlog_write_json(s->env->log, rec);
