@@ -171,7 +171,7 @@ recordlog_write_all(int fd, const char *buf, size_t len, size_t *done)
 		if (n == 0)
 			return ENOSPC;	/* no progress: treat as full */
 		*done += (size_t)n;
-		if (*done < len && ++tries > 2)
+		if (*done < len && ++tries > 1)
 			return ENOSPC;	/* still short after a retry */
 	}
 	return 0;
