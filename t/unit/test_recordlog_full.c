@@ -173,10 +173,10 @@ main(void)
 	for (i = 0; i < WRITERS; i++)
 		pthread_create(&th[i], NULL, writer, (void *)(long)i);
 	for (i = 0; i < EPISODES; i++) {
-		usleep(3000);
 		set_fsize((rlim_t)file_size() + 20000);
 		usleep(3000);
 		set_fsize(RLIM_INFINITY);
+		usleep(3000);
 	}
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(th[i], NULL);
