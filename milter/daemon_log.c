@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "daemon_log.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "ratelimit.h"
 #include "record/recordlog.h"
@@ -136,6 +137,19 @@ daemon_log_recordlog(void *arg, int err, uint64_t lost)
 	else
 		daemon_log(LOG_NOTICE, "record log: writing records again; "
 		    "%llu records lost meanwhile", (unsigned long long)lost);
+}
+
+/* daemon_log_dns - a name server's change of state (arg unused) */
+void
+daemon_log_dns(void *arg, const struct dns_event *ev)
+{
+	(void)arg;
+	if (ev->down)
+		daemon_log(LOG_WARNING, "resolver %s considered down after %u "
+		    "timeouts", ev->server, ev->timeouts);
+	else
+		daemon_log(LOG_NOTICE, "resolver %s answers again after %.0f s",
+		    ev->server, ev->down_s);
 }
 
 /* daemon_log_stats - every counter on one line */

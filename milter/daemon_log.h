@@ -25,6 +25,10 @@ void daemon_log_notice(void *arg, int code, const char *what);
 /* daemon_log_recordlog - the record log's notify callback (recordlog.h):
  * one line when records start being lost, one when they are written again */
 void daemon_log_recordlog(void *arg, int err, uint64_t lost);
+/* daemon_log_dns - the DNS layer's hook: a name server went down or
+ * answers again (one line per change) */
+struct dns_event;
+void daemon_log_dns(void *arg, const struct dns_event *ev);
 /* daemon_log_stats - one line with every counter */
 void daemon_log_stats(const char *when);
 /* daemon_log_facility - LOG_MAIL etc. from its configuration name */
