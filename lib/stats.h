@@ -14,6 +14,7 @@ enum stats_counter {
 	STATS_MESSAGES,		/* message records produced */
 	STATS_RECORDS_WRITTEN,	/* records written whole */
 	STATS_RECORDS_LOST,	/* records that could not be written */
+	STATS_RECORDS_CUT,	/* records cut down to fit the size cap */
 	STATS_INTERNAL_ERRORS,	/* faults of our own (memory, bugs) */
 	STATS_TEMPFAILS,	/* messages we tempfailed because of OnError */
 	STATS_TRUNCATIONS,	/* strings cut at their cap */

@@ -414,6 +414,8 @@ main_recordlog(struct main_state *st)
 	st->env.tempfail_on_error = st->cfg.on_error == CONFIG_ON_ERROR_TEMPFAIL;
 	st->env.fault = daemon_log_fault;
 	st->env.fault_arg = st->log;
+	st->env.notice = daemon_log_notice;
+	recordlog_set_notify(st->log, daemon_log_recordlog, NULL);
 	milter_cb_init(&st->env);
 }
 
