@@ -23,6 +23,9 @@ enum stats_counter {
 	STATS_GREYLIST_ERRORS,	/* greylist store failures (mail passed) */
 	STATS_DNS_SKIPPED,	/* lookups not sent: resolver considered down */
 	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
+	STATS_DNS_CACHE_HITS,	/* lookups answered from the DNS cache */
+	STATS_DNS_CACHE_MISSES,	/* lookups the cache did not have */
+	STATS_DNS_CACHE_EVICTIONS,	/* answers dropped to stay in DNSCacheSize */
 	STATS_NCOUNTERS
 };
 

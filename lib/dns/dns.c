@@ -364,12 +364,22 @@ dns_resolver_free(struct dns_resolver *r)
 	for (i = 0; i < r->nservers; i++)
 		ldns_resolver_deep_free(r->servers[i].tmpl);
 	pthread_mutex_destroy(&r->lock);
+	dns_cache_free(r->cache);
 	ldns_rr_list_deep_free(r->rrs);
 	ldns_rr_list_deep_free(r->timeouts);
 	for (i = 0; i < r->nsecs; i++)
 		ldns_rdf_deep_free(r->secs[i].apex);
 	free(r->secs);
 	free(r);
+}
+
+/* dns_resolver_cache - answers kept for all contexts */
+int
+dns_resolver_cache(struct dns_resolver *r, size_t entries, long max_ttl_s)
+{
+	dns_cache_free(r->cache);
+	r->cache = NULL;
+	return dns_cache_new(&r->cache, entries, max_ttl_s);
 }
 
 /* dns_deadline - the end of a budget that starts now */
@@ -541,7 +551,7 @@ dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
 /* dns_log_add - remember a lookup for the record */
 static void
 dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
-    const struct dns_answer *a, int64_t t0)
+    const struct dns_answer *a, bool cached, int64_t t0)
 {
 	struct dns_lookup *l;
 
@@ -554,6 +564,7 @@ dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	l->rcode = a->rcode;
 	l->sec = a->sec;
 	l->skipped = a->skipped;
+	l->cached = cached;
 	l->ms = (double)(clock_mono() - t0) / 1000.0;
 }
 
@@ -569,6 +580,11 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	memset(out, 0, sizeof(*out));
 	if (strlen(qname) >= DNS_NAME_MAX)
 		return SCOPE_ETOOBIG;
+	if (c->r->cache != NULL && dns_cache_get(c->r->cache, qname, qtype,
+	    out)) {
+		dns_log_add(c, qname, qtype, out, true, t0);
+		return SCOPE_OK;
+	}
 	name = ldns_dname_new_frm_str(qname);
 	if (name == NULL)
 		return SCOPE_EINVAL;
@@ -577,9 +593,12 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	else
 		rc = dns_zone_answer(c->r, name, qtype, out);
 	ldns_rdf_deep_free(name);
-	if (rc == SCOPE_OK)
-		dns_log_add(c, qname, qtype, out, t0);
-	return rc;
+	if (rc != SCOPE_OK)
+		return rc;
+	if (c->r->cache != NULL)
+		dns_cache_put(c->r->cache, qname, qtype, out);
+	dns_log_add(c, qname, qtype, out, false, t0);
+	return SCOPE_OK;
 }
 
 /* dns_answer_free - release the packet */

@@ -1,5 +1,5 @@
 /*
- * dns_internal.h - what dns.c, dns_health.c and dns_zone.c share; not for
+ * dns_internal.h - what dns.c, dns_cache.c, dns_health.c and dns_zone.c share; not for
  * other modules.
  */
 #ifndef SMTPSCOPE_DNS_INTERNAL_H
@@ -30,6 +30,8 @@ enum dns_admit {
 	DNS_ADMIT_SKIP		/* down: do not send */
 };
 
+struct dns_cache;
+
 struct dns_resolver {
 	struct dns_server servers[DNS_SERVERS_MAX];	/* network only */
 	unsigned nservers;	/* 0: in-memory data */
@@ -44,6 +46,7 @@ struct dns_resolver {
 	ldns_rr_list *timeouts;	/* owner names that never answer */
 	struct dns_zone_sec *secs;
 	size_t nsecs;
+	struct dns_cache *cache;	/* NULL: every lookup is asked */
 };
 
 /* dns_health_live - servers not considered down (at least 1) */
@@ -56,5 +59,15 @@ void dns_health_report(struct dns_resolver *r, unsigned i, bool answered);
 /* dns_zone_answer - answer from in-memory data into a new packet */
 int dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
     uint16_t qtype, struct dns_answer *out);
+
+/* dns_cache_new - an empty answer cache (dns_cache.c) */
+int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);
+void dns_cache_free(struct dns_cache *dc);
+/* dns_cache_get - a cached answer into out (a packet of its own): true */
+bool dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
+    struct dns_answer *out);
+/* dns_cache_put - keep an answer as long as its TTLs allow */
+void dns_cache_put(struct dns_cache *dc, const char *qname, uint16_t qtype,
+    const struct dns_answer *a);
 
 #endif
