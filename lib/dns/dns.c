@@ -382,6 +382,13 @@ dns_resolver_cache(struct dns_resolver *r, size_t entries, long max_ttl_s)
 	return dns_cache_new(&r->cache, entries, max_ttl_s);
 }
 
+/* dns_resolver_cache_entries - answers held, 0 without a cache */
+size_t
+dns_resolver_cache_entries(struct dns_resolver *r)
+{
+	return r->cache != NULL ? dns_cache_entries(r->cache) : 0;
+}
+
 /* dns_deadline - the end of a budget that starts now */
 int64_t
 dns_deadline(const struct dns_resolver *r)

@@ -120,6 +120,9 @@ void dns_resolver_outage(struct dns_resolver *r, unsigned down_after,
 int dns_resolver_cache(struct dns_resolver *r, size_t entries,
     long max_ttl_s);
 
+/* dns_resolver_cache_entries - answers the cache holds now (0 without) */
+size_t dns_resolver_cache_entries(struct dns_resolver *r);
+
 /* dns_deadline - clock_mono() now plus DNSTimeout: one budget to share */
 int64_t dns_deadline(const struct dns_resolver *r);
 /* dns_ctx_init - a context whose lookups share one DNSTimeout budget */

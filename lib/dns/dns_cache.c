@@ -188,6 +188,21 @@ dns_cache_free(struct dns_cache *dc)
 	free(dc);
 }
 
+/* dns_cache_entries - answers held now, shard by shard */
+size_t
+dns_cache_entries(struct dns_cache *dc)
+{
+	size_t n = 0;
+	unsigned i;
+
+	for (i = 0; i < DNS_CACHE_SHARDS; i++) {
+		pthread_mutex_lock(&dc->shard[i].lock);
+		n += dc->shard[i].used;
+		pthread_mutex_unlock(&dc->shard[i].lock);
+	}
+	return n;
+}
+
 /* dns_cache_find - the entry of a key in a locked shard, or NULL; *link
  * is where the chain points to it */
 static struct dns_cache_entry *

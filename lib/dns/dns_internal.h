@@ -63,6 +63,8 @@ int dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
 /* dns_cache_new - an empty answer cache (dns_cache.c) */
 int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);
 void dns_cache_free(struct dns_cache *dc);
+/* dns_cache_entries - answers held, all shards */
+size_t dns_cache_entries(struct dns_cache *dc);
 /* dns_cache_get - a cached answer into out (a packet of its own): true */
 bool dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
     struct dns_answer *out);
