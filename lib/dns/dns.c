@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "dns/dns_internal.h"
@@ -168,6 +169,26 @@ dns_server_tmpl(const ldns_rdf *ns, uint16_t port)
 	return lr;
 }
 
+/* dns_server_addr - the server's socket address, and whether it is on
+ * loopback (then a context keeps one socket for it: dns_udp.c) */
+static int
+dns_server_addr(struct dns_server *s, const ldns_rdf *ns, uint16_t port)
+{
+	size_t len = 0;
+	struct sockaddr_storage *ss = ldns_rdf2native_sockaddr_storage(ns,
+	    port, &len);
+
+	if (ss == NULL || len > sizeof(s->addr)) {
+		LDNS_FREE(ss);
+		return SCOPE_ENOMEM;
+	}
+	memcpy(&s->addr, ss, len);
+	s->addrlen = (socklen_t)len;
+	s->loopback = dns_udp_is_loopback(&s->addr);
+	LDNS_FREE(ss);
+	return SCOPE_OK;
+}
+
 /* dns_split - one template per name server of lr (at most
  * DNS_SERVERS_MAX), with its name for the log */
 static int
@@ -190,6 +211,8 @@ dns_split(struct dns_resolver *r, const ldns_resolver *lr, char *err,
 		r->nservers++;
 		dns_server_name(ns[i], port, r->servers[i].name,
 		    sizeof(r->servers[i].name));
+		if (dns_server_addr(&r->servers[i], ns[i], port) != SCOPE_OK)
+			return SCOPE_ENOMEM;
 	}
 	return SCOPE_OK;
 }
@@ -414,7 +437,7 @@ dns_ctx_init(struct dns_ctx *c, struct dns_resolver *r)
 	return dns_ctx_init_until(c, r, dns_deadline(r));
 }
 
-/* dns_ctx_free - release the context's resolver clones */
+/* dns_ctx_free - release the context's resolver clones and sockets */
 void
 dns_ctx_free(struct dns_ctx *c)
 {
@@ -424,28 +447,77 @@ dns_ctx_free(struct dns_ctx *c)
 		if (c->lr[i] != NULL)
 			ldns_resolver_deep_free(c->lr[i]);
 		c->lr[i] = NULL;
+		if (c->udp[i] > 0)
+			close(c->udp[i] - 1);
+		c->udp[i] = 0;
 	}
 }
 
-/* dns_try - one attempt at server i within us microseconds; the
- * ldns status (the clone is made here on first use) */
+/* dns_clone - the context's resolver for server i, cloned on first use */
+static ldns_resolver *
+dns_clone(struct dns_ctx *c, unsigned i)
+{
+	if (c->lr[i] == NULL)
+		c->lr[i] = ldns_resolver_clone(c->r->servers[i].tmpl);
+	return c->lr[i];
+}
+
+/* dns_send_kept - over the context's socket to a loopback server; a
+ * truncated answer is asked again over TCP (ldns) */
+static ldns_status
+dns_send_kept(struct dns_ctx *c, unsigned i, ldns_pkt *query,
+    int64_t us, ldns_pkt **pkt)
+{
+	int fd = c->udp[i] - 1;
+	ldns_status st = dns_udp_send(&fd, &c->r->servers[i], query, us, pkt);
+
+	c->udp[i] = fd + 1;
+	if (st != LDNS_STATUS_OK || !ldns_pkt_tc(*pkt))
+		return st;
+	ldns_pkt_free(*pkt);
+	*pkt = NULL;
+	ldns_resolver_set_usevc(c->lr[i], true);
+	st = ldns_resolver_send_pkt(pkt, c->lr[i], query);
+	ldns_resolver_set_usevc(c->lr[i], false);
+	return st;
+}
+
+/* dns_try - one attempt at server i within us microseconds; the ldns
+ * status. Every answer must match the query (ID, question): one that
+ * does not is no answer. */
 static ldns_status
 dns_try(struct dns_ctx *c, unsigned i, const ldns_rdf *name, uint16_t qtype,
     bool cd, int64_t us, ldns_pkt **pkt)
 {
+	ldns_resolver *lr = dns_clone(c, i);
+	ldns_pkt *query = NULL;
 	struct timeval tv;
+	ldns_status st;
 
-	if (c->lr[i] == NULL &&
-	    (c->lr[i] = ldns_resolver_clone(c->r->servers[i].tmpl)) == NULL)
+	if (lr == NULL)
 		return LDNS_STATUS_MEM_ERR;
 	tv.tv_sec = (time_t)(us / 1000000);
 	tv.tv_usec = (suseconds_t)(us % 1000000);
 	/* a silence earlier in this context must not rule the server out */
-	ldns_resolver_set_nameserver_rtt(c->lr[i], 0, LDNS_RESOLV_RTT_MIN);
-	ldns_resolver_set_timeout(c->lr[i], tv);
-	ldns_resolver_set_dnssec_cd(c->lr[i], cd);
-	return ldns_resolver_send(pkt, c->lr[i], name, qtype, LDNS_RR_CLASS_IN,
-	    LDNS_RD);
+	ldns_resolver_set_nameserver_rtt(lr, 0, LDNS_RESOLV_RTT_MIN);
+	ldns_resolver_set_timeout(lr, tv);
+	ldns_resolver_set_dnssec_cd(lr, cd);
+	if (ldns_resolver_prepare_query_pkt(&query, lr, name, qtype,
+	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
+		return LDNS_STATUS_MEM_ERR;
+	ldns_pkt_set_random_id(query);
+	if (c->r->servers[i].loopback)
+		st = dns_send_kept(c, i, query, us, pkt);
+	else
+		st = ldns_resolver_send_pkt(pkt, lr, query);
+	if (st == LDNS_STATUS_OK && *pkt != NULL &&
+	    !dns_udp_matches(query, *pkt)) {
+		ldns_pkt_free(*pkt);
+		*pkt = NULL;
+		st = LDNS_STATUS_NETWORK_ERR;	/* not the answer: none came */
+	}
+	ldns_pkt_free(query);
+	return st;
 }
 
 /* dns_silence - no answer at all (as opposed to one we could not use) */

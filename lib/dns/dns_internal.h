@@ -1,11 +1,12 @@
 /*
- * dns_internal.h - what dns.c, dns_cache.c, dns_health.c and dns_zone.c share; not for
+ * dns_internal.h - what dns.c, dns_cache.c, dns_health.c, dns_udp.c and dns_zone.c share; not for
  * other modules.
  */
 #ifndef SMTPSCOPE_DNS_INTERNAL_H
 #define SMTPSCOPE_DNS_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "dns/dns.h"
 
@@ -18,6 +19,9 @@ struct dns_zone_sec {
 struct dns_server {
 	ldns_resolver *tmpl;	/* this server only; cloned per context */
 	char name[DNS_SERVER_TEXT];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool loopback;		/* one kept socket per context (dns_udp.c) */
 	unsigned fails;		/* unanswered queries in a row */
 	bool down;
 	int64_t down_since;	/* clock_mono() when it went down */
@@ -59,6 +63,14 @@ void dns_health_report(struct dns_resolver *r, unsigned i, bool answered);
 /* dns_zone_answer - answer from in-memory data into a new packet */
 int dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
     uint16_t qtype, struct dns_answer *out);
+
+/* dns_udp_is_loopback - 127.0.0.0/8 or ::1 (dns_udp.c) */
+bool dns_udp_is_loopback(const struct sockaddr_storage *ss);
+/* dns_udp_matches - is answer the reply to query (ID, QR, question)? */
+bool dns_udp_matches(const ldns_pkt *query, const ldns_pkt *answer);
+/* dns_udp_send - query over the context's socket *fd (-1: open one) */
+ldns_status dns_udp_send(int *fd, const struct dns_server *s,
+    const ldns_pkt *query, int64_t us, ldns_pkt **answer);
 
 /* dns_cache_new - an empty answer cache (dns_cache.c) */
 int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);
