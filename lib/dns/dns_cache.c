@@ -18,7 +18,8 @@
  * the status the answer was fetched with: it is never upgraded (a cached
  * insecure stays insecure, a bogus stays bogus until it expires).
  *
- * Memory: at most DNSCacheSize entries, each at most DNS_CACHE_WIRE_MAX
+ * Memory: at most DNSCacheSize entries (split evenly over the shards),
+ * each at most DNS_CACHE_WIRE_MAX
  * bytes of packet (larger answers are not kept). The entries are spread
  * over DNS_CACHE_SHARDS shards by a seeded hash, each with its own mutex,
  * hash chains and CLOCK ring (a hit sets a reference bit; eviction
@@ -129,9 +130,7 @@ dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s)
 		return SCOPE_ENOMEM;
 	if (entries > (size_t)UINT32_MAX)
 		entries = UINT32_MAX;
-	per = (uint32_t)((entries + DNS_CACHE_SHARDS - 1) / DNS_CACHE_SHARDS);
-	if (per == 0)
-		per = 1;
+	per = (uint32_t)(entries / DNS_CACHE_SHARDS);
 	if (getrandom(&dc->seed, sizeof(dc->seed), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(dc->seed))
 		dc->seed = (uint64_t)clock_mono();
@@ -139,10 +138,12 @@ dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s)
 	for (i = 0; i < DNS_CACHE_SHARDS; i++) {
 		struct dns_cache_shard *s = &dc->shard[i];
 
-		s->cap = per;
-		s->nbuckets = dns_cache_pow2(per);
+		/* the first entries % shards shards hold one more: the
+		 * total is entries exactly (a shard of 0 keeps nothing) */
+		s->cap = per + (i < entries % DNS_CACHE_SHARDS);
+		s->nbuckets = dns_cache_pow2(s->cap);
 		s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
-		s->ring = calloc(per, sizeof(*s->ring));
+		s->ring = calloc(s->cap + 1, sizeof(*s->ring));
 		if (s->buckets == NULL || s->ring == NULL ||
 		    pthread_mutex_init(&s->lock, NULL) != 0) {
 			free(s->buckets);
@@ -434,6 +435,10 @@ dns_cache_put(struct dns_cache *dc, const char *qname, uint16_t qtype,
 	e->hash = dns_cache_hash(dc, key, len, qtype);
 	e->expires = now + life;
 	s = DNS_CACHE_SHARD(dc, e->hash);
+	if (s->cap == 0) {
+		dns_cache_entry_free(e);
+		return;
+	}
 	pthread_mutex_lock(&s->lock);
 	old = dns_cache_insert(s, e, now);
 	pthread_mutex_unlock(&s->lock);

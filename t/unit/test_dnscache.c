@@ -5,7 +5,8 @@
  * MINIMUM (not at all without a SOA), a hostile huge TTL capped by the
  * maximum, bogus kept 60 s, errors and timeouts never kept, a status
  * never upgraded while cached, the bound on entries with evictions
- * counted, and 8 threads hammering a small cache.
+ * counted, memory that stops growing at the bound (100,000 names), and
+ * 8 threads hammering a small cache.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -301,6 +302,51 @@ test_threads(void)
 	dns_resolver_free(r);
 }
 
+/* rss_kib - this process's resident set, KiB (-1 when unknown) */
+static long
+rss_kib(void)
+{
+	FILE *fp = fopen("/proc/self/status", "r");
+	char line[128];
+	long kib = -1;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (fp != NULL)
+		fclose(fp);
+	return kib;
+}
+
+/* test_memory - 100,000 distinct names through a cache of 2,000: it
+ * holds at most 2,000 and memory stops growing with it */
+static void
+test_memory(void)
+{
+	struct dns_resolver *r = zone(2000, 3600);
+	long rss0, rss1 = 0, rss2;
+	char name[64], text[160];
+	unsigned i;
+
+	at(6000);
+	rss0 = rss_kib();
+	for (i = 0; i < 100000; i++) {
+		snprintf(name, sizeof(name), "m%u.wild.c.test", i);
+		probe(r, name, LDNS_RR_TYPE_A);
+		if (i == 9999)
+			rss1 = rss_kib();
+	}
+	rss2 = rss_kib();
+	snprintf(text, sizeof(text), "RSS: %ld KiB before, %ld after 10,000 "
+	    "names, %ld after 100,000; %zu answers held", rss0, rss1, rss2,
+	    dns_resolver_cache_entries(r));
+	diag(text);
+	ok(dns_resolver_cache_entries(r) <= 2000 && rss2 >= 0 &&
+	    rss2 - rss1 < 1024, "DNSCacheSize 2000: 90,000 more names add "
+	    "less than 1 MiB (%ld KiB)", rss2 - rss1);
+	dns_resolver_free(r);
+}
+
 /* test_off - without a cache (eval --zone) nothing is ever cached */
 static void
 test_off(void)
@@ -318,7 +364,7 @@ main(void)
 {
 	struct dns_resolver *r = zone(1000, 3600);
 
-	plan(33);
+	plan(34);
 	if (r == NULL)
 		return 1;
 	test_hit(r);
@@ -329,6 +375,7 @@ main(void)
 	dns_resolver_free(r);
 	test_bound();
 	test_threads();
+	test_memory();
 	test_off();
 	clock_set_fake(0);
 	return done_testing();
