@@ -341,9 +341,15 @@ test_memory(void)
 	    "names, %ld after 100,000; %zu answers held", rss0, rss1, rss2,
 	    dns_resolver_cache_entries(r));
 	diag(text);
-	ok(dns_resolver_cache_entries(r) <= 2000 && rss2 >= 0 &&
-	    rss2 - rss1 < 1024, "DNSCacheSize 2000: 90,000 more names add "
-	    "less than 1 MiB (%ld KiB)", rss2 - rss1);
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan keeps freed memory in quarantine: RSS says nothing here */
+	ok(dns_resolver_cache_entries(r) == 2000, "DNSCacheSize 2000: 2000 "
+	    "answers held (RSS not checked under AddressSanitizer)");
+#else
+	ok(dns_resolver_cache_entries(r) == 2000 && rss2 >= 0 &&
+	    rss2 - rss1 < 1024, "DNSCacheSize 2000: 2000 answers held, and "
+	    "90,000 more names add less than 1 MiB (%ld KiB)", rss2 - rss1);
+#endif
 	dns_resolver_free(r);
 }
 
