@@ -125,26 +125,34 @@ test_hit(struct dns_resolver *r)
 	    "NODATA is cached too");
 }
 
-/* test_ttl - an answer lives for its TTL, no longer */
+/* lifetime - asked at t0, cached just before t0 + life, asked again at
+ * t0 + life; the cached probe */
+static struct probe
+lifetime(struct dns_resolver *r, const char *name, uint16_t type, double t0,
+    double life, const char *what)
+{
+	struct probe p;
+
+	at(t0);
+	p = probe(r, name, type);
+	ok(!p.cached, "%s: asked", what);
+	at(t0 + life - 0.1);
+	p = probe(r, name, type);
+	ok(p.cached, "%s: cached at %.1f s", what, life - 0.1);
+	at(t0 + life);
+	ok(!probe(r, name, type).cached, "%s: asked again at %.0f s", what,
+	    life);
+	return p;
+}
+
+/* test_ttl - an answer lives for its TTL, no longer; a hostile TTL of
+ * 2^31-1 s is cut to DNSCacheMaxTTL (3600 s) */
 static void
 test_ttl(struct dns_resolver *r)
 {
-	at(0);
-	ok(!probe(r, "short.c.test", LDNS_RR_TYPE_A).cached, "TTL 10: asked");
-	at(9.9);
-	ok(probe(r, "short.c.test", LDNS_RR_TYPE_A).cached,
-	    "TTL 10: cached at 9.9 s");
-	at(10.0);
-	ok(!probe(r, "short.c.test", LDNS_RR_TYPE_A).cached,
-	    "TTL 10: asked again at 10 s");
-	at(100);
-	ok(!probe(r, "huge.c.test", LDNS_RR_TYPE_A).cached, "huge TTL: asked");
-	at(100 + 3599);
-	ok(probe(r, "huge.c.test", LDNS_RR_TYPE_A).cached,
-	    "huge TTL: cached within DNSCacheMaxTTL (3600 s)");
-	at(100 + 3600);
-	ok(!probe(r, "huge.c.test", LDNS_RR_TYPE_A).cached,
-	    "a hostile TTL of 2^31-1 s is cut to DNSCacheMaxTTL");
+	lifetime(r, "short.c.test", LDNS_RR_TYPE_A, 0, 10, "TTL 10");
+	lifetime(r, "huge.c.test", LDNS_RR_TYPE_A, 100, 3600,
+	    "TTL 2^31-1, DNSCacheMaxTTL 3600");
 }
 
 /* test_negative - RFC 2308: min(SOA TTL 300, MINIMUM 120); no SOA: never */
@@ -153,16 +161,9 @@ test_negative(struct dns_resolver *r)
 {
 	struct probe p;
 
-	at(1000);
-	p = probe(r, "nope.c.test", LDNS_RR_TYPE_TXT);
-	ok(!p.cached && p.rcode == LDNS_RCODE_NXDOMAIN, "NXDOMAIN: asked");
-	at(1000 + 119);
-	p = probe(r, "nope.c.test", LDNS_RR_TYPE_TXT);
-	ok(p.cached && p.rcode == LDNS_RCODE_NXDOMAIN,
-	    "NXDOMAIN cached within the SOA MINIMUM (120 s)");
-	at(1000 + 120);
-	ok(!probe(r, "nope.c.test", LDNS_RR_TYPE_TXT).cached,
-	    "NXDOMAIN kept for MINIMUM, not the SOA's TTL of 300 s");
+	p = lifetime(r, "nope.c.test", LDNS_RR_TYPE_TXT, 1000, 120,
+	    "NXDOMAIN, SOA TTL 300 MINIMUM 120");
+	ok(p.rcode == LDNS_RCODE_NXDOMAIN, "the cached answer is NXDOMAIN");
 	probe(r, "other.example", LDNS_RR_TYPE_A);
 	ok(!probe(r, "other.example", LDNS_RR_TYPE_A).cached,
 	    "a negative answer without a SOA is not cached");
@@ -177,16 +178,9 @@ test_failures(struct dns_resolver *r)
 {
 	struct probe p;
 
-	at(2000);
-	p = probe(r, "x.bogus.c.test", LDNS_RR_TYPE_TXT);
-	ok(!p.cached && p.sec == DNS_SEC_BOGUS, "bogus: asked");
-	at(2000 + 59);
-	p = probe(r, "x.bogus.c.test", LDNS_RR_TYPE_TXT);
-	ok(p.cached && p.sec == DNS_SEC_BOGUS &&
-	    p.rcode == LDNS_RCODE_SERVFAIL, "bogus cached, still bogus");
-	at(2000 + 60);
-	ok(!probe(r, "x.bogus.c.test", LDNS_RR_TYPE_TXT).cached,
-	    "bogus kept only 60 s");
+	p = lifetime(r, "x.bogus.c.test", LDNS_RR_TYPE_TXT, 2000, 60, "bogus");
+	ok(p.sec == DNS_SEC_BOGUS && p.rcode == LDNS_RCODE_SERVFAIL,
+	    "the cached answer is still bogus");
 	probe(r, "x.err.c.test", LDNS_RR_TYPE_TXT);
 	p = probe(r, "x.err.c.test", LDNS_RR_TYPE_TXT);
 	ok(!p.cached && p.sec == DNS_SEC_ERROR, "SERVFAIL (error) not cached");
@@ -370,7 +364,7 @@ main(void)
 {
 	struct dns_resolver *r = zone(1000, 3600);
 
-	plan(34);
+	plan(36);
 	if (r == NULL)
 		return 1;
 	test_hit(r);
