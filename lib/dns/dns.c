@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "dns/dns_internal.h"
@@ -229,6 +228,11 @@ dns_resolver_alloc(long timeout_ms)
 		free(r);
 		return NULL;
 	}
+	if (pthread_key_create(&r->udp_key, dns_udp_local_free) != 0) {
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return NULL;
+	}
 	r->timeout_ms = timeout_ms;
 	return r;
 }
@@ -388,6 +392,9 @@ dns_resolver_free(struct dns_resolver *r)
 		ldns_resolver_deep_free(r->servers[i].tmpl);
 	pthread_mutex_destroy(&r->lock);
 	dns_cache_free(r->cache);
+	/* this thread's sockets; other threads close theirs as they end */
+	dns_udp_local_free(pthread_getspecific(r->udp_key));
+	pthread_key_delete(r->udp_key);
 	ldns_rr_list_deep_free(r->rrs);
 	ldns_rr_list_deep_free(r->timeouts);
 	for (i = 0; i < r->nsecs; i++)
@@ -437,7 +444,7 @@ dns_ctx_init(struct dns_ctx *c, struct dns_resolver *r)
 	return dns_ctx_init_until(c, r, dns_deadline(r));
 }
 
-/* dns_ctx_free - release the context's resolver clones and sockets */
+/* dns_ctx_free - release the context's resolver clones */
 void
 dns_ctx_free(struct dns_ctx *c)
 {
@@ -447,9 +454,6 @@ dns_ctx_free(struct dns_ctx *c)
 		if (c->lr[i] != NULL)
 			ldns_resolver_deep_free(c->lr[i]);
 		c->lr[i] = NULL;
-		if (c->udp[i] > 0)
-			close(c->udp[i] - 1);
-		c->udp[i] = 0;
 	}
 }
 
@@ -462,16 +466,14 @@ dns_clone(struct dns_ctx *c, unsigned i)
 	return c->lr[i];
 }
 
-/* dns_send_kept - over the context's socket to a loopback server; a
+/* dns_send_kept - over the thread's socket to a loopback server; a
  * truncated answer is asked again over TCP (ldns) */
 static ldns_status
 dns_send_kept(struct dns_ctx *c, unsigned i, ldns_pkt *query,
     int64_t us, ldns_pkt **pkt)
 {
-	int fd = c->udp[i] - 1;
-	ldns_status st = dns_udp_send(&fd, &c->r->servers[i], query, us, pkt);
+	ldns_status st = dns_udp_send(c->r, i, query, us, pkt);
 
-	c->udp[i] = fd + 1;
 	if (st != LDNS_STATUS_OK || !ldns_pkt_tc(*pkt))
 		return st;
 	ldns_pkt_free(*pkt);

@@ -71,8 +71,6 @@ struct dns_ctx {
 	struct dns_resolver *r;
 	ldns_resolver *lr[DNS_SERVERS_MAX];	/* per server, cloned when
 					 * first used; network only */
-	int udp[DNS_SERVERS_MAX];	/* loopback servers: kept socket's
-					 * descriptor + 1; 0: none */
 	int64_t deadline;	/* clock_mono() microseconds */
 	struct dns_lookup log[DNS_LOG_MAX];
 	unsigned nlog;		/* listed */

@@ -21,7 +21,7 @@ struct dns_server {
 	char name[DNS_SERVER_TEXT];
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
-	bool loopback;		/* one kept socket per context (dns_udp.c) */
+	bool loopback;		/* one kept socket per thread (dns_udp.c) */
 	unsigned fails;		/* unanswered queries in a row */
 	bool down;
 	int64_t down_since;	/* clock_mono() when it went down */
@@ -51,6 +51,7 @@ struct dns_resolver {
 	struct dns_zone_sec *secs;
 	size_t nsecs;
 	struct dns_cache *cache;	/* NULL: every lookup is asked */
+	pthread_key_t udp_key;	/* each thread's kept sockets (dns_udp.c) */
 };
 
 /* dns_health_live - servers not considered down (at least 1) */
@@ -68,9 +69,11 @@ int dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
 bool dns_udp_is_loopback(const struct sockaddr_storage *ss);
 /* dns_udp_matches - is answer the reply to query (ID, QR, question)? */
 bool dns_udp_matches(const ldns_pkt *query, const ldns_pkt *answer);
-/* dns_udp_send - query over the context's socket *fd (-1: open one) */
-ldns_status dns_udp_send(int *fd, const struct dns_server *s,
+/* dns_udp_send - query server i over the calling thread's kept socket */
+ldns_status dns_udp_send(struct dns_resolver *r, unsigned i,
     const ldns_pkt *query, int64_t us, ldns_pkt **answer);
+/* dns_udp_local_free - close one thread's kept sockets (key destructor) */
+void dns_udp_local_free(void *p);
 
 /* dns_cache_new - an empty answer cache (dns_cache.c) */
 int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);

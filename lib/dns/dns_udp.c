@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,6 +63,47 @@ dns_udp_matches(const ldns_pkt *query, const ldns_pkt *answer)
 	return ldns_rr_get_type(q) == ldns_rr_get_type(a) &&
 	    ldns_rr_get_class(q) == ldns_rr_get_class(a) &&
 	    ldns_dname_compare(ldns_rr_owner(q), ldns_rr_owner(a)) == 0;
+}
+
+/* the sockets one thread keeps, one per server; -1: none */
+struct dns_udp_local {
+	int fd[DNS_SERVERS_MAX];
+};
+
+/* dns_udp_local_free - close a thread's sockets (its key's destructor) */
+void
+dns_udp_local_free(void *p)
+{
+	struct dns_udp_local *l = p;
+	unsigned i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < DNS_SERVERS_MAX; i++)
+		if (l->fd[i] >= 0)
+			close(l->fd[i]);
+	free(l);
+}
+
+/* dns_udp_local - the calling thread's sockets for r, made on first use;
+ * NULL when out of memory */
+static struct dns_udp_local *
+dns_udp_local(struct dns_resolver *r)
+{
+	struct dns_udp_local *l = pthread_getspecific(r->udp_key);
+	unsigned i;
+
+	if (l != NULL)
+		return l;
+	if ((l = malloc(sizeof(*l))) == NULL)
+		return NULL;
+	for (i = 0; i < DNS_SERVERS_MAX; i++)
+		l->fd[i] = -1;
+	if (pthread_setspecific(r->udp_key, l) != 0) {
+		free(l);
+		return NULL;
+	}
+	return l;
 }
 
 /* dns_udp_open - a connected, non-blocking UDP socket to the server */
@@ -125,21 +167,25 @@ dns_udp_read(int fd, const ldns_pkt *query, ldns_pkt **answer,
 	}
 }
 
-/* dns_udp_send - query over the context's socket to server s (*fd, -1
- * when none yet; reopened after an error), waiting at most us */
+/* dns_udp_send - query over the thread's socket to server i (opened on
+ * first use, reopened after an error), waiting at most us */
 ldns_status
-dns_udp_send(int *fd, const struct dns_server *s, const ldns_pkt *query,
+dns_udp_send(struct dns_resolver *r, unsigned i, const ldns_pkt *query,
     int64_t us, ldns_pkt **answer)
 {
+	struct dns_udp_local *l = dns_udp_local(r);
 	int64_t end = clock_mono() + us, left;
 	ldns_status bad = LDNS_STATUS_OK;
 	uint8_t *wire = NULL;
 	struct pollfd pfd;
 	size_t len;
-	int got;
+	int got, *fd;
 
 	*answer = NULL;
-	if (*fd < 0 && (*fd = dns_udp_open(s)) < 0)
+	if (l == NULL)
+		return LDNS_STATUS_MEM_ERR;
+	fd = &l->fd[i];
+	if (*fd < 0 && (*fd = dns_udp_open(&r->servers[i])) < 0)
 		return LDNS_STATUS_SOCKET_ERROR;
 	if (ldns_pkt2wire(&wire, query, &len) != LDNS_STATUS_OK)
 		return LDNS_STATUS_MEM_ERR;
