@@ -7,8 +7,13 @@
  * UDP payload), the DO bit, TCP fallback on truncation, and a per-try
  * timeout cut to what is left of the context's budget. Servers considered
  * down (dns_health.c) are passed over; a lookup with none left is not sent
- * and is logged as skipped. Owns: the resolver (dns_resolver_free), the
- * context's clones (dns_ctx_free), answer packets (dns_answer_free).
+ * and is logged as skipped. A loopback server is asked over the calling
+ * thread's kept socket (dns_udp.c), any other through ldns with a fresh
+ * socket per query; every answer must match its query (ID, question).
+ * With a cache (dns_cache.c) a lookup is answered from it when it can,
+ * and what was asked is kept there. Owns: the resolver and its cache
+ * (dns_resolver_free), the context's clones (dns_ctx_free), answer
+ * packets (dns_answer_free).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -169,7 +174,7 @@ dns_server_tmpl(const ldns_rdf *ns, uint16_t port)
 }
 
 /* dns_server_addr - the server's socket address, and whether it is on
- * loopback (then a context keeps one socket for it: dns_udp.c) */
+ * loopback (then each thread keeps one socket for it: dns_udp.c) */
 static int
 dns_server_addr(struct dns_server *s, const ldns_rdf *ns, uint16_t port)
 {

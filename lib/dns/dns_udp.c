@@ -3,15 +3,19 @@
  * server on loopback, and the check every answer passes.
  *
  * ldns opens, sets up and closes a socket for every query (socket, two
- * fcntl, sendto, poll, recvfrom, close). For a resolver on loopback the
- * context keeps one connected UDP socket per server instead, opened at
- * its first query and closed by dns_ctx_free. Its source port is fixed
- * for the context's life, which is safe only where no one off the
- * machine can reach it: RFC 5452's defence against forged answers is a
- * random source port per query as well as a random ID, so a server off
- * loopback keeps ldns's fresh socket (a new random port) per query.
+ * fcntl, sendto, poll, recvfrom, close). For a resolver on loopback each
+ * thread keeps one connected UDP socket per server instead (the
+ * resolver's thread-specific data), opened at the thread's first query
+ * and closed when the thread ends (dns_resolver_free closes the calling
+ * thread's), so descriptors are bounded by the threads, not by the
+ * sessions; a thread makes one query at a time, so nothing else reads
+ * its socket. Its source port stays fixed, which is safe only where no
+ * one off the machine can reach it: RFC 5452's defence against forged
+ * answers is a random source port per query as well as a random ID, so a
+ * server off loopback keeps ldns's fresh socket (a new random port) per
+ * query.
  *
- * On the kept socket, datagrams left over from an earlier query that
+ * On a kept socket, datagrams left over from an earlier query that
  * timed out are drained before sending; then answers are read until one
  * matches (dns_udp_matches: same ID, QR set, the same question, name
  * compared without case) or the time is up; one with our ID that does
