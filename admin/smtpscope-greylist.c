@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	smtpscope-greylist (-c CONFIG | -s STORE-SPEC) [--lifetime SECONDS]
- *	    COMMAND [ARGUMENTS]
+ *	    [--retry-window SECONDS] COMMAND [ARGUMENTS]
  *	    list [--json]
  *	    allow NET
  *	    delete KEY | delete --triplet IP SENDER RCPT
@@ -15,7 +15,8 @@
  *	the spec given) and lists its entries, allows a client network (an
  *	a|NET entry whose passes count is GREYLIST_TOOL_ALLOW, so the network
  *	is auto-allowed until it has been idle for GreylistLifetime), deletes
- *	one entry, removes what outlived the lifetime (as the daemon does
+ *	one entry, removes what outlived the lifetime, or the retry window
+ *	for an unconfirmed entry (as the daemon does
  *	periodically for LMDB), or sums the state up. Output is one line
  *	per entry of "kind key name=value...", or JSON Lines with --json;
  *	times are unix seconds. The network, prefix lengths, delay and
@@ -64,6 +65,7 @@ struct tool {
 	char *spec;			/* owned */
 	char *user;			/* UserID of the configuration; owned */
 	long timeout_ms;
+	size_t map_max;			/* GreylistMaxSize, 0: default */
 	bool json, triplet;
 	int64_t now;
 };
@@ -75,7 +77,7 @@ tool_usage(const char *why)
 	if (why != NULL)
 		fprintf(stderr, "smtpscope-greylist: %s\n", why);
 	fprintf(stderr, "usage: smtpscope-greylist (-c CONFIG | -s STORE-SPEC) "
-	    "[--lifetime SECONDS] COMMAND\n"
+	    "[--lifetime SECONDS] [--retry-window SECONDS] COMMAND\n"
 	    "\tlist [--json]\n\tallow NET\n"
 	    "\tdelete KEY | delete --triplet IP SENDER RCPT\n"
 	    "\texpire\n\tstats [--json]\n");
@@ -97,6 +99,7 @@ tool_config(struct tool *t, const char *path)
 	free(t->spec);
 	t->spec = strdup(cfg.greylist_store != NULL ? cfg.greylist_store : "");
 	t->timeout_ms = cfg.greylist_timeout;
+	t->map_max = (size_t)cfg.greylist_max_size << 20;
 	t->p.mode = (enum greylist_mode)cfg.greylist;
 	t->p.delay_s = cfg.greylist_delay;
 	t->p.window_s = cfg.greylist_retry_window;
@@ -120,13 +123,14 @@ tool_options(int argc, char **argv, struct tool *t)
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "retry-window", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "triplet", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *spec = NULL;
-	long lifetime = -1;
+	long lifetime = -1, window = -1;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
@@ -141,6 +145,12 @@ tool_options(int argc, char **argv, struct tool *t)
 			if (text_parse_long(optarg, 10, 1, 100L * 365 * 86400,
 			    &lifetime) != 0)
 				tool_usage("--lifetime wants seconds");
+			break;
+		case 'w':
+			if (text_parse_long(optarg, 10, 60, 2592000,
+			    &window) != 0)
+				tool_usage("--retry-window wants 60 to 2592000 "
+				    "seconds");
 			break;
 		case 'j':
 			t->json = true;
@@ -160,6 +170,8 @@ tool_options(int argc, char **argv, struct tool *t)
 		exit(EX_UNAVAILABLE);
 	if (lifetime > 0)
 		t->p.lifetime_s = lifetime;
+	if (window > 0)
+		t->p.window_s = window;
 	if (optind >= argc)
 		tool_usage("no command");
 	return optind;
@@ -218,10 +230,14 @@ tool_drop_root(const struct tool *t)
 static struct glstore *
 tool_open(const struct tool *t)
 {
+	struct glstore_opts o;
 	struct glstore *s;
 	char err[256];
 
-	if (glstore_open(&s, t->spec, t->timeout_ms, err, sizeof(err)) != 0) {
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = t->timeout_ms;
+	o.map_max = t->map_max;
+	if (glstore_open_opts(&s, t->spec, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope-greylist: %s: %s\n", t->spec, err);
 		exit(EX_UNAVAILABLE);
 	}

@@ -17,9 +17,11 @@ PACKAGES="
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
 	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
+	python3-spf libmail-spf-perl libnet-dns-resolver-programmable-perl
 	sasl2-bin libsasl2-modules
 	debhelper dh-autoreconf dpkg-dev fakeroot adduser logrotate
 	libmicrohttpd-dev prometheus curl
+	libidn2-dev python3-dkim python3-nacl libmail-dkim-perl psl
 "
 # Services that run now are someone else's (a developer's Postfix or Redis):
 # never touch them. Only what the package installation itself starts is

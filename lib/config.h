@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #define CONFIG_LINE_MAX	4096	/* longest line accepted, bytes */
+#define CONFIG_FILE_MAX	(1 << 20)	/* largest file accepted, bytes */
 #define CONFIG_ERR_MAX	512	/* size of an error message buffer */
 
 enum config_type {
@@ -28,7 +29,8 @@ enum config_type {
 	CONFIG_OCTAL,		/* octal file mode in [min, max] */
 	CONFIG_ENUM,		/* one of a '|'-separated list */
 	CONFIG_SOCKET,		/* unix:/path, inet:port@host, inet6:port@host */
-	CONFIG_USER		/* user[:group] */
+	CONFIG_USER,		/* user[:group] */
+	CONFIG_STORE		/* a greylisting store: lmdb:/path, redis:... */
 };
 
 enum config_on_error { CONFIG_ON_ERROR_ACCEPT, CONFIG_ON_ERROR_TEMPFAIL };
@@ -90,6 +92,7 @@ enum config_key_id {
 	CONFIG_KEY_GREYLIST_ALLOW_NETWORKS,
 	CONFIG_KEY_GREYLIST_ALLOW_DOMAINS,
 	CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL,
+	CONFIG_KEY_GREYLIST_MAX_SIZE,
 	CONFIG_KEY_TAG_RULES,
 	CONFIG_KEY_PSEUDO_CLIENT_ADDRESS,
 	CONFIG_KEY_PSEUDO_NAMES,
@@ -146,6 +149,7 @@ struct config {
 	char *greylist_allow_networks;	/* list, checked by the daemon */
 	char *greylist_allow_domains;
 	long greylist_expire_interval;	/* seconds */
+	long greylist_max_size;		/* MiB, an LMDB store's largest map */
 	char *tag_rules;		/* TagRules file, NULL: none */
 	int pseudo_client_address;	/* enum pseudo_mode, by choice index */
 	int pseudo_names;

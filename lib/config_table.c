@@ -215,7 +215,7 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"RCPT to a new triplet and to a retry before GreylistDelay."
 	},
 	[CONFIG_KEY_GREYLIST_STORE] = {
-		"GreylistStore", CONFIG_STRING, 0, 0, NULL,
+		"GreylistStore", CONFIG_STORE, 0, 0, NULL,
 		"lmdb:/var/lib/smtpscope/greylist.lmdb",
 		offsetof(struct config, greylist_store),
 		"Where the greylisting state lives: lmdb:/path (one file on this "
@@ -288,6 +288,14 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between removals of entries older than "
 		"GreylistLifetime from an LMDB store (Redis entries expire by "
 		"themselves), done in small batches while mail flows."
+	},
+	[CONFIG_KEY_GREYLIST_MAX_SIZE] = {
+		"GreylistMaxSize", CONFIG_INT, 1, 1048576, NULL, "4096",
+		offsetof(struct config, greylist_max_size),
+		"MiB an LMDB store may grow to: its map starts at 1024 (or this, "
+		"if less) and doubles when full; at this size new triplets are "
+		"not stored and pass (verdict error). Expiry may exceed it by a "
+		"sixteenth. Redis: see its maxmemory."
 	},
 	[CONFIG_KEY_TAG_RULES] = {
 		"TagRules", CONFIG_PATH, 0, 0, NULL, NULL,

@@ -23,6 +23,7 @@ enum stats_counter {
 	STATS_GREYLIST_ERRORS,	/* greylist store failures (mail passed) */
 	STATS_DNS_SKIPPED,	/* lookups not sent: resolver considered down */
 	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
+	STATS_GREYLIST_STORE_FULL, /* greylist errors: the store was full */
 	STATS_DNS_CACHE_HITS,	/* lookups answered from the DNS cache */
 	STATS_DNS_CACHE_MISSES,	/* lookups the cache did not have */
 	STATS_DNS_CACHE_EVICTIONS,	/* answers dropped to stay in DNSCacheSize */

@@ -32,6 +32,7 @@
 #include <libmilter/mfapi.h>
 
 #include "auth/auth.h"
+#include "auth/authres.h"
 #include "greylist_daemon.h"
 #include "record/pseudo.h"
 #include "tags.h"
@@ -200,7 +201,8 @@ main_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* main_headers - what smtpscope does to headers, and its authserv-id */
+/* main_headers - what smtpscope does to headers, and its authserv-id;
+ * exits 78 when the AuthservID could not be written in the header */
 static void
 main_headers(struct main_state *st)
 {
@@ -211,6 +213,12 @@ main_headers(struct main_state *st)
 	    st->servid[0] == '\0')
 		snprintf(st->servid, sizeof(st->servid), "localhost");
 	st->servid[sizeof(st->servid) - 1] = '\0';
+	if (st->cfg.authserv_id != NULL && !authres_servid_ok(st->servid)) {
+		fprintf(stderr, "smtpscope: %s:%u: AuthservID: not 1 to 255 "
+		    "bytes of printable ASCII without space or ; ( ) \" \\\n",
+		    st->cfg.file, st->cfg.line[CONFIG_KEY_AUTHSERV_ID]);
+		exit(EX_CONFIG);
+	}
 	st->env.servid = st->servid;
 	st->env.headers = st->cfg.headers;
 	st->env.remove_all_ar = st->cfg.remove_all_auth_results;

@@ -281,6 +281,7 @@ record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
 	record_put(b, o, "key_type", record_str(sig->key_type));
 	record_put(b, o, "key_bits", sig->key_bits >= 0 ?
 	    json_integer(sig->key_bits) : json_null());
+	record_put(b, o, "key_encoding", record_str(sig->key_encoding));
 	record_put(b, o, "testing", json_boolean(sig->testing));
 	record_put(b, o, "dnssec", sig->dnssec_known ?
 	    json_string(dns_sec_name(sig->dnssec)) : json_null());
@@ -396,6 +397,7 @@ record_authres(struct record_b *b, const struct session_message *msg)
 	record_put(b, o, "found", json_integer(msg->ar_found));
 	record_put(b, o, "forged", json_integer(msg->ar_forged));
 	record_put(b, o, "removed", json_integer(msg->ar_removed));
+	record_put(b, o, "removed_other", json_integer(msg->ar_removed_other));
 	record_put(b, o, "not_removed", json_integer(msg->ar_unremoved));
 	return o;
 }

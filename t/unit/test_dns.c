@@ -28,6 +28,7 @@ static const char *const zone_rrs[] = {
 	"sec.test. 300 IN TXT \"v=spf1 -all\"",
 	"mx.sec.test. 300 IN A 192.0.2.25",
 	"www.sec.test. 300 IN CNAME mx.sec.test.",
+	"toslow.sec.test. 300 IN CNAME slow.sec.test.",
 	"*.wild.sec.test. 300 IN A 192.0.2.99",
 	"a.b.ent.sec.test. 300 IN A 192.0.2.7",
 	"client.sec.test. 300 IN A 198.51.100.10",
@@ -302,7 +303,7 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(66);
+	plan(67);
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
@@ -328,16 +329,18 @@ main(void)
 	    "empty non-terminal: NOERROR, not NXDOMAIN");
 	is_int(query(&c, "slow.sec.test.", LDNS_RR_TYPE_A, &sec, &n), -1, "timeout: no rcode");
 	is_str(dns_sec_name(sec), "timeout", "timeout status");
+	is_int(query(&c, "toslow.sec.test.", LDNS_RR_TYPE_A, &sec, &n), -1,
+	    "a CNAME to a name that times out times out too");
 	is_int(query(&c, "x.bogus.test.", LDNS_RR_TYPE_TXT, &sec, &n), 2, "bogus zone: SERVFAIL");
 	is_str(dns_sec_name(sec), "bogus", "bogus status");
 	is_int(query(&c, "other.example.", LDNS_RR_TYPE_A, &sec, &n), 3, "unknown zone: NXDOMAIN");
 	is_str(dns_sec_name(sec), "insecure", "outside any secure apex: insecure");
-	is_int(c.nlog, 9, "every lookup is logged");
+	is_int(c.nlog, 10, "every lookup is logged");
 	is_str(c.log[0].qname, "mx.sec.test.", "log keeps the query name");
 	ok(c.log[0].qtype == LDNS_RR_TYPE_A && c.log[0].rcode == 0, "log keeps type and rcode");
 	for (i = 0; i < DNS_LOG_MAX + 5; i++)
 		query(&c, "mx.sec.test.", LDNS_RR_TYPE_A, &sec, &n);
-	ok(c.nlog == DNS_LOG_MAX && c.total == 9 + DNS_LOG_MAX + 5, "log capped, all counted");
+	ok(c.nlog == DNS_LOG_MAX && c.total == 10 + DNS_LOG_MAX + 5, "log capped, all counted");
 	dns_ctx_free(&c);
 
 	dns_ctx_init(&c, r);
