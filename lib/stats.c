@@ -11,7 +11,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
 	"dns_skipped", "dns_resolver_down", "greylist_store_full",
-	"sessions_refused"
+	"sessions_refused",
+	"dns_cache_hits", "dns_cache_misses", "dns_cache_evictions"
 };
 
 /* stats_add - add n to a counter */

@@ -334,6 +334,11 @@ main_auth(struct main_state *st, const char *file)
 	}
 	dns_resolver_outage(st->auth.dns, (unsigned)cfg->dns_down_after,
 	    cfg->dns_down_window, daemon_log_dns, NULL);
+	if (cfg->dns_cache && dns_resolver_cache(st->auth.dns,
+	    (size_t)cfg->dns_cache_size, cfg->dns_cache_max_ttl) != 0) {
+		fprintf(stderr, "smtpscope: DNSCache: out of memory\n");
+		exit(EX_OSERR);
+	}
 	if (auth_env_checks(&st->auth, &c, err, sizeof(err)) != 0) {
 		if (c.dmarc && st->auth.dmarc == NULL && (!c.dkim ||
 		    st->auth.dkim != NULL))

@@ -129,6 +129,7 @@ fill_dns(struct dns_ctx *c, const char *q, uint16_t type)
 	snprintf(l->qname, sizeof(l->qname), "%s", q);
 	l->qtype = type;
 	l->rcode = 0;
+	l->cached = type == 16;	/* TXT lookups as if from the cache */
 	l->ms = 1.5;
 	c->total++;
 }
@@ -356,6 +357,10 @@ pseudo_tests(void)
 		    "hmac: the address inside a query name is replaced in place");
 		ok(strstr(text[0], "._spf.example.org") != NULL,
 		    "hmac: a local part in a query name is replaced, the rest kept");
+		a = field(rec[0], "dns");
+		ok(json_is_true(json_object_get(json_array_get(a, 0), "cached")) &&
+		    json_is_false(json_object_get(json_array_get(a, 1),
+		    "cached")), "each lookup says whether it was cached");
 		ok(strstr(text[1], "\"net\":\"h:") != NULL &&
 		    strstr(text[1], "/24\"") != NULL, "hmac: greylist net keeps /24");
 		is_str(sfield(rec[0], "client.ptr"), sfield(rec[0], "auth.iprev.matched"),
@@ -837,7 +842,7 @@ main(void)
 		return 1;
 	close(fd);
 	env.log = rlog;
-	plan(40 + 53 + 12);
+	plan(40 + 54 + 12);
 
 	/* session 1: TLS, two messages, a hostile HELO */
 	s = session_new(&env);
