@@ -428,3 +428,32 @@ tb_stop() {
 	fi
 	return 0
 }
+
+# tb_truth - the ground truth of profiles.conf as "ORG COLUMN VALUE" lines,
+# in the columns of smtpscope-report's table for targets.testbed
+tb_truth() {
+	local name v6 val res6 tls retry
+	while read -r name v6 val res6 tls retry; do
+		local o=$name.tb quick=no
+		[ "$retry" = quick ] && quick=yes
+		printf '%s %s %s\n' "$o" baseline yes "$o" ipv4-only-mx-control yes \
+			"$o" ipv6-delivery "$v6" "$o" resolver-ipv6-ns "$res6" \
+			"$o" dnssec-validating "$val" \
+			"$o" starttls "$([ "$tls" = none ] && echo no || echo yes)" \
+			"$o" validates-certs "$([ "$tls" = verify ] && echo yes || echo no)" \
+			"$o" dane "$([ "$tls" = dane ] && echo yes || echo no)" \
+			"$o" dane-control yes \
+			"$o" tls-versions "$([ "$tls" = none ] && echo none || echo TLSv1.3)" \
+			"$o" greylist-retry "$quick" \
+			"$o" retry-other-address "$([ "$quick" = yes ] && echo no || echo unknown)"
+	done < <(tb_profiles)
+}
+
+# tb_table_lines TABLE.JSON - the report's table in tb_truth's form (the
+# columns tb_truth has)
+tb_table_lines() {
+	jq -r '.rows[] | .org as $o | ["baseline", "ipv4-only-mx-control", "ipv6-delivery",
+		"resolver-ipv6-ns", "dnssec-validating", "starttls", "validates-certs", "dane",
+		"dane-control", "tls-versions", "greylist-retry", "retry-other-address"][] as $c
+		| "\($o) \($c) \(.[$c])"' "$1"
+}
