@@ -33,7 +33,7 @@ SCOPE_BIN=${SCOPE_BIN:-$TB_TOP/build/milter/smtpscope}
 TB_NS=stb
 TB_NET4=192.0.2 TB_NET6=2001:db8:17
 # the target tags, in the order the driver sends to them
-TB_TARGETS=(base v4only v6only v6ns bogus tlsreq badcert tlsabad tlsagood gl)
+TB_TARGETS=(base v4only v6only v6ns bogus tlsreq badcert tlsabad tlsagood stsbad gl)
 TB_GL_DELAY=${TB_GL_DELAY:-10}
 
 # shellcheck source=../../t/integration/harness.sh
@@ -86,7 +86,7 @@ tb_net() {
 	ip -n "$TB_NS-core" link set lo up
 	ip -n "$TB_NS-core" link add br0 type bridge || return 1
 	ip -n "$TB_NS-core" link set br0 up
-	tb_ns_add rx "$TB_NET4.25" "$TB_NET4.26" "$TB_NET4.53" \
+	tb_ns_add rx "$TB_NET4.25" "$TB_NET4.26" "$TB_NET4.27" "$TB_NET4.53" \
 		"$TB_NET6::25" "$TB_NET6::26" "$TB_NET6::54" || return 1
 	while read -r name v6 _; do
 		if [ "$v6" = yes ]; then
@@ -106,7 +106,7 @@ tb_pki() {
 	harness_pki "$d" >&2 || return 1
 	[ -f "$d/tb.crt" ] && return 0
 	local san="DNS:mx.tb,DNS:mx4.tb,DNS:mx6.tb,DNS:mxtls.tb,DNS:mx-tlsabad.tb"
-	san="$san,DNS:mx-tlsagood.tb,DNS:mx.bogus.tb,DNS:mx.v6ns.tb"
+	san="$san,DNS:mx-tlsagood.tb,DNS:mx.bogus.tb,DNS:mx.v6ns.tb,DNS:mta-sts.stsbad.tb"
 	openssl req -newkey rsa:2048 -nodes -keyout "$d/tb.key" -out "$d/tb.csr" \
 		-subj "/O=smtpscope testbed/CN=mx.tb" 2>/dev/null || return 1
 	printf '%s\n' "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" \
@@ -160,6 +160,11 @@ tlsreq	MX	10 mxtls.tb.
 badcert	MX	10 mxbad.tb.
 tlsabad	MX	10 mx-tlsabad.tb.
 tlsagood	MX	10 mx-tlsagood.tb.
+stsbad	MX	10 mxsts.tb.
+mxsts	A	$h4
+mxsts	AAAA	$h6
+_mta-sts.stsbad	TXT	"v=STSv1; id=1"
+mta-sts.stsbad	A	$TB_NET4.27
 bogus	NS	ns.tb.
 v6ns	NS	ns6.v6ns.tb.
 ns6.v6ns	AAAA	$TB_NET6::54
@@ -268,6 +273,18 @@ tb_dns() {
 	tb_spawn rx nsd4 nsd -d -c "$d/nsd4.conf"
 	tb_spawn rx nsd6 nsd -d -c "$d/nsd6.conf"
 	tb_spawn rx rx-unbound unbound -d -c "$TB_DIR/rx-dns/unbound.conf"
+	tb_sts
+}
+
+# tb_sts - the MTA-STS policy of stsbad.tb over HTTPS on 192.0.2.27:443:
+# enforce, MX mxsts.tb, a name the MX certificate does not cover
+tb_sts() {
+	local d=$TB_DIR/sts
+	mkdir -p "$d/www/.well-known" || return 1
+	printf 'version: STSv1\r\nmode: enforce\r\nmx: mxsts.tb\r\nmax_age: 86400\r\n' \
+		>"$d/www/.well-known/mta-sts.txt"
+	tb_spawn rx sts-https /usr/bin/python3 "$TB_HERE/sts-https.py" "$TB_NET4.27" \
+		"$d/www" "$TB_DIR/pki/tb.crt" "$TB_DIR/pki/tb.key"
 }
 
 # tb_dig NS NAME TYPE - the answer of stb-NS's resolver (+short)
@@ -351,9 +368,20 @@ tb_rx() {
 	tb_pf_start rx
 }
 
-# tb_provider NAME IPV6 VALIDATING RESOLVER6 TLS RETRY - resolver and MTA
+# tb_mta_sts NAME - postfix-mta-sts-resolver in stb-NAME on 127.0.0.1:8461,
+# trusting the bed's CA for the policy fetch
+tb_mta_sts() {
+	local d=$TB_DIR/$1-sts
+	mkdir -p "$d"
+	printf 'host: 127.0.0.1\nport: 8461\nreuse_port: true\ncache:\n  type: internal\n' >"$d/mta-sts-daemon.yml"
+	printf 'default_zone:\n  strict_testing: false\n  timeout: 4\n' >>"$d/mta-sts-daemon.yml"
+	tb_spawn "$1" "$1-mta-sts" env SSL_CERT_FILE="$TB_DIR/pki/ca.crt" \
+		mta-sts-daemon -c "$d/mta-sts-daemon.yml" -v debug
+}
+
+# tb_provider NAME IPV6 VALIDATING RESOLVER6 TLS RETRY STS - resolver and MTA
 tb_provider() {
-	local name=$1 v6=$2 val=$3 res6=$4 tls=$5 retry=$6 dnsdir=$TB_DIR/$1-dns
+	local name=$1 v6=$2 val=$3 res6=$4 tls=$5 retry=$6 sts=$7 dnsdir=$TB_DIR/$1-dns
 	local -a main=("myhostname = mail.$name.tb" "mydomain = $name.tb" "myorigin = $name.tb"
 		"mydestination = $name.tb" "local_recipient_maps =" "local_transport = discard:local"
 		"relay_domains =" "default_transport = smtp" "relay_transport = smtp"
@@ -367,6 +395,10 @@ tb_provider() {
 		main+=("inet_protocols = ipv4")
 	fi
 	[ "$tls" = dane ] && main+=("smtp_dns_support_level = dnssec")
+	if [ "$sts" = yes ]; then
+		tb_mta_sts "$name"
+		main+=("smtp_tls_policy_maps = socketmap:inet:127.0.0.1:8461:postfix")
+	fi
 	if [ "$retry" = none ]; then
 		main+=("maximal_queue_lifetime = 0" "bounce_queue_lifetime = 0")
 	else
@@ -432,8 +464,8 @@ tb_stop() {
 # tb_truth - the ground truth of profiles.conf as "ORG COLUMN VALUE" lines,
 # in the columns of smtpscope-report's table for targets.testbed
 tb_truth() {
-	local name v6 val res6 tls retry
-	while read -r name v6 val res6 tls retry; do
+	local name v6 val res6 tls retry sts
+	while read -r name v6 val res6 tls retry sts; do
 		local o=$name.tb quick=no
 		[ "$retry" = quick ] && quick=yes
 		printf '%s %s %s\n' "$o" baseline yes "$o" ipv4-only-mx-control yes \
@@ -445,7 +477,8 @@ tb_truth() {
 			"$o" dane-control yes \
 			"$o" tls-versions "$([ "$tls" = none ] && echo none || echo TLSv1.3)" \
 			"$o" greylist-retry "$quick" \
-			"$o" retry-other-address "$([ "$quick" = yes ] && echo no || echo unknown)"
+			"$o" retry-other-address "$([ "$quick" = yes ] && echo no || echo unknown)" \
+			"$o" mta-sts "$([ "$tls" = verify ] && echo unknown || echo "$sts")"
 	done < <(tb_profiles)
 }
 
@@ -454,6 +487,7 @@ tb_truth() {
 tb_table_lines() {
 	jq -r '.rows[] | .org as $o | ["baseline", "ipv4-only-mx-control", "ipv6-delivery",
 		"resolver-ipv6-ns", "dnssec-validating", "starttls", "validates-certs", "dane",
-		"dane-control", "tls-versions", "greylist-retry", "retry-other-address"][] as $c
+		"dane-control", "tls-versions", "greylist-retry", "retry-other-address",
+		"mta-sts"][] as $c
 		| "\($o) \($c) \(.[$c])"' "$1"
 }

@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "${top_srcdir:-$here/../..}" && pwd)
 bed=$top/contrib/testbed
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root (namespaces, Postfix)"
-for tool in ip nsd unbound ldns-signzone postfix swaks jq dig openssl /usr/bin/python3; do
+for tool in ip nsd unbound ldns-signzone postfix swaks jq dig openssl mta-sts-daemon /usr/bin/python3; do
 	command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed"
 done
 [ -e /run/netns/stb-core ] && tap_skip_all "a test bed runs already (contrib/testbed/testbed-stop.sh)"
