@@ -13,7 +13,7 @@
 # Memory: at most org_cap organizations, each with a fixed-bucket delay
 # histogram and at most FIRST_CAP remembered first attempts.
 # Design: docs/testbed.md.
-from report_stats import Hist, dkim_best
+from report_stats import Hist, dkim_best, _get
 
 YES, NO, UNKNOWN, CONFLICT = "yes", "no", "unknown", "conflict"
 # column order of the well-known capabilities; others follow in file order
@@ -86,14 +86,6 @@ def parse_spec(text):
 def load_spec(path):
     with open(path, encoding="utf-8") as fh:
         return parse_spec(fh.read())
-
-
-def _get(obj, *path):
-    for p in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(p)
-    return obj
 
 
 class Evidence:
@@ -232,19 +224,9 @@ class Testbed:
             out["tls-versions"] = "none"
         else:
             out["tls-versions"] = UNKNOWN
-        if ev.retried:
-            out["greylist-retry"] = YES
-        elif ev.gl_first:
-            out["greylist-retry"] = NO
-        else:
-            out["greylist-retry"] = UNKNOWN
+        out["greylist-retry"] = verdict(ev.retried, ev.gl_first)
         out["greylist-delay-median-s"] = ev.delays.percentile(50)
-        if ev.moved:
-            out["retry-other-address"] = YES
-        elif ev.stayed:
-            out["retry-other-address"] = NO
-        else:
-            out["retry-other-address"] = UNKNOWN
+        out["retry-other-address"] = verdict(ev.moved, ev.stayed)
         for k in ("spf", "dkim", "dmarc"):
             d = ev.auth[k]
             out[k] = ", ".join("%s %d" % kv for kv in sorted(
@@ -277,5 +259,6 @@ class Testbed:
                 "rows": rows}
 
 
-def cell_text(v):
-    return "-" if v is None else str(v)
+def verdict(yes, no):
+    """verdict - YES when the yes-evidence holds, else NO on no-evidence, else UNKNOWN."""
+    return YES if yes else (NO if no else UNKNOWN)
