@@ -8,8 +8,8 @@
 # driver then waits until every provider whose queue retries has passed
 # greylisting (or WAIT seconds, default 180, have gone by) plus a settle
 # time for the other retries, and prints smtpscope-report's capability
-# table from $TB_DIR/scope/records.jsonl (also written as table.json and
-# report.html there).
+# table from a snapshot of $TB_DIR/scope/records.jsonl (also written as
+# table.json and report.html in $TB_DIR).
 set -u
 . "$(dirname "$0")/testbed-lib.sh"
 wait_max=${1:-180}
@@ -33,7 +33,7 @@ tb_log "submitted $(( $(tb_profiles | wc -l) * ${#TB_TARGETS[@]} )) messages (ru
 # retried: the providers with RETRY quick have a passed greylisting retry
 retried() {
 	local name retry n
-	while read -r name _ _ _ _ retry; do
+	while read -r name _ _ _ _ retry _; do
 		[ "$retry" = quick ] || continue
 		n=$(grep -c "\"helo\":\"mail.$name.tb\".*\"verdict\":\"passed\"" "$records" 2>/dev/null)
 		[ "${n:-0}" -ge 1 ] || return 1
@@ -44,6 +44,9 @@ harness_wait "$wait_max" retried || tb_log "not every retrying provider passed g
 sleep "${TB_SETTLE:-15}"
 tb_log "run took $((EPOCHSECONDS - start)) s"
 rep=$TB_TOP/contrib/report/smtpscope-report
-python3 "$rep" --testbed "$TB_TARGETS_FILE" -f json "$records" | jq .testbed >"$TB_DIR/table.json"
-python3 "$rep" --testbed "$TB_TARGETS_FILE" -f html -o "$TB_DIR/report.html" "$records"
-python3 "$rep" --testbed "$TB_TARGETS_FILE" "$records" | sed -n '/== Provider capabilities/,$p'
+# one snapshot for every form of the report: the log may still grow
+snap=$TB_DIR/records.snapshot.jsonl
+cp "$records" "$snap"
+python3 "$rep" --testbed "$TB_TARGETS_FILE" -f json "$snap" | jq .testbed >"$TB_DIR/table.json"
+python3 "$rep" --testbed "$TB_TARGETS_FILE" -f html -o "$TB_DIR/report.html" "$snap"
+python3 "$rep" --testbed "$TB_TARGETS_FILE" "$snap" | sed -n '/== Provider capabilities/,$p'
