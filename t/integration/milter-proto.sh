@@ -48,7 +48,7 @@ scope_stop
 SCOPE_NAME=noact scope_start
 "$TALK" -a 0x100 -s "unix:$SCOPE_SOCK" sessions 1 >/dev/null 2>&1
 scope_stop
-tap_ok "$(grep -q 'internal fault: adding Authentication-Results: input/output error;' "$SCOPE_DIR/stderr"; echo $?)" \
+tap_ok "$(grep -q 'internal fault: adding Authentication-Results: the MTA did not take the header change;' "$SCOPE_DIR/stderr"; echo $?)" \
 	"the fault is logged with its code"
 tap_is "$(grep -c 'Success' "$SCOPE_DIR/stderr")" 0 "no log line says \"Success\" about a failure"
 scope_assert_clean
