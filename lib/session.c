@@ -54,16 +54,25 @@ session_trunc_name(unsigned bit)
 	return "?";
 }
 
-/* session_fault - count and report a fault of our own */
+/* session_fault_errno - count and report a fault of our own, with the
+ * errno behind it (0: none) */
 static void
-session_fault(struct session *s, int code, const char *what)
+session_fault_errno(struct session *s, int code, int sys_errno,
+    const char *what)
 {
 	s->fault = true;
 	if (s->msg != NULL)
 		s->msg->fault = true;
 	stats_add(STATS_INTERNAL_ERRORS, 1);
 	if (s->env->fault != NULL)
-		s->env->fault(s->env->fault_arg, code, what);
+		s->env->fault(s->env->fault_arg, code, sys_errno, what);
+}
+
+/* session_fault - a fault of our own that no errno explains */
+static void
+session_fault(struct session *s, int code, const char *what)
+{
+	session_fault_errno(s, code, 0, what);
 }
 
 /* session_copy - bounded copy; a cut sets the truncation bit */
@@ -282,7 +291,8 @@ session_write(struct session *s, json_t *rec)
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
 		stats_add(STATS_RECORDS_LOST, 1);
-		session_fault(s, rc, "writing a record");
+		session_fault_errno(s, rc, rc == SCOPE_EIO ?
+		    recordlog_errno(s->env->log) : 0, "writing a record");
 		return rc;
 	}
 	stats_add(STATS_RECORDS_WRITTEN, 1);
@@ -492,7 +502,7 @@ session_greylist(struct session *s, struct session_message *msg,
 		if (g.r.store_full)	/* logged once per episode instead */
 			stats_add(STATS_GREYLIST_STORE_FULL, 1);
 		else if (env->fault != NULL)
-			env->fault(env->fault_arg, SCOPE_EIO, g.r.error[0] !=
+			env->fault(env->fault_arg, SCOPE_EIO, 0, g.r.error[0] !=
 			    '\0' ? g.r.error : "greylist store");
 	}
 	if (session_gl_keep(&msg->gl, &msg->ngl, &msg->gl_total, &g) !=

@@ -86,8 +86,9 @@ struct session_env {
 	struct glstore *glstore;
 	const struct tags *tags;	/* TagRules; NULL: none */
 	const struct pseudo *pseudo;	/* Pseudonymize*; NULL: keep all */
-	/* called on a fault of our own; may be NULL */
-	void (*fault)(void *arg, int code, const char *what);
+	/* called on a fault of our own; may be NULL. sys_errno: the errno
+	 * behind the fault (a failed write of the record log), 0: none */
+	void (*fault)(void *arg, int code, int sys_errno, const char *what);
 	void *fault_arg;
 };
 

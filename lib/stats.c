@@ -9,7 +9,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"sessions", "messages", "records_written", "records_lost",
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
-	"dns_skipped", "dns_resolver_down", "greylist_store_full"
+	"dns_skipped", "dns_resolver_down", "greylist_store_full",
+	"sessions_refused"
 };
 
 /* stats_add - add n to a counter */

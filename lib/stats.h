@@ -24,6 +24,7 @@ enum stats_counter {
 	STATS_DNS_SKIPPED,	/* lookups not sent: resolver considered down */
 	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
 	STATS_GREYLIST_STORE_FULL, /* greylist errors: the store was full */
+	STATS_SESSIONS_REFUSED,	/* milter connections refused at the limit */
 	STATS_NCOUNTERS
 };
 

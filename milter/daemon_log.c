@@ -15,7 +15,6 @@
 #include "dns/dns.h"
 #include "errors.h"
 #include "ratelimit.h"
-#include "record/recordlog.h"
 #include "stats.h"
 
 #define DAEMON_LOG_LINE_MAX	1024
@@ -87,21 +86,32 @@ daemon_log(int priority, const char *fmt, ...)
 		fprintf(stderr, "smtpscope: %s\n", line);
 }
 
-/* daemon_log_fault - the env fault hook (arg: the record log): at most
- * one line a minute */
+/* daemon_log_errstr - text for an errno (> 0) or a core error code
+ * (< 0); never "Success": 0 means the cause is not known */
+const char *
+daemon_log_errstr(int err)
+{
+	if (err > 0)
+		return strerror(err);
+	if (err < 0)
+		return errors_str(err);
+	return "cause unknown";
+}
+
+/* daemon_log_fault - the env fault hook: at most one line a minute; the
+ * errno only when the fault has one (sys_errno > 0) */
 void
-daemon_log_fault(void *arg, int code, const char *what)
+daemon_log_fault(void *arg, int code, int sys_errno, const char *what)
 {
 	uint64_t held = 0;
-	const char *detail = "";
 
+	(void)arg;
 	if (!ratelimit_allow(&daemon_log_limit, clock_mono(), &held))
 		return;
-	if (code == SCOPE_EIO && arg != NULL)
-		detail = strerror(recordlog_errno(arg));
 	daemon_log(LOG_WARNING, "internal fault: %s: %s%s%s; %llu similar "
 	    "faults not logged; records lost so far: %llu", what,
-	    errors_str(code), *detail ? ": " : "", detail,
+	    errors_str(code), sys_errno > 0 ? ": " : "",
+	    sys_errno > 0 ? strerror(sys_errno) : "",
 	    (unsigned long long)held,
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
 }

@@ -17,8 +17,13 @@ void daemon_log_open(const char *ident, bool use_syslog, int facility,
 void daemon_log_open_stderr(bool use_stderr);
 void daemon_log(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* daemon_log_fault - rate-limited warning for faults of our own */
-void daemon_log_fault(void *arg, int code, const char *what);
+/* daemon_log_fault - rate-limited warning for faults of our own; the
+ * env's fault hook (sys_errno: the errno behind it, 0: none) */
+void daemon_log_fault(void *arg, int code, int sys_errno, const char *what);
+/* daemon_log_errstr - errno (> 0) or core code (< 0) as text; the only
+ * way the daemon turns an error number into text, so that an errno of 0
+ * (a failure that set none) never reads "Success" */
+const char *daemon_log_errstr(int err);
 /* daemon_log_dns - the DNS layer's hook: a name server went down or
  * answers again (one line per change) */
 struct dns_event;

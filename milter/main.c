@@ -8,7 +8,8 @@
  *	Reads the configuration (exit 78 on any error, naming file, line
  *	and key), opens the milter socket, the record log and the pid file
  *	as root, drops to UserID, then runs libmilter in a thread while the
- *	main thread handles signals: SIGHUP/SIGUSR1 reopen the record log,
+ *	main thread takes every signal (signals.h): SIGHUP/SIGUSR1 reopen
+ *	the record log,
  *	SIGTERM/SIGINT stop accepting connections, wait up to
  *	ShutdownTimeout for sessions in flight, remove socket and pid file
  *	and exit 0.
@@ -39,6 +40,7 @@
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
+#include "fdlimit.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter_cb.h"
@@ -181,6 +183,49 @@ main_metrics_check(const struct main_opts *o, const struct main_state *st)
 
 static int main_ready_fd = -1;	/* daemon mode: pipe to the waiting parent */
 
+/* what start-up created, removed again when it fails (main_die) */
+static struct {
+	const struct main_state *st;
+	bool socket;		/* the milter socket */
+	bool pid_file;
+	bool record_log;	/* the record log did not exist before */
+} main_made;
+
+/* main_unlink_socket - remove a UNIX socket; quiet when already gone */
+static void
+main_unlink_socket(const struct main_state *st)
+{
+	struct sockspec spec;
+	const char *why;
+
+	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
+	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
+	    errno != ENOENT)
+		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
+		    spec.path, daemon_log_errstr(errno));
+}
+
+/* main_undo_start - a failed start removes the socket and pid file it
+ * created, and the record log it created while still empty */
+static void
+main_undo_start(void)
+{
+	const struct main_state *st = main_made.st;
+	struct stat sb;
+
+	if (st == NULL)
+		return;
+	if (main_made.socket)
+		main_unlink_socket(st);
+	if (main_made.pid_file && unlink(st->cfg.pid_file) != 0)
+		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
+		    st->cfg.pid_file, daemon_log_errstr(errno));
+	if (main_made.record_log && stat(st->cfg.record_log, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size == 0)
+		(void)unlink(st->cfg.record_log);
+}
+
+
 /* main_die - start-up failure: log and exit with a sysexits code, which a
  * waiting parent (daemon mode) passes on as its own exit status */
 static void __attribute__((format(printf, 2, 3), noreturn))
@@ -193,6 +238,7 @@ main_die(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	daemon_log(LOG_ERR, "%s", msg);
+	main_undo_start();
 	if (main_ready_fd >= 0) {
 		unsigned char byte = (unsigned char)code;
 
@@ -301,6 +347,22 @@ main_auth(struct main_state *st, const char *file)
 	st->env.auth = &st->auth;
 }
 
+/* main_fdlimit - raise the descriptor limit; at most as many sessions as
+ * it has room for: each holds its milter connection, and may hold a DNS
+ * socket and a Redis connection (one per libmilter thread) */
+static void
+main_fdlimit(const struct main_state *st)
+{
+	unsigned per = 1;
+
+	if (st->env.auth != NULL)
+		per++;
+	if (st->gl.p.mode != GREYLIST_OFF && st->cfg.greylist_store != NULL &&
+	    strncmp(st->cfg.greylist_store, "redis", 5) == 0)
+		per++;
+	milter_cb_limit(fdlimit_setup(per));
+}
+
 /* main_socket - register with libmilter and open the socket as root */
 static void
 main_socket(struct main_state *st)
@@ -314,9 +376,11 @@ main_socket(struct main_state *st)
 		main_die(EX_SOFTWARE, "smfi_register failed");
 	if (smfi_setconn(st->cfg.socket) != MI_SUCCESS)
 		main_die(EX_CONFIG, "smfi_setconn %s failed", st->cfg.socket);
+	main_made.st = st;
 	if (smfi_opensocket(1) != MI_SUCCESS)
 		main_die(EX_OSERR, "cannot open socket %s: %s", st->cfg.socket,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
+	main_made.socket = true;
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
@@ -324,24 +388,28 @@ main_socket(struct main_state *st)
 	    chown(spec.path, st->have_privs ? st->privs.uid : (uid_t)-1,
 	    st->socket_gid) != 0)
 		main_die(EX_OSERR, "cannot chown socket %s: %s", spec.path,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 	if (chmod(spec.path, (mode_t)st->cfg.socket_mode) != 0)
 		main_die(EX_OSERR, "cannot chmod socket %s: %s", spec.path,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 }
 
 /* main_recordlog - open the record log as root, owned by UserID */
 static void
 main_recordlog(struct main_state *st)
 {
+	struct stat sb;
+
+	main_made.record_log = lstat(st->cfg.record_log, &sb) != 0 &&
+	    errno == ENOENT;
 	if (recordlog_open(&st->log, st->cfg.record_log,
 	    (mode_t)st->cfg.record_log_mode) != 0)
 		main_die(EX_CANTCREAT, "cannot open record log %s: %s",
-		    st->cfg.record_log, strerror(errno));
+		    st->cfg.record_log, daemon_log_errstr(errno));
 	if (st->have_privs && geteuid() == 0 &&
 	    recordlog_set_owner(st->log, st->privs.uid, st->privs.gid) != 0)
 		main_die(EX_CANTCREAT, "cannot chown record log %s: %s",
-		    st->cfg.record_log, strerror(recordlog_errno(st->log)));
+		    st->cfg.record_log, daemon_log_errstr(recordlog_errno(st->log)));
 	st->env.log = st->log;
 	st->env.tempfail_on_error = st->cfg.on_error == CONFIG_ON_ERROR_TEMPFAIL;
 	st->env.fault = daemon_log_fault;
@@ -359,10 +427,10 @@ main_daemonize(void)
 	pid_t pid;
 
 	if (pipe(pfd) != 0)
-		main_die(EX_OSERR, "pipe: %s", strerror(errno));
+		main_die(EX_OSERR, "pipe: %s", daemon_log_errstr(errno));
 	pid = fork();
 	if (pid < 0)
-		main_die(EX_OSERR, "fork: %s", strerror(errno));
+		main_die(EX_OSERR, "fork: %s", daemon_log_errstr(errno));
 	if (pid > 0) {
 		close(pfd[1]);
 		if (read(pfd[0], &status, 1) != 1)
@@ -372,7 +440,7 @@ main_daemonize(void)
 	close(pfd[0]);
 	main_ready_fd = pfd[1];
 	if (setsid() < 0 || chdir("/") != 0)
-		main_die(EX_OSERR, "setsid/chdir: %s", strerror(errno));
+		main_die(EX_OSERR, "setsid/chdir: %s", daemon_log_errstr(errno));
 }
 
 /* main_ready - tell a waiting parent we are up, then detach stdio */
@@ -411,13 +479,14 @@ main_pidfile(struct main_state *st)
 	    O_CLOEXEC, 0644);
 	if (fd < 0)
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
+	main_made.pid_file = true;
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)n) != n ||
 	    (st->have_privs && geteuid() == 0 &&
 	    fchown(fd, st->privs.uid, st->privs.gid) != 0))
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
 	close(fd);
 }
 
@@ -447,23 +516,34 @@ main_greylist(struct main_state *st)
 	st->env.glstore = st->gl.store;
 }
 
-/* main_start_milter - libmilter in a thread that blocks our signals */
+/* main_start_milter - libmilter in a thread of its own (it inherits the
+ * mask that blocks our signals: signals_install) */
 static void
 main_start_milter(struct main_state *st)
 {
-	sigset_t set, old;
-
 	st->main_thread = pthread_self();
-	signals_block_set(&set);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
 	errno = pthread_create(&st->milter_thread, NULL, main_milter_thread, st);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (errno != 0)
 		main_die(EX_OSERR, "cannot start milter thread: %s",
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 }
 
-/* main_reopen - SIGHUP/SIGUSR1: reopen the record log */
+/* main_check_guard - warn when libmilter's signal thread did not reach
+ * our sigwait() within a second (a libmilter that binds sigwait
+ * internally): SIGHUP and SIGTERM could then stop libmilter directly */
+static void
+main_check_guard(void)
+{
+	int i;
+
+	for (i = 0; i < 100 && !signals_guarded(); i++)
+		usleep(10 * 1000);
+	if (!signals_guarded())
+		daemon_log(LOG_WARNING, "libmilter's signal thread did not "
+		    "reach smtpscope's sigwait(): SIGHUP may stop the milter");
+}
+
+/* main_reopen - SIGUSR1: reopen the record log */
 static void
 main_reopen(struct main_state *st)
 {
@@ -471,11 +551,19 @@ main_reopen(struct main_state *st)
 		errno = recordlog_errno(st->log);
 		daemon_log(LOG_ERR, "cannot reopen record log %s: %s; still "
 		    "writing to the old file", st->cfg.record_log,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 		return;
 	}
 	stats_add(STATS_REOPENS, 1);
 	daemon_log(LOG_INFO, "record log %s reopened", st->cfg.record_log);
+}
+
+/* main_reload - SIGHUP: today the same as SIGUSR1 (reopen the record
+ * log); the place where a full reload of the configuration will go */
+static void
+main_reload(struct main_state *st)
+{
+	main_reopen(st);
 }
 
 /* main_loop - signals and periodic counters until asked to stop */
@@ -490,7 +578,9 @@ main_loop(struct main_state *st)
 		/* wake at least once a minute for the greylist expiry */
 		ev = signals_wait(interval_ms > 0 && interval_ms < 60000 ?
 		    (int)interval_ms : 60000);
-		if (ev & SIGNALS_REOPEN)
+		if (ev & SIGNALS_RELOAD)
+			main_reload(st);
+		else if (ev & SIGNALS_REOPEN)
 			main_reopen(st);
 		if (ev & (SIGNALS_STOP | SIGNALS_MILTER_DONE))
 			return;
@@ -500,20 +590,6 @@ main_loop(struct main_state *st)
 		}
 		greylist_daemon_tick(&st->gl);
 	}
-}
-
-/* main_unlink_socket - remove a UNIX socket; quiet when already gone */
-static void
-main_unlink_socket(const struct main_state *st)
-{
-	struct sockspec spec;
-	const char *why;
-
-	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
-	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
-	    errno != ENOENT)
-		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
-		    spec.path, strerror(errno));
 }
 
 /*
@@ -542,7 +618,7 @@ main_shutdown(struct main_state *st)
 	main_unlink_socket(st);
 	if (st->cfg.pid_file != NULL && unlink(st->cfg.pid_file) != 0)
 		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
-		    st->cfg.pid_file, strerror(errno));
+		    st->cfg.pid_file, daemon_log_errstr(errno));
 	daemon_log_stats("exit");
 	metrics_http_stop();
 	recordlog_close(st->log);
@@ -579,11 +655,13 @@ main(int argc, char **argv)
 	    st.cfg.syslog_facility, facility, sizeof(facility));
 	daemon_log_open("smtpscope", st.cfg.syslog,
 	    daemon_log_facility(facility), true);	/* stderr until ready */
-	/* handlers first: a SIGTERM that arrives once the socket exists must
-	 * stop us cleanly, not by the default action */
+	/* our signals blocked first: a SIGTERM that arrives once the socket
+	 * exists must stop us cleanly, not by the default action, and every
+	 * thread started later inherits the mask */
 	if (signals_install() != 0)
-		main_die(EX_OSERR, "cannot install signal handlers: %s",
-		    strerror(errno));
+		main_die(EX_OSERR, "cannot block signals: %s",
+		    daemon_log_errstr(errno));
+	main_fdlimit(&st);
 	main_socket(&st);
 	if (st.cfg.metrics_listen != NULL &&
 	    metrics_http_bind(st.cfg.metrics_listen, err, sizeof(err)) != 0)
@@ -600,6 +678,7 @@ main(int argc, char **argv)
 	if (metrics_http_start(err, sizeof(err)) != 0)
 		main_die(EX_OSERR, "MetricsListen: %s", err);
 	main_start_milter(&st);
+	main_check_guard();
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);
 	main_ready();

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "metrics.h"
+#include "daemon_log.h"
 #include "metrics_http.h"
 
 #define METRICS_HTTP_CONNECTIONS	32
@@ -123,7 +124,7 @@ metrics_http_bind(const char *spec, char *err, size_t errsz)
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
 	    listen(fd, METRICS_HTTP_CONNECTIONS) != 0) {
 		snprintf(err, errsz, "cannot listen on %s: %s", spec,
-		    strerror(errno));
+		    daemon_log_errstr(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);

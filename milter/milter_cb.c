@@ -5,16 +5,33 @@
  * for the steps inside DATA where the MTA allows it (SMFIP_NR_*), skips
  * unknown commands, asks for headers exactly as received (leading space
  * kept, for DKIM), for the right to add and remove headers (only with
- * Headers yes), and for exactly the macros of lib/macro.c at each stage. Owns struct milter_conn (one per connection, freed at
- * close).
+ * Headers yes), and for exactly the macros of lib/macro.c at each stage.
+ *
+ * Owns struct milter_conn: one per SMTP session, freed at close. An MTA
+ * may reuse a milter connection for the next SMTP session (SMFIC_QUIT_NC):
+ * libmilter then calls close and, for the next session, connect again,
+ * without a new negotiation. So close leaves in the context's private
+ * pointer not a freed struct but the negotiated protocol flags, tagged
+ * (low bit set: no allocation is odd), and connect makes a full new
+ * session from them. Nothing is allocated between sessions, so nothing
+ * leaks when the connection then ends.
+ *
+ * New connections beyond milter_cb_limit() are refused at negotiation
+ * (libmilter closes them at once, the MTA applies its default action and
+ * goes on), so that open descriptors never reach the process's limit,
+ * where libmilter's accept loop would spin on EMFILE.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include "clock.h"
 #include "daemon_log.h"
 #include "errors.h"
 #include "milter_cb.h"
+#include "ratelimit.h"
 #include "stats.h"
 
 struct milter_conn {
@@ -24,7 +41,11 @@ struct milter_conn {
 
 static const struct session_env *milter_env;
 static unsigned milter_active;
+static unsigned milter_max;	/* 0: no limit */
 static int milter_stopping;
+static struct ratelimit milter_refuse_limit;
+
+#define MILTER_REFUSE_LOG_US	(60LL * 1000000)
 
 /*
  * Steps we leave without a reply, where the MTA offers it: those inside
@@ -43,6 +64,14 @@ void
 milter_cb_init(const struct session_env *env)
 {
 	milter_env = env;
+	ratelimit_init(&milter_refuse_limit, MILTER_REFUSE_LOG_US);
+}
+
+/* milter_cb_limit - at most max sessions at once (0: no limit) */
+void
+milter_cb_limit(unsigned max)
+{
+	milter_max = max;
 }
 
 /* milter_cb_active - connections currently open */
@@ -66,21 +95,79 @@ milter_getsym(void *arg, const char *name)
 	return smfi_getsymval(arg, (char *)name);
 }
 
-/* milter_conn_of - our state for a context, or NULL */
+/* milter_conn_of - our state for a context, or NULL (none, or between
+ * two sessions of a reused connection) */
 static struct milter_conn *
 milter_conn_of(SMFICTX *ctx)
 {
-	return smfi_getpriv(ctx);
+	void *p = smfi_getpriv(ctx);
+
+	return ((uintptr_t)p & 1) != 0 ? NULL : p;
+}
+
+/* milter_pflags - the negotiated protocol flags of a context */
+static unsigned long
+milter_pflags(SMFICTX *ctx)
+{
+	void *p = smfi_getpriv(ctx);
+
+	if (((uintptr_t)p & 1) != 0)
+		return (unsigned long)((uintptr_t)p >> 1);
+	return p != NULL ? ((struct milter_conn *)p)->pflags : 0;
+}
+
+/* milter_admit - count one more session; false (and not counted) when
+ * 'limited' and the session limit is reached */
+static bool
+milter_admit(bool limited)
+{
+	unsigned n = __atomic_add_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
+
+	if (!limited || milter_max == 0 || n <= milter_max)
+		return true;
+	__atomic_sub_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
+	return false;
+}
+
+/* milter_conn_new - state for one SMTP session, already counted by
+ * milter_admit; NULL: out of memory (and no longer counted) */
+static struct milter_conn *
+milter_conn_new(SMFICTX *ctx, unsigned long pflags)
+{
+	struct milter_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		__atomic_sub_fetch(&milter_active, 1, __ATOMIC_SEQ_CST);
+		stats_add(STATS_INTERNAL_ERRORS, 1);
+		daemon_log_fault(NULL, SCOPE_ENOMEM, 0, "connection state");
+		return NULL;
+	}
+	c->pflags = pflags;
+	smfi_setpriv(ctx, c);
+	return c;
 }
 
 /* milter_reply - NOREPLY where negotiated, else CONTINUE */
 static sfsistat
 milter_reply(SMFICTX *ctx, unsigned long nr_flag)
 {
-	struct milter_conn *c = milter_conn_of(ctx);
-
-	return c != NULL && (c->pflags & nr_flag) != 0 ? SMFIS_NOREPLY :
+	return (milter_pflags(ctx) & nr_flag) != 0 ? SMFIS_NOREPLY :
 	    SMFIS_CONTINUE;
+}
+
+/* milter_refuse - over the session limit: count, log once a minute */
+static void
+milter_refuse(void)
+{
+	uint64_t held = 0;
+
+	stats_add(STATS_SESSIONS_REFUSED, 1);
+	if (ratelimit_allow(&milter_refuse_limit, clock_mono(), &held))
+		daemon_log(LOG_WARNING, "session limit %u reached (file "
+		    "descriptors): refusing new milter connections, the MTA "
+		    "applies its default action; %llu refused so far",
+		    milter_max, (unsigned long long)stats_get(
+		    STATS_SESSIONS_REFUSED));
 }
 
 /* milter_symlist - ask for one stage's macros; failure is not fatal */
@@ -104,16 +191,14 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f3;
 	if (__atomic_load_n(&milter_stopping, __ATOMIC_SEQ_CST))
 		return SMFIS_REJECT;	/* libmilter closes; the MTA goes on */
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		stats_add(STATS_INTERNAL_ERRORS, 1);
-		daemon_log_fault(NULL, SCOPE_ENOMEM, "connection state");
-		return SMFIS_ALL_OPTS;	/* libmilter defaults; we stay passive */
+	if (!milter_admit(true)) {
+		milter_refuse();
+		return SMFIS_REJECT;
 	}
-	__atomic_add_fetch(&milter_active, 1, __ATOMIC_RELAXED);
-	c->pflags = (f1 & milter_nr_wanted) | (f1 & SMFIP_NOUNKNOWN) |
-	    (f1 & SMFIP_HDR_LEADSPC);
-	smfi_setpriv(ctx, c);
+	c = milter_conn_new(ctx, (f1 & milter_nr_wanted) |
+	    (f1 & SMFIP_NOUNKNOWN) | (f1 & SMFIP_HDR_LEADSPC));
+	if (c == NULL)
+		return SMFIS_ALL_OPTS;	/* libmilter defaults; we stay passive */
 	*pf0 = f0 & (SMFIF_SETSYMLIST |
 	    (milter_env->headers ? SMFIF_ADDHDRS | SMFIF_CHGHDRS : 0));
 	*pf1 = c->pflags;
@@ -140,19 +225,23 @@ milter_session(SMFICTX *ctx)
 	return c != NULL ? c->s : NULL;
 }
 
-/* milter_connect - a client connected to the MTA */
+/* milter_connect - a client connected to the MTA; on a reused milter
+ * connection (after SMFIC_QUIT_NC) the state of a new session first */
 static sfsistat
 milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct milter_conn *c = milter_conn_of(ctx);
 	struct macro_src m = { milter_getsym, ctx };
 
+	if (c == NULL && ((uintptr_t)smfi_getpriv(ctx) & 1) != 0 &&
+	    milter_admit(false))
+		c = milter_conn_new(ctx, milter_pflags(ctx));
 	if (c == NULL)
-		return SMFIS_CONTINUE;
+		return milter_reply(ctx, SMFIP_NR_CONN);
 	if (c->s == NULL)
 		c->s = session_new(milter_env);
 	if (c->s == NULL) {
-		daemon_log_fault(NULL, SCOPE_ENOMEM, "new session");
+		daemon_log_fault(NULL, SCOPE_ENOMEM, 0, "new session");
 		return milter_reply(ctx, SMFIP_NR_CONN);
 	}
 	session_connect(c->s, hostname, (const struct sockaddr *)hostaddr, &m);
@@ -309,7 +398,8 @@ milter_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-/* milter_close - the connection ended */
+/* milter_close - the SMTP session ended (and the connection, or a new
+ * session follows on it: the tagged flags stay for milter_connect) */
 static sfsistat
 milter_close(SMFICTX *ctx)
 {
@@ -317,7 +407,7 @@ milter_close(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, NULL);
+	smfi_setpriv(ctx, (void *)(((uintptr_t)c->pflags << 1) | 1));
 	session_close(c->s);
 	free(c);
 	__atomic_sub_fetch(&milter_active, 1, __ATOMIC_RELAXED);

@@ -4,7 +4,7 @@
  * milter_cb_desc is the struct smfiDesc to register. The callbacks only
  * copy facts out of libmilter (macros, arguments) into session events;
  * the core decides what is recorded. milter_cb_active() counts open
- * connections, for an orderly shutdown.
+ * sessions, for an orderly shutdown and the session limit.
  */
 #ifndef SMTPSCOPE_MILTER_CB_H
 #define SMTPSCOPE_MILTER_CB_H
@@ -18,6 +18,8 @@ extern struct smfiDesc milter_cb_desc;
 /* milter_cb_init - the environment every session shares */
 void milter_cb_init(const struct session_env *env);
 unsigned milter_cb_active(void);
+/* milter_cb_limit - refuse connections beyond max sessions (0: none) */
+void milter_cb_limit(unsigned max);
 /* milter_cb_stop - refuse new connections from now on (shutdown) */
 void milter_cb_stop(void);
 

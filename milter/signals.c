@@ -1,34 +1,17 @@
 /*
- * signals.c - async-signal-safe flags and a self-pipe for the main loop.
+ * signals.c - our signals blocked in every thread and taken by the main
+ * thread with sigtimedwait(); sigwait() for libmilter's signal thread,
+ * which never hands it one of them (see signals.h for why).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "signals.h"
 
-static volatile sig_atomic_t signals_pending;
-static int signals_pipe[2] = { -1, -1 };
-
-/* signals_handler - record the event, wake the main loop */
-static void
-signals_handler(int sig)
-{
-	int saved = errno;
-	char byte = 0;
-
-	if (sig == SIGHUP || sig == SIGUSR1)
-		signals_pending |= SIGNALS_REOPEN;
-	else if (sig == SIGUSR2)
-		signals_pending |= SIGNALS_MILTER_DONE;
-	else
-		signals_pending |= SIGNALS_STOP;
-	(void)!write(signals_pipe[1], &byte, 1);
-	errno = saved;
-}
+static bool signals_parked;	/* libmilter's thread reached sigwait() */
 
 /* signals_block_set - signals only the main thread may take */
 void
@@ -42,43 +25,97 @@ signals_block_set(sigset_t *set)
 	sigaddset(set, SIGINT);
 }
 
-/* signals_install - handlers for the set, SIGPIPE ignored */
+/* signals_install - block the set here (threads inherit it), SIGPIPE
+ * ignored */
 int
 signals_install(void)
 {
-	static const int sigs[] = { SIGHUP, SIGUSR1, SIGUSR2, SIGTERM, SIGINT };
 	struct sigaction sa;
 	sigset_t set;
-	size_t i;
 
-	if (pipe2(signals_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-		return -1;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = signals_handler;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigaction(sigs[i], &sa, NULL) != 0)
-			return -1;
 	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGPIPE, &sa, NULL) != 0)
 		return -1;
 	signals_block_set(&set);
-	return pthread_sigmask(SIG_UNBLOCK, &set, NULL) == 0 ? 0 : -1;
+	errno = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return errno == 0 ? 0 : -1;
 }
 
-/* signals_wait - sleep until a signal or the timeout; return events */
+/* signals_event_of - what a signal asks of the main loop */
+static int
+signals_event_of(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		return SIGNALS_RELOAD;
+	case SIGUSR1:
+		return SIGNALS_REOPEN;
+	case SIGUSR2:
+		return SIGNALS_MILTER_DONE;
+	case SIGTERM:
+	case SIGINT:
+		return SIGNALS_STOP;
+	default:
+		return SIGNALS_NONE;
+	}
+}
+
+/* signals_wait - the first signal within timeout_ms, then every other
+ * one already pending, as event bits */
 int
 signals_wait(int timeout_ms)
 {
-	struct pollfd pfd = { signals_pipe[0], POLLIN, 0 };
-	char drain[64];
-	int events;
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	static const struct timespec zero = { 0, 0 };
+	sigset_t set;
+	int sig, events = SIGNALS_NONE;
 
-	if (signals_pending == 0)
-		(void)poll(&pfd, 1, timeout_ms);
-	while (read(signals_pipe[0], drain, sizeof(drain)) > 0)
-		;
-	events = __atomic_exchange_n(&signals_pending, 0, __ATOMIC_SEQ_CST);
+	signals_block_set(&set);
+	sig = sigtimedwait(&set, NULL, timeout_ms < 0 ? NULL : &ts);
+	while (sig > 0) {
+		events |= signals_event_of(sig);
+		sig = sigtimedwait(&set, NULL, &zero);
+	}
 	return events;
+}
+
+/* signals_guarded - libmilter's signal thread is parked */
+bool
+signals_guarded(void)
+{
+	return __atomic_load_n(&signals_parked, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * sigwait - libmilter's signal thread calls this instead of the C
+ * library's: it waits only for the signals of *set that are not ours
+ * (none, for libmilter's SIGHUP, SIGTERM and SIGINT), so libmilter never
+ * sees SIGHUP or SIGTERM and never stops the milter on its own. With no
+ * signal left to wait for, the thread sleeps until the process exits.
+ */
+int
+sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t ours, rest;
+	int s;
+
+	signals_block_set(&ours);
+	sigemptyset(&rest);
+	for (s = 1; s < NSIG; s++)
+		if (sigismember(set, s) == 1 && sigismember(&ours, s) != 1)
+			sigaddset(&rest, s);
+	__atomic_store_n(&signals_parked, true, __ATOMIC_SEQ_CST);
+	if (sigisemptyset(&rest)) {
+		for (;;)
+			pause();
+	}
+	do {
+		s = sigwaitinfo(&rest, NULL);
+	} while (s < 0 && errno == EINTR);
+	if (s < 0)
+		return errno;
+	*sig = s;
+	return 0;
 }

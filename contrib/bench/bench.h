@@ -24,7 +24,7 @@
 /* one connection to the milter */
 struct bench_conn {
 	int fd;
-	uint32_t actions;	/* negotiated */
+	uint32_t actions;	/* offered (0: all), then negotiated */
 	uint32_t pflags;	/* negotiated protocol flags */
 	char *symlist[BENCH_STAGES];	/* macro names asked for, or NULL */
 };

@@ -192,11 +192,13 @@ bench_symlists(struct bench_conn *c, const char *p, size_t len)
 	}
 }
 
-/* bench_negotiate - offer what Postfix 3.7 offers, keep the answer */
+/* bench_negotiate - offer what Postfix 3.7 offers (or c->actions when
+ * set), keep the answer */
 int
 bench_negotiate(struct bench_conn *c)
 {
-	uint32_t offer[3] = { htonl(6), htonl(0x1ff), htonl(0x1fffff) };
+	uint32_t offer[3] = { htonl(6), htonl(c->actions != 0 ? c->actions :
+	    0x1ff), htonl(0x1fffff) };
 	uint32_t v;
 	char cmd, *data;
 	size_t len;

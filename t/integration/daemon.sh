@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 38
+tap_plan 42
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -74,6 +74,15 @@ err=$("$bin" -c "$d/nopid.conf" 2>&1); rc=$?
 tap_is $rc 73 "daemon mode: a failure after the fork is the parent's exit status"
 tap_ok "$(echo "$err" | grep -q 'cannot write pid file /nonexistent/dir/q.pid'; echo $?)" \
 	"daemon mode: the failure after the fork is reported on stderr"
+tap_ok "$([ ! -e "$d/q.sock" ]; echo $?)" "a failed start removes the socket it created"
+
+# a failure after the pid file is written and privileges are dropped
+printf 'Socket unix:%s/g.sock\nRecordLog %s/g.jsonl\nUserID nobody\nSyslog no\nPidFile %s/g.pid\nGreylist observe\nGreylistStore lmdb:/nonexistent/dir/gl.lmdb\n' "$d" "$d" "$d" > "$d/nogl.conf"
+err=$("$bin" -c "$d/nogl.conf" 2>&1); rc=$?
+tap_is $rc 78 "daemon mode: an unopenable greylist store exits 78"
+tap_is "$(ls "$d"/g.* 2>/dev/null | tr '\n' ' ')" "" \
+	"a failed start removes its socket, pid file and the (empty) record log it created"
+tap_is "$(echo "$err" | grep -c 'Success')" 0 "no start-up error says \"Success\""
 
 # daemon mode: the parent returns once the child is ready
 "$bin" -c "$good" -p "unix:$d/p.sock" 2>"$d/stderr"

@@ -7,20 +7,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/harness.sh"
 . "$here/scope.sh"
 
-for tool in postfix jq /usr/sbin/smtp-source; do
-	command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed"
-done
-[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
+scope_require_load
 harness_init rotate
 tap_plan 8
 MSGS=400
 scope_start; tap_ok $? "smtpscope starts"
 pf_start "unix:$SCOPE_SOCK"; tap_ok $? "Postfix starts"
 
-/usr/sbin/smtp-source -s 8 -m "$MSGS" -M rot.case.test -f a@example.org -t r@smtpscope.test \
-	"127.0.0.1:$PF_PORT" 2>>"$T/source.log" &
-src=$!
-harness_track_pid "$src"
+scope_source "$MSGS" rot.case.test
+src=$SOURCE_PID
 n=0
 while kill -0 "$src" 2>/dev/null; do
 	n=$((n + 1))

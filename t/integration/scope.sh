@@ -11,6 +11,11 @@
 #	                             (SECS scaled as harness_wait does)
 #	scope_jq FILTER              jq -c FILTER over every record (slurped)
 #	scope_assert_clean           TAP: no sanitizer report on the daemon's stderr
+#	scope_require_load           skip the test (TAP) unless root with postfix,
+#	                             jq and smtp-source: what scope_source needs
+#	scope_source MSGS HELO       smtp-source sends MSGS messages (8 sessions)
+#	                             to Postfix on $PF_PORT in the background;
+#	                             tracks it, exports SOURCE_PID
 #
 # Needs harness.sh (for $T and harness_track_pid) and $top_builddir.
 
@@ -72,4 +77,20 @@ scope_assert_clean() {
 	else
 		tap_ok 0 "no sanitizer report from smtpscope"
 	fi
+}
+
+scope_require_load() {
+	local tool
+	for tool in postfix jq /usr/sbin/smtp-source; do
+		command -v "$tool" >/dev/null 2>&1 || tap_skip_all "$tool is not installed"
+	done
+	[ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to run a throwaway Postfix"
+}
+
+scope_source() {
+	/usr/sbin/smtp-source -s 8 -m "$1" -M "$2" -f a@example.org -t r@smtpscope.test \
+		"127.0.0.1:$PF_PORT" 2>>"$T/source.log" &
+	SOURCE_PID=$!
+	harness_track_pid "$SOURCE_PID"
+	export SOURCE_PID
 }

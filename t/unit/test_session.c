@@ -510,9 +510,9 @@ static unsigned faults;
 
 /* count_fault - the env's fault hook, counting */
 static void
-count_fault(void *arg, int code, const char *what)
+count_fault(void *arg, int code, int sys_errno, const char *what)
 {
-	(void)arg; (void)code; (void)what;
+	(void)arg; (void)code; (void)sys_errno; (void)what;
 	faults++;
 }
 
