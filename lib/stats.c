@@ -10,7 +10,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
 	"dns_skipped", "dns_resolver_down", "greylist_store_full",
-	"sessions_refused"
+	"sessions_refused", "reloads", "reload_failures"
 };
 
 /* stats_add - add n to a counter */

@@ -25,6 +25,8 @@ enum stats_counter {
 	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
 	STATS_GREYLIST_STORE_FULL, /* greylist errors: the store was full */
 	STATS_SESSIONS_REFUSED,	/* milter connections refused at the limit */
+	STATS_RELOADS,		/* configurations reloaded (SIGHUP) */
+	STATS_RELOAD_FAILURES,	/* reloads refused: the new one was bad */
 	STATS_NCOUNTERS
 };
 
