@@ -21,6 +21,7 @@ PACKAGES="
 	sasl2-bin libsasl2-modules
 	debhelper dh-autoreconf dpkg-dev fakeroot adduser logrotate
 	libmicrohttpd-dev prometheus curl
+	postfix-mta-sts-resolver
 	libidn2-dev python3-dkim python3-nacl libmail-dkim-perl psl
 "
 # Services that run now are someone else's (a developer's Postfix or Redis):

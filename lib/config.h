@@ -65,6 +65,9 @@ enum config_key_id {
 	CONFIG_KEY_DNS_RETRIES,
 	CONFIG_KEY_DNS_DOWN_AFTER,
 	CONFIG_KEY_DNS_DOWN_WINDOW,
+	CONFIG_KEY_DNS_CACHE,
+	CONFIG_KEY_DNS_CACHE_SIZE,
+	CONFIG_KEY_DNS_CACHE_MAX_TTL,
 	CONFIG_KEY_SPF,
 	CONFIG_KEY_IPREV,
 	CONFIG_KEY_DKIM,
@@ -119,6 +122,9 @@ struct config {
 	long dns_retries;
 	long dns_down_after;	/* unanswered queries in a row; 0: never */
 	long dns_down_window;	/* milliseconds */
+	bool dns_cache;		/* keep answers for all sessions */
+	long dns_cache_size;	/* entries */
+	long dns_cache_max_ttl;	/* seconds */
 	bool spf;
 	bool iprev;
 	bool dkim;

@@ -126,6 +126,22 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Milliseconds a name server considered down gets no queries "
 		"(lookups are temperror at once); then one query probes it."
 	},
+	[CONFIG_KEY_DNS_CACHE] = {
+		"DNSCache", CONFIG_BOOL, 0, 0, NULL, "yes",
+		offsetof(struct config, dns_cache),
+		"Keep DNS answers in memory for all sessions, within their TTLs "
+		"and DNSCacheMaxTTL."
+	},
+	[CONFIG_KEY_DNS_CACHE_SIZE] = {
+		"DNSCacheSize", CONFIG_INT, 16, 10000000, NULL, "10000",
+		offsetof(struct config, dns_cache_size),
+		"Most DNS answers the cache holds (each at most 4 KB)."
+	},
+	[CONFIG_KEY_DNS_CACHE_MAX_TTL] = {
+		"DNSCacheMaxTTL", CONFIG_INT, 1, 604800, NULL, "3600",
+		offsetof(struct config, dns_cache_max_ttl),
+		"Seconds a DNS answer is kept at most, whatever its TTL."
+	},
 	[CONFIG_KEY_SPF] = {
 		"SPF", CONFIG_BOOL, 0, 0, NULL, "yes",
 		offsetof(struct config, spf),

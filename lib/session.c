@@ -54,16 +54,24 @@ session_trunc_name(unsigned bit)
 	return "?";
 }
 
+/* session_fault_mark - count a fault of our own on the session and its
+ * message (OnError applies to the message) without reporting it */
+static void
+session_fault_mark(struct session *s)
+{
+	s->fault = true;
+	if (s->msg != NULL)
+		s->msg->fault = true;
+	stats_add(STATS_INTERNAL_ERRORS, 1);
+}
+
 /* session_fault_errno - count and report a fault of our own, with the
  * errno behind it (0: none) */
 static void
 session_fault_errno(struct session *s, int code, int sys_errno,
     const char *what)
 {
-	s->fault = true;
-	if (s->msg != NULL)
-		s->msg->fault = true;
-	stats_add(STATS_INTERNAL_ERRORS, 1);
+	session_fault_mark(s);
 	if (s->env->fault != NULL)
 		s->env->fault(s->env->fault_arg, code, sys_errno, what);
 }
@@ -275,6 +283,30 @@ session_helo(struct session *s, const char *helo, const struct macro_src *m)
 	session_tls(s, m);
 }
 
+/* session_write_cut - a record over the log's cap, cut down to fit it
+ * (record_fit) and written; never dropped for its size */
+static int
+session_write_cut(struct session *s, json_t *rec)
+{
+	char cuts[160], what[256];
+	int rc;
+
+	rc = record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts));
+	if (rc != SCOPE_OK)
+		return rc;
+	stats_add(STATS_RECORDS_CUT, 1);
+	if (s->env->notice != NULL) {
+		const char *event = json_string_value(json_object_get(rec,
+		    "event"));
+
+		snprintf(what, sizeof(what), "%s record of session %s cut to "
+		    "fit %d bytes: %s", event != NULL ? event : "a", s->id,
+		    RECORDLOG_RECORD_MAX, cuts);
+		s->env->notice(s->env->fault_arg, SCOPE_ETOOBIG, what);
+	}
+	return recordlog_write_json(s->env->log, rec);
+}
+
 /* session_write - serialise and append one record; faults are reported */
 static int
 session_write(struct session *s, json_t *rec)
@@ -288,11 +320,16 @@ session_write(struct session *s, json_t *rec)
 	}
 	metrics_observe_record(rec);
 	rc = recordlog_write_json(s->env->log, rec);
+	if (rc == SCOPE_ETOOBIG)
+		rc = session_write_cut(s, rec);
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
 		stats_add(STATS_RECORDS_LOST, 1);
-		session_fault_errno(s, rc, rc == SCOPE_EIO ?
-		    recordlog_errno(s->env->log) : 0, "writing a record");
+		/* the record log reports its episodes of write failures */
+		if (rc == SCOPE_EIO)
+			session_fault_mark(s);
+		else
+			session_fault(s, rc, "writing a record");
 		return rc;
 	}
 	stats_add(STATS_RECORDS_WRITTEN, 1);

@@ -90,6 +90,9 @@ struct session_env {
 	 * behind the fault (a failed write of the record log), 0: none */
 	void (*fault)(void *arg, int code, int sys_errno, const char *what);
 	void *fault_arg;
+	/* called when a record was cut to fit the record log (code
+	 * SCOPE_ETOOBIG, what names the record and the cuts); may be NULL */
+	void (*notice)(void *arg, int code, const char *what);
 };
 
 struct session_message {

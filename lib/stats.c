@@ -7,10 +7,12 @@ static uint64_t stats_values[STATS_NCOUNTERS];
 
 static const char *const stats_names[STATS_NCOUNTERS] = {
 	"sessions", "messages", "records_written", "records_lost",
+	"records_cut",
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
 	"dns_skipped", "dns_resolver_down", "greylist_store_full",
-	"sessions_refused", "reloads", "reload_failures"
+	"sessions_refused", "reloads", "reload_failures",
+	"dns_cache_hits", "dns_cache_misses", "dns_cache_evictions"
 };
 
 /* stats_add - add n to a counter */

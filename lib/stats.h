@@ -14,6 +14,7 @@ enum stats_counter {
 	STATS_MESSAGES,		/* message records produced */
 	STATS_RECORDS_WRITTEN,	/* records written whole */
 	STATS_RECORDS_LOST,	/* records that could not be written */
+	STATS_RECORDS_CUT,	/* records cut down to fit the size cap */
 	STATS_INTERNAL_ERRORS,	/* faults of our own (memory, bugs) */
 	STATS_TEMPFAILS,	/* messages we tempfailed because of OnError */
 	STATS_TRUNCATIONS,	/* strings cut at their cap */
@@ -27,6 +28,9 @@ enum stats_counter {
 	STATS_SESSIONS_REFUSED,	/* milter connections refused at the limit */
 	STATS_RELOADS,		/* configurations reloaded (SIGHUP) */
 	STATS_RELOAD_FAILURES,	/* reloads refused: the new one was bad */
+	STATS_DNS_CACHE_HITS,	/* lookups answered from the DNS cache */
+	STATS_DNS_CACHE_MISSES,	/* lookups the cache did not have */
+	STATS_DNS_CACHE_EVICTIONS,	/* answers dropped to stay in DNSCacheSize */
 	STATS_NCOUNTERS
 };
 

@@ -23,6 +23,7 @@
 static bool daemon_log_syslog;
 static bool daemon_log_stderr = true;
 static struct ratelimit daemon_log_limit;
+static struct ratelimit daemon_log_notice_limit;
 
 /* daemon_log_facility - a facility name as in smtpscope.conf */
 int
@@ -55,6 +56,7 @@ daemon_log_open(const char *ident, bool use_syslog, int facility,
 	daemon_log_syslog = use_syslog;
 	daemon_log_stderr = use_stderr;
 	ratelimit_init(&daemon_log_limit, DAEMON_LOG_FAULT_US);
+	ratelimit_init(&daemon_log_notice_limit, DAEMON_LOG_FAULT_US);
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
@@ -114,6 +116,37 @@ daemon_log_fault(void *arg, int code, int sys_errno, const char *what)
 	    sys_errno > 0 ? strerror(sys_errno) : "",
 	    (unsigned long long)held,
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
+}
+
+/* daemon_log_notice - the env notice hook (records cut to fit): at most
+ * one line a minute */
+void
+daemon_log_notice(void *arg, int code, const char *what)
+{
+	uint64_t held = 0;
+
+	(void)arg;
+	(void)code;
+	if (!ratelimit_allow(&daemon_log_notice_limit, clock_mono(), &held))
+		return;
+	daemon_log(LOG_WARNING, "%s; %llu similar not logged; records cut so "
+	    "far: %llu", what, (unsigned long long)held,
+	    (unsigned long long)stats_get(STATS_RECORDS_CUT));
+}
+
+/* daemon_log_recordlog - the record log's episodes of lost records: one
+ * line when writes start failing, one when a record is written again */
+void
+daemon_log_recordlog(void *arg, int err, uint64_t lost)
+{
+	(void)arg;
+	if (err != 0)
+		daemon_log(LOG_ERR, "record log: cannot write records: %s; "
+		    "records are lost until a write succeeds (counter "
+		    "records_lost)", strerror(err));
+	else
+		daemon_log(LOG_NOTICE, "record log: writing records again; "
+		    "%llu records lost meanwhile", (unsigned long long)lost);
 }
 
 /* daemon_log_dns - a name server's change of state (arg unused) */

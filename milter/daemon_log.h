@@ -10,6 +10,7 @@
 #define SMTPSCOPE_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 void daemon_log_open(const char *ident, bool use_syslog, int facility,
     bool use_stderr);
@@ -24,6 +25,11 @@ void daemon_log_fault(void *arg, int code, int sys_errno, const char *what);
  * way the daemon turns an error number into text, so that an errno of 0
  * (a failure that set none) never reads "Success" */
 const char *daemon_log_errstr(int err);
+/* daemon_log_notice - rate-limited warning for records cut to fit */
+void daemon_log_notice(void *arg, int code, const char *what);
+/* daemon_log_recordlog - the record log's notify callback (recordlog.h):
+ * one line when records start being lost, one when they are written again */
+void daemon_log_recordlog(void *arg, int err, uint64_t lost);
 /* daemon_log_dns - the DNS layer's hook: a name server went down or
  * answers again (one line per change) */
 struct dns_event;

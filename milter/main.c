@@ -312,6 +312,8 @@ main_recordlog(struct main_state *st)
 	st->env.log = st->log;
 	st->env.fault = daemon_log_fault;
 	st->env.fault_arg = st->log;
+	st->env.notice = daemon_log_notice;
+	recordlog_set_notify(st->log, daemon_log_recordlog, NULL);
 	milter_cb_init();
 }
 

@@ -120,6 +120,12 @@ snapshot_auth(struct snapshot *s, char *err, size_t errsz)
 	}
 	dns_resolver_outage(s->auth.dns, (unsigned)cfg->dns_down_after,
 	    cfg->dns_down_window, daemon_log_dns, NULL);
+	if (cfg->dns_cache && dns_resolver_cache(s->auth.dns,
+	    (size_t)cfg->dns_cache_size, cfg->dns_cache_max_ttl) != 0) {
+		snprintf(err, errsz, "%s:%u: DNSCache: out of memory",
+		    cfg->file, cfg->line[CONFIG_KEY_DNS_CACHE]);
+		return -1;
+	}
 	if (auth_env_checks(&s->auth, &c, why, sizeof(why)) != 0) {
 		if (c.dmarc && s->auth.dmarc == NULL && (!c.dkim ||
 		    s->auth.dkim != NULL))
@@ -185,6 +191,7 @@ snapshot_bind(struct snapshot *s, const struct session_env *shared)
 	s->env.log = shared->log;
 	s->env.fault = shared->fault;
 	s->env.fault_arg = shared->fault_arg;
+	s->env.notice = shared->notice;
 	s->env.glstore = shared->glstore;
 	s->env.gl = shared->glstore != NULL && s->glp.mode != GREYLIST_OFF ?
 	    &s->glp : NULL;

@@ -25,6 +25,15 @@
 #	         exactly what smtpscope negotiates (steps, no-reply flags,
 #	         macro lists), i.e. what the libmilter plumbing alone costs
 #	  dkim   Debian's OpenDKIM in verify mode (milters.sh's configuration)
+#	  nocache  smtpscope full with DNSCache no (not in the default list:
+#	         MILTERS="full nocache")
+#
+#	DELAY_MS=20 (default 0) puts the smtpscope instances' resolver 20 ms
+#	away: dnsdelay.py waits that long before forwarding each query to
+#	unbound (milters.sh's bm_delay_start); OpenDKIM keeps the local one.
+#	MILTERS="full nocache" DELAY_MS=20 shows what the DNS cache saves
+#	with a remote resolver. Missing packages are installed first
+#	(install-bench-deps.sh; it leaves no service running).
 #
 #	smtpscope-bench plays the corpus's sender: client mail-out2.bench.example
 #	[192.0.2.25], MAIL FROM news@bench.example, so SPF, iprev, DKIM and
@@ -131,6 +140,7 @@ OUT=${OUT:-/tmp/smtpscope-bench-direct}
 IDLE_BUSY=${IDLE_BUSY:-15}
 IDLE_MAX=${IDLE_MAX:-60}
 PROFILE=${PROFILE:-0}
+DELAY_MS=${DELAY_MS:-0}
 PROFILE_MSGS=${PROFILE_MSGS:-2000}
 FILES=${CORPUS_FILES:-plain-2k plain-2k-signed alt-10k alt-10k-signed attach-100k attach-100k-signed}
 RUN_TIMEOUT=${RUN_TIMEOUT:-900}
@@ -138,9 +148,11 @@ HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
 declare -A M_NAME=([scope]="smtpscope spine" [spf]="smtpscope SPF+iprev" [full]="smtpscope full"
-	[null]="null libmilter" [dkim]="OpenDKIM verify")
-# the smtpscope instances and their configuration files
-declare -A SCOPE_CONF=([scope]=smtpscope-spine.conf [spf]=smtpscope-spf.conf [full]=smtpscope-full.conf)
+	[null]="null libmilter" [dkim]="OpenDKIM verify" [nocache]="smtpscope full, no cache")
+# the smtpscope instances, their configuration files and extra keys
+declare -A SCOPE_CONF=([scope]=smtpscope-spine.conf [spf]=smtpscope-spf.conf [full]=smtpscope-full.conf
+	[nocache]=smtpscope-full.conf)
+declare -A SCOPE_EXTRA=([nocache]="DNSCache no")
 SETS=${SETS:-all alt-10k-signed}
 PROFILE_MILTER=${PROFILE_MILTER:-full}
 case " $SETS " in *" alt-10k-signed "*) PROFILE_SET=${PROFILE_SET:-alt-10k-signed} ;; *) PROFILE_SET=${PROFILE_SET:-all} ;; esac
@@ -149,12 +161,14 @@ case " $SETS " in *" alt-10k-signed "*) PROFILE_SET=${PROFILE_SET:-alt-10k-signe
 
 # --- checks -----------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespace, milters as other users)"
+"$here/install-bench-deps.sh" >&2 || die "install-bench-deps.sh failed"
 for tool in jq opendkim unbound unbound-checkconf ip ss perl openssl pgrep setpriv; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
 done
 for b in SMTPSCOPE_BIN NULLMILTER_BIN BENCH_BIN; do
 	[ -x "${!b}" ] || die "no executable at ${!b} (set $b)"
 done
+case $DELAY_MS in '' | *[!0-9]*) die "DELAY_MS must be a number" ;; esac
 for v in MSGS HOLD R PROFILE_MSGS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a positive integer" ;; esac
 	[ "${!v}" -gt 0 ] || die "$v must be a positive integer"
@@ -163,7 +177,7 @@ case $WARMUP in '' | *[!0-9]*) die "WARMUP must be a number" ;; esac
 for c in $CONNS; do
 	case $c in '' | *[!0-9]* | 0) die "CONNS must be positive integers" ;; esac
 done
-for m in $MILTERS; do [ -n "${M_NAME[$m]:-}" ] || die "unknown milter '$m' (scope spf full null dkim)"; done
+for m in $MILTERS; do [ -n "${M_NAME[$m]:-}" ] || die "unknown milter '$m' (scope spf full null dkim nocache)"; done
 for set in $SETS; do
 	[ "$set" = all ] && continue
 	case " $FILES " in *" $set "*) ;; *) die "set '$set' is not one of the corpus files ($FILES)" ;; esac
@@ -183,16 +197,27 @@ cp "$T/corpus/MANIFEST" "$RES/MANIFEST"
 for f in $FILES; do [ -f "$T/corpus/$f.eml" ] || die "no corpus file $f (CORPUS_FILES)"; done
 
 bm_dns_start "$T/dns" "$T/corpus" || die "unbound did not start"
+if [ "$DELAY_MS" -gt 0 ]; then
+	bm_delay_start "$T/dnsdelay" "$DELAY_MS" || die "dnsdelay.py did not start"
+	say "smtpscope's resolver: $BM_SLOW_ADDR, $DELAY_MS ms before unbound"
+fi
 
 declare -A PID SOCK SCOPE_LOG
 # start_smtpscope M - smtpscope with SCOPE_CONF[M] plus this run's keys, as
 # nobody in the namespace
 start_smtpscope() {
-	local m=$1 dir=$T/$1
+	local m=$1 dir=$T/$1 tmpl
 	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
 	SOCK[$m]=$dir/smtpscope.sock
 	SCOPE_LOG[$m]=$dir/records.jsonl
-	scope_conf "$dir" "$here/${SCOPE_CONF[$m]}" bench-direct.sh || return 1
+	tmpl=$here/${SCOPE_CONF[$m]}
+	if [ "$DELAY_MS" -gt 0 ]; then
+		sed "s/^Nameservers.*/Nameservers	$BM_SLOW_ADDR/" "$tmpl" >"$dir/template.conf" || return 1
+		tmpl=$dir/template.conf
+	fi
+	set --
+	[ -n "${SCOPE_EXTRA[$m]:-}" ] && set -- "${SCOPE_EXTRA[$m]}"
+	scope_conf "$dir" "$tmpl" bench-direct.sh "$@" || return 1
 	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
 		>>"$dir/out" 2>>"$dir/stderr" &
 	PID[$m]=$!
@@ -204,6 +229,7 @@ start_smtpscope() {
 start_scope() { start_smtpscope scope; }
 start_spf() { start_smtpscope spf; }
 start_full() { start_smtpscope full; }
+start_nocache() { start_smtpscope nocache; }
 # is_scope M - M is a smtpscope instance
 is_scope() { [ -n "${SCOPE_CONF[$1]:-}" ]; }
 # has_m M - M is among MILTERS

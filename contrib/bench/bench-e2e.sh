@@ -25,6 +25,12 @@
 #	  e  null libmilter with smtpscope's negotiation (nullmilter): what
 #	     any libmilter milter that asks for what smtpscope asks costs
 #	  f  null libmilter asking for every callback (nullmilter -a)
+#	  g  smtpscope full with DNSCache no: every lookup asked
+#	  h  smtpscope full, its resolver DELAY_MS away (dnsdelay.py in front
+#	     of unbound), with the DNS cache
+#	  i  as h, with DNSCache no
+#	  (h and i show what the cache saves with a remote resolver; the
+#	  other configurations keep the local unbound)
 #
 #	it points smtpd_milters at the configuration, reloads Postfix, sends 2N
 #	untimed warm-up messages, waits until no other smtp-source or
@@ -34,6 +40,10 @@
 #	messages each, N sessions, one message per connection. A run lasts from
 #	the first connect until the maillog shows all M messages status=sent
 #	(counted in the maillog written since the run started).
+#
+#	Missing packages (OpenDKIM, OpenDMARC, Mail::DKIM, unbound, ...) are
+#	installed first by install-bench-deps.sh, which leaves no service
+#	running.
 #
 #	Per run: messages/s; whole-machine CPU ms per message and utilisation
 #	(/proc/stat); CPU ms per message (utime+stime) of Postfix (every
@@ -53,7 +63,9 @@
 #	               smtpscope-bench); not used here, by bench-direct.sh
 #	N, M, R        sessions (20), messages per run (2000), repetitions (5)
 #	QUICK=1        N=10 M=300 R=3 unless set explicitly
-#	CONFIGS        configurations to run, in order (default "a b c d e f")
+#	CONFIGS        configurations to run, in order (default
+#	               "a b c d e f g h i")
+#	DELAY_MS       latency dnsdelay.py adds to each query of h and i (20)
 #	OUT            results folder (default /tmp/smtpscope-bench-results);
 #	               each invocation writes OUT/YYYYmmdd-HHMMSS/ and points
 #	               OUT/latest at it: summary.txt, runs.csv, subruns.csv,
@@ -79,7 +91,8 @@ if [ "${QUICK:-0}" = 1 ]; then
 	N=${N:-10} M=${M:-300} R=${R:-3}
 fi
 N=${N:-20} M=${M:-2000} R=${R:-5}
-CONFIGS=${CONFIGS:-a b c d e f}
+CONFIGS=${CONFIGS:-a b c d e f g h i}
+DELAY_MS=${DELAY_MS:-20}
 SMTPSCOPE_BIN=${SMTPSCOPE_BIN:-$repo/build/milter/smtpscope}
 NULLMILTER_BIN=${NULLMILTER_BIN:-$repo/build/contrib/bench/nullmilter}
 BENCH_BIN=${BENCH_BIN:-$repo/build/contrib/bench/smtpscope-bench}
@@ -95,23 +108,29 @@ HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
 declare -A CFG_NAME=([a]="no milter" [b]="smtpscope full" [c]="smtpscope spine"
-	[d]="OpenDKIM+OpenDMARC" [e]="null, scope's negotiation" [f]="null, every callback")
+	[d]="OpenDKIM+OpenDMARC" [e]="null, scope's negotiation" [f]="null, every callback"
+	[g]="smtpscope full, no cache" [h]="full, ${DELAY_MS} ms resolver"
+	[i]="full, ${DELAY_MS} ms, no cache")
+# the smtpscope instance of a configuration
+declare -A CFG_SCOPE=([b]=full [c]=spine [g]=nocache [h]=slow [i]=slow_nocache)
+SCOPES="full spine nocache slow slow_nocache"
 
 . "$here/common.sh"
 
 # --- checks -----------------------------------------------------------------
 [ "$(id -u)" -eq 0 ] || die "run as root (throwaway Postfix, network namespace)"
+"$here/install-bench-deps.sh" >&2 || die "install-bench-deps.sh failed"
 for tool in postfix postconf "$SMTP_SOURCE" jq opendkim opendmarc unbound \
-	unbound-checkconf ip ss perl openssl pgrep setpriv; do
+	unbound-checkconf ip ss perl openssl pgrep setpriv python3; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
 done
 [ -x "$SMTPSCOPE_BIN" ] || die "no smtpscope binary at $SMTPSCOPE_BIN (set SMTPSCOPE_BIN)"
 case " $CONFIGS " in *" e "* | *" f "*)
 	[ -x "$NULLMILTER_BIN" ] || die "no nullmilter at $NULLMILTER_BIN (set NULLMILTER_BIN)" ;;
 esac
-for v in N M R; do
+for v in N M R DELAY_MS; do
 	case ${!v} in '' | *[!0-9]*) die "$v must be a positive integer" ;; esac
-	[ "${!v}" -gt 0 ] || die "$v must be a positive integer"
+	[ "${!v}" -gt 0 ] || [ "$v" = DELAY_MS ] || die "$v must be a positive integer"
 done
 [ "$M" -ge 6 ] || die "M must be at least 6 (one message per corpus file)"
 for c in $CONFIGS; do [ -n "${CFG_NAME[$c]:-}" ] || die "unknown configuration '$c'"; done
@@ -129,13 +148,16 @@ bm_opendkim_start "$T/opendkim" || die "opendkim did not start"
 bm_opendmarc_start "$T/opendmarc" || die "opendmarc did not start"
 
 declare -A SCOPE_PID SCOPE_SOCK SCOPE_LOG
-# scope_start_bench NAME TEMPLATE - smtpscope with TEMPLATE plus this run's keys
+for s in $SCOPES; do SCOPE_PID[$s]=0 SCOPE_SOCK[$s]=none SCOPE_LOG[$s]=/dev/null; done
+# scope_start_bench NAME TEMPLATE [KEY...] - smtpscope with TEMPLATE plus
+# this run's keys and the KEYs
 scope_start_bench() {
 	local name=$1 tmpl=$2 dir=$T/scope-$1 i
+	shift 2
 	mkdir -p "$dir" && chown nobody "$dir" && chmod 755 "$dir" || return 1
 	SCOPE_SOCK[$name]=$dir/smtpscope.sock
 	SCOPE_LOG[$name]=$dir/records.jsonl
-	scope_conf "$dir" "$tmpl" bench-e2e.sh || return 1
+	scope_conf "$dir" "$tmpl" bench-e2e.sh "$@" || return 1
 	ip netns exec "$BM_NS" "$SMTPSCOPE_BIN" -c "$dir/smtpscope.conf" -f \
 		>>"$dir/out" 2>>"$dir/stderr" &
 	SCOPE_PID[$name]=$!
@@ -144,8 +166,21 @@ scope_start_bench() {
 	cat "$dir/stderr" >&2
 	return 1
 }
+# the full configuration with its resolver DELAY_MS away
+sed "s/^Nameservers.*/Nameservers	$BM_SLOW_ADDR/" "$here/smtpscope-full.conf" >"$T/full-slow.conf"
+case " $CONFIGS " in *" h "* | *" i "*)
+	bm_delay_start "$T/dnsdelay" "$DELAY_MS" || die "dnsdelay.py did not start" ;;
+esac
+# want C - is configuration C among CONFIGS?
+want() { case " $CONFIGS " in *" $1 "*) return 0 ;; esac; return 1; }
 scope_start_bench full "$here/smtpscope-full.conf" || die "smtpscope (full) did not start"
 scope_start_bench spine "$here/smtpscope-spine.conf" || die "smtpscope (spine) did not start"
+! want g || scope_start_bench nocache "$here/smtpscope-full.conf" "DNSCache no" ||
+	die "smtpscope (full, no cache) did not start"
+! want h || scope_start_bench slow "$T/full-slow.conf" ||
+	die "smtpscope (full, slow resolver) did not start"
+! want i || scope_start_bench slow_nocache "$T/full-slow.conf" "DNSCache no" ||
+	die "smtpscope (full, slow resolver, no cache) did not start"
 
 declare -A NULL_PID=([null]=0 [null_all]=0) NULL_SOCK=([null]=none [null_all]=none)
 # null_start NAME [-a] - nullmilter as nobody in the namespace, on DIR/null.sock
@@ -170,14 +205,19 @@ declare -A CFG_MILTERS=([a]=""
 	[c]="unix:${SCOPE_SOCK[spine]}"
 	[d]="unix:$BM_DKIM_SOCK, unix:$BM_DMARC_SOCK"
 	[e]="unix:${NULL_SOCK[null]}"
-	[f]="unix:${NULL_SOCK[null_all]}")
+	[f]="unix:${NULL_SOCK[null_all]}"
+	[g]="unix:${SCOPE_SOCK[nocache]}"
+	[h]="unix:${SCOPE_SOCK[slow]}"
+	[i]="unix:${SCOPE_SOCK[slow_nocache]}")
 
 pf_set "milter_default_action = tempfail" "milter_protocol = 6" "smtpd_milters =" ||
 	die "postconf failed"
 pf_start >/dev/null || die "Postfix did not start"
 say "Postfix on 127.0.0.1:$PF_PORT; milters up (opendkim $BM_DKIM_PID, opendmarc $BM_DMARC_PID," \
 	"unbound $BM_DNS_PID, smtpscope full ${SCOPE_PID[full]}, spine ${SCOPE_PID[spine]}," \
-	"nullmilter ${NULL_PID[null]}, nullmilter -a ${NULL_PID[null_all]}; 0 = not started)"
+	"nullmilter ${NULL_PID[null]}, nullmilter -a ${NULL_PID[null_all]}," \
+	"no cache ${SCOPE_PID[nocache]}, slow ${SCOPE_PID[slow]}, slow no cache" \
+	"${SCOPE_PID[slow_nocache]}, dnsdelay ${BM_SLOW_PID:-0}; 0 = not started)"
 
 # --- helpers ----------------------------------------------------------------
 SENT_RE='postfix/discard\[[0-9]+\]: [0-9A-Za-z]+: to=<.*status=sent'
@@ -309,7 +349,7 @@ pf_set "milter_header_checks =" || die "postconf failed"
 	echo "# nullmilter: $NULLMILTER_BIN, libmilter $(dpkg-query -W -f '${Version}' libmilter1.0.1 2>/dev/null || echo '?')"
 	echo "# corpus: $(awk '{ printf "%s%s %d B", (NR > 1 ? ", " : ""), $1, $2 }' "$RES/MANIFEST")"
 } >"$RES/env.txt"
-echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1,milters_ms,null_ms,null_all_ms" >"$RES/runs.csv"
+echo "config,rep,messages,sessions,elapsed_s,msgs_per_s,machine_ms,util_pct,postfix_ms,client_ms,scope_full_ms,scope_spine_ms,opendkim_ms,opendmarc_ms,unbound_ms,other_ms,errors,records,waited_s,busy_before_pct,load1,milters_ms,null_ms,null_all_ms,scope_nocache_ms,scope_slow_ms,scope_slow_nocache_ms,dnsdelay_ms,dns_per_msg,dns_cached_pct" >"$RES/runs.csv"
 echo "config,rep,file,messages,wall_s,accepted_per_s" >"$RES/subruns.csv"
 
 # per-file share of M: the first M%6 files get one more
@@ -325,9 +365,10 @@ failed=0
 # run C REP - one timed run of configuration C; appends to runs.csv
 run() {
 	local c=$1 rep=$2 off warm waited ms0 ms1 f n wall ct rc client=0 errs=0 bad
-	local t0 t1 el b0 tot0 b1 tot1 machine pfms other rec='-' scope='' busy mil
+	local t0 t1 el b0 tot0 b1 tot1 machine pfms other rec='-' scope busy mil
+	local dnsq=- dnsc=- k
 	local -A p0 p1 ms
-	case $c in b) scope=full ;; c) scope=spine ;; esac
+	scope=${CFG_SCOPE[$c]:-}
 
 	use_config "$c" || { say "reload failed"; return 1; }
 	read -r waited busy < <(wait_quiet)
@@ -347,7 +388,8 @@ run() {
 	off=$(log_size)
 	[ -n "$scope" ] && ms0=$(wc -l <"${SCOPE_LOG[$scope]}")
 	pf_snap "$T/pf.start"
-	for f in full spine; do p0[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	for f in $SCOPES; do p0[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	p0[dnsdelay]=$(proc_ticks "${BM_SLOW_PID:-0}")
 	for f in null null_all; do p0[$f]=$(proc_ticks "${NULL_PID[$f]}"); done
 	p0[opendkim]=$(proc_ticks "$BM_DKIM_PID")
 	p0[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
@@ -363,7 +405,8 @@ run() {
 	wait_sent "$M" "$off" 120 || errs=$((errs + 1))
 	t1=$EPOCHREALTIME
 	read -r b1 tot1 < <(machine_ticks)
-	for f in full spine; do p1[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	for f in $SCOPES; do p1[scope_$f]=$(proc_ticks "${SCOPE_PID[$f]}"); done
+	p1[dnsdelay]=$(proc_ticks "${BM_SLOW_PID:-0}")
 	for f in null null_all; do p1[$f]=$(proc_ticks "${NULL_PID[$f]}"); done
 	p1[opendkim]=$(proc_ticks "$BM_DKIM_PID")
 	p1[opendmarc]=$(proc_ticks "$BM_DMARC_PID")
@@ -382,9 +425,15 @@ run() {
 			sleep 0.1
 		done
 		sleep 0.2
-		read -r nm ns < <(tail -n +$((ms0 + 1)) "${SCOPE_LOG[$scope]}" |
+		read -r nm ns dnsq dnsc < <(tail -n +$((ms0 + 1)) "${SCOPE_LOG[$scope]}" |
 			jq -r -s '[(map(select(.event == "message")) | length),
-			           (map(select(.event == "session")) | length)] | @tsv')
+			           (map(select(.event == "session")) | length),
+			           ([.[].dns // [] | length] | add // 0),
+			           ([.[].dns // [] | map(select(.cached == true)) | length] | add // 0)] | @tsv')
+		# lookups per message (both records), and the share from the cache
+		k=$dnsq
+		dnsq=$(awk -v q="$k" -v m="$M" 'BEGIN { printf "%.2f", q / m }')
+		dnsc=$(awk -v q="$k" -v c="$dnsc" 'BEGIN { printf "%.1f", q ? 100 * c / q : 0 }')
 		if [ "$nm" = "$M" ] && [ "$ns" = "$M" ]; then
 			rec="ok:$nm/$ns"
 		else
@@ -395,15 +444,17 @@ run() {
 	fi
 
 	el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	for f in scope_full scope_spine opendkim opendmarc unbound null null_all; do ms[$f]=$((p1[$f] - p0[$f])); done
+	for f in opendkim opendmarc unbound null null_all dnsdelay; do ms[$f]=$((p1[$f] - p0[$f])); done
+	for f in $SCOPES; do ms[scope_$f]=$((p1[scope_$f] - p0[scope_$f])); done
 	pfms=$(pf_ticks "$T/pf.start" "$T/pf.end")
 	machine=$((b1 - b0))
-	other=$((machine - pfms - client - ms[scope_full] - ms[scope_spine] - ms[opendkim] - ms[opendmarc] - ms[unbound] - ms[null] - ms[null_all]))
-	# the configuration's own milters, plus the resolver they use
+	other=$((machine - pfms - client - ms[opendkim] - ms[opendmarc] - ms[unbound] - ms[null] - ms[null_all] - ms[dnsdelay]))
+	for f in $SCOPES; do other=$((other - ms[scope_$f])); done
+	# the configuration's own milters, plus the resolver they use (not
+	# dnsdelay.py, which stands for the network)
 	case $c in
 	a) mil=${ms[unbound]} ;;
-	b) mil=$((ms[scope_full] + ms[unbound])) ;;
-	c) mil=$((ms[scope_spine] + ms[unbound])) ;;
+	b | c | g | h | i) mil=$((ms[scope_$scope] + ms[unbound])) ;;
 	d) mil=$((ms[opendkim] + ms[opendmarc] + ms[unbound])) ;;
 	e) mil=$((ms[null] + ms[unbound])) ;;
 	f) mil=$((ms[null_all] + ms[unbound])) ;;
@@ -413,16 +464,19 @@ run() {
 		-v sf="${ms[scope_full]}" -v ss="${ms[scope_spine]}" -v dk="${ms[opendkim]}" \
 		-v dm="${ms[opendmarc]}" -v ub="${ms[unbound]}" -v ot="$other" -v err="$errs" \
 		-v rec="$rec" -v w="$waited" -v busy="$busy" -v mil="$mil" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
-		-v nu="${ms[null]}" -v na="${ms[null_all]}" '
+		-v nu="${ms[null]}" -v na="${ms[null_all]}" -v sn="${ms[scope_nocache]}" \
+		-v sl="${ms[scope_slow]}" -v sln="${ms[scope_slow_nocache]}" -v dd="${ms[dnsdelay]}" \
+		-v dq="$dnsq" -v dc="$dnsc" '
 		function per(t) { return sprintf("%.3f", t * 1000 / hz / m) }
 		BEGIN {
-			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s,%s,%s,%s\n",
+			printf "%s,%d,%d,%d,%.3f,%.1f,%s,%.0f,%s,%s,%s,%s,%s,%s,%s,%s,%d,%s,%d,%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
 				c, rep, m, s, el, m / el, per(mach), tot ? 100 * mach / tot : 0,
 				per(pf), per(cl), per(sf), per(ss), per(dk), per(dm), per(ub), per(ot),
-				err, rec, w, busy, load, per(mil), per(nu), per(na)
+				err, rec, w, busy, load, per(mil), per(nu), per(na), per(sn), per(sl),
+				per(sln), per(dd), dq, dc
 		}' >>"$RES/runs.csv"
 	say "  rep $rep ($c) ${CFG_NAME[$c]}: $(tail -1 "$RES/runs.csv" |
-		awk -F, '{ printf "%s msg/s, %s s, machine %s ms/msg (%s%% busy), postfix %s, records %s, errors %s", $6, $5, $7, $8, $9, $18, $17 }')"
+		awk -F, '{ printf "%s msg/s, %s s, machine %s ms/msg (%s%% busy), postfix %s, records %s, DNS %s/msg %s%% cached, errors %s", $6, $5, $7, $8, $9, $18, $29, $30, $17 }')"
 	[ "$errs" -eq 0 ]
 }
 
@@ -439,7 +493,8 @@ stats() {
 		median_minmax
 }
 # milter_cols CONFIG - runs.csv columns of the configuration's own milters (and unbound)
-milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; e) echo 23 ;; f) echo 24 ;; esac; }
+milter_cols() { case $1 in a) ;; b) echo 11 ;; c) echo 12 ;; d) echo 13 14 15 ;; e) echo 23 ;; f) echo 24 ;;
+	g) echo 25 ;; h) echo 26 ;; i) echo 27 ;; esac; }
 
 summary() {
 	local c med mn mx base dbase
@@ -492,6 +547,20 @@ summary() {
 			if (re > 0) printf "%s vs (e) null, same negotiation: %.2fx the throughput, %+.2f machine ms/msg, milter+unbound %.2f vs %.2f ms/msg\n",
 				n, r / re, m - me, k, ke }'
 	done
+	# the milter's own CPU beside the do-nothing milter's (unbound apart)
+	if [ -n "${rate[b]:-}" ] && [ -n "${rate[e]:-}" ]; then
+		awk -v f="$(stats b 11 | cut -d' ' -f1)" -v n="$(stats e 23 | cut -d' ' -f1)" 'BEGIN {
+			if (n > 0) printf "smtpscope full milter CPU vs (e) null: %.2f vs %.2f ms/msg = %.2fx\n", f, n, f / n }'
+	fi
+	# the DNS cache: off (g), and with a resolver DELAY_MS away (h, i)
+	for c in g h i; do
+		[ -n "${rate[$c]:-}" ] && [ -n "${rate[b]:-}" ] || continue
+		awk -v n="($c) ${CFG_NAME[$c]}" -v r="${rate[$c]}" -v rb="${rate[b]}" 'BEGIN {
+			if (rb > 0) printf "%s vs (b) full, local resolver, cache: %.2fx the throughput\n", n, r / rb }'
+	done
+	awk -F, 'NR > 1 && $17 == 0 && $29 != "-" { q[$1] += $29; p[$1] += $30; k[$1]++ }
+		END { for (c in k) printf "DNS lookups (%s): %.2f per message, %.1f %% from the cache\n",
+			c, q[c] / k[c], p[c] / k[c] }' "$RES/runs.csv" | sort
 	awk -F, 'NR > 1 && $17 != 0 { n++ } END { printf "runs with errors (left out): %d\n", n }' "$RES/runs.csv"
 	awk -F, 'NR > 1 && $18 != "-" { printf "%s%s rep %s: %s", (n++ ? "; " : "smtpscope records per run (message/session, want M each): "), $1, $2, $18 }
 		END { if (n) print "" }' "$RES/runs.csv"

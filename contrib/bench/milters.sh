@@ -8,6 +8,8 @@
 #	bm_opendmarc_start DIR              # SPFSelfValidate, DIR/opendmarc.sock
 #	bm_milters_stop                     # TERM both milters, wait for them
 #	bm_dns_stop                         # stop unbound, delete the netns
+#	bm_delay_start DIR MS               # a resolver MS ms away: dnsdelay.py
+#	                                    # on $BM_SLOW_ADDR, forwarding to unbound
 #
 # DESCRIPTION
 #	Nothing here sends a query off the machine. bm_dns_start makes a
@@ -33,7 +35,13 @@
 #	authserv-id is $BM_AUTHSERV (mx.smtpscope.test), trusted by OpenDMARC,
 #	so OpenDMARC uses OpenDKIM's result.
 #
-#	Exports BM_NS, BM_DNS_PID, BM_DKIM_SOCK, BM_DKIM_PID, BM_DMARC_SOCK,
+#	bm_delay_start starts dnsdelay.py in the namespace on $BM_SLOW_ADDR
+#	(198.51.100.54, added to lo) port 53, UDP and TCP: each query waits
+#	MS ms, then goes to unbound on 127.0.0.1. A milter pointed at
+#	$BM_SLOW_ADDR sees a resolver as far away as a remote one; the others
+#	keep the local one.
+#
+#	Exports BM_NS, BM_DNS_PID, BM_SLOW_PID, BM_DKIM_SOCK, BM_DKIM_PID, BM_DMARC_SOCK,
 #	BM_DMARC_PID. PIDs are also given to harness_track_pid, so
 #	harness_cleanup stops them; bm_dns_stop must still run at exit to
 #	delete the namespace and /etc/netns/$BM_NS (bench-e2e.sh does it in
@@ -47,6 +55,8 @@ BM_NS='' BM_DNS_PID='' BM_DKIM_PID='' BM_DMARC_PID=''
 BM_DKIM_SOCK='' BM_DMARC_SOCK=''
 BM_AUTHSERV=${BM_AUTHSERV:-mx.smtpscope.test}
 BM_NS_ADDR=198.51.100.53
+BM_SLOW_ADDR=198.51.100.54
+BM_SLOW_PID=''
 
 # bm_track - hand PID to harness.sh's cleanup when it is loaded
 bm_track() { if declare -F harness_track_pid >/dev/null; then harness_track_pid "$1"; fi; }
@@ -130,6 +140,27 @@ EOF
 	return 1
 }
 
+# bm_delay_start - dnsdelay.py on $BM_SLOW_ADDR:53, MS ms before unbound
+bm_delay_start() {
+	local dir=$1 ms=$2 here
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	mkdir -p "$dir" || return 1
+	ip -n "$BM_NS" addr add "$BM_SLOW_ADDR/32" dev lo || return 1
+	ip netns exec "$BM_NS" python3 "$here/dnsdelay.py" "$BM_SLOW_ADDR" 53 \
+		127.0.0.1 53 "$ms" >"$dir/out" 2>"$dir/stderr" &
+	BM_SLOW_PID=$!
+	export BM_SLOW_PID
+	bm_track "$BM_SLOW_PID"
+	for _ in $(seq 50); do
+		grep -q ready "$dir/out" 2>/dev/null && return 0
+		kill -0 "$BM_SLOW_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "dnsdelay.py did not start:" >&2
+	cat "$dir/stderr" >&2
+	return 1
+}
+
 # bm_dns_query - print the answer section for NAME TYPE from inside the namespace
 bm_dns_query() {
 	command -v drill >/dev/null || { echo "drill (ldnsutils) not installed" >&2; return 2; }
@@ -138,6 +169,8 @@ bm_dns_query() {
 
 # bm_dns_stop - stop unbound and delete the namespace and /etc/netns/$BM_NS
 bm_dns_stop() {
+	bm_stop_pid "$BM_SLOW_PID" 5
+	BM_SLOW_PID=
 	bm_stop_pid "$BM_DNS_PID" 5
 	BM_DNS_PID=
 	if [ -n "$BM_NS" ]; then

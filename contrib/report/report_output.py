@@ -40,6 +40,8 @@ def build(agg, counts, opts, psl, version):
         },
         "groups": groups,
         "orgs": agg.org_table(opts.orgs),
+        "testbed": (opts.testbed_obj.table()
+                    if getattr(opts, "testbed_obj", None) is not None else None),
     }
 
 
@@ -132,6 +134,25 @@ def text(rep):
              yn(o["greylist_retried"]), yn(o["dkim_pass"])) for o in rep["orgs"]]
     out.append(table(("organization", "messages", "IPv6", "best TLS",
                       "greylist retried", "DKIM pass"), rows, right=(1,)))
+    if rep.get("testbed"):
+        out.append("\n" + testbed_text(rep["testbed"]))
+    return "".join(out)
+
+
+def testbed_cell(row, col):
+    v = row.get(col)
+    return "-" if v is None else str(v)
+
+
+def testbed_text(tb):
+    """testbed_text - one row per sending organization, one column per capability."""
+    out = ["== Provider capabilities (test bed, baseline %s) ==\n" % tb["baseline"]]
+    cols = tb["columns"]
+    rows = [[r["org"]] + [testbed_cell(r, c) for c in cols] for r in tb["rows"]]
+    out.append(table(["organization"] + cols, rows))
+    out.append("\nTargets: %s\n" % ", ".join(
+        "%s %s%s" % (t["tag"], t["kind"], (" " + t["capability"]) if t["kind"] in (
+            "proves", "disproves") else "") for t in tb["targets"]))
     return "".join(out)
 
 
@@ -173,6 +194,10 @@ def csv_rows(rep):
     for o in rep["orgs"]:
         for m in ("messages", "ipv6", "best_tls", "greylist_retried", "dkim_pass"):
             yield ("orgs", "*", m, o["org"], o[m])
+    tb = rep.get("testbed")
+    for r in (tb["rows"] if tb else ()):
+        for c in tb["columns"]:
+            yield ("testbed", r["org"], c, "", r.get(c))
 
 
 def csv_value(v):

@@ -7,8 +7,13 @@
  * UDP payload), the DO bit, TCP fallback on truncation, and a per-try
  * timeout cut to what is left of the context's budget. Servers considered
  * down (dns_health.c) are passed over; a lookup with none left is not sent
- * and is logged as skipped. Owns: the resolver (dns_resolver_free), the
- * context's clones (dns_ctx_free), answer packets (dns_answer_free).
+ * and is logged as skipped. A loopback server is asked over the calling
+ * thread's kept socket (dns_udp.c), any other through ldns with a fresh
+ * socket per query; every answer must match its query (ID, question).
+ * With a cache (dns_cache.c) a lookup is answered from it when it can,
+ * and what was asked is kept there. Owns: the resolver and its cache
+ * (dns_resolver_free), the context's clones (dns_ctx_free), answer
+ * packets (dns_answer_free).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -168,6 +173,26 @@ dns_server_tmpl(const ldns_rdf *ns, uint16_t port)
 	return lr;
 }
 
+/* dns_server_addr - the server's socket address, and whether it is on
+ * loopback (then each thread keeps one socket for it: dns_udp.c) */
+static int
+dns_server_addr(struct dns_server *s, const ldns_rdf *ns, uint16_t port)
+{
+	size_t len = 0;
+	struct sockaddr_storage *ss = ldns_rdf2native_sockaddr_storage(ns,
+	    port, &len);
+
+	if (ss == NULL || len > sizeof(s->addr)) {
+		LDNS_FREE(ss);
+		return SCOPE_ENOMEM;
+	}
+	memcpy(&s->addr, ss, len);
+	s->addrlen = (socklen_t)len;
+	s->loopback = dns_udp_is_loopback(&s->addr);
+	LDNS_FREE(ss);
+	return SCOPE_OK;
+}
+
 /* dns_split - one template per name server of lr (at most
  * DNS_SERVERS_MAX), with its name for the log */
 static int
@@ -190,6 +215,8 @@ dns_split(struct dns_resolver *r, const ldns_resolver *lr, char *err,
 		r->nservers++;
 		dns_server_name(ns[i], port, r->servers[i].name,
 		    sizeof(r->servers[i].name));
+		if (dns_server_addr(&r->servers[i], ns[i], port) != SCOPE_OK)
+			return SCOPE_ENOMEM;
 	}
 	return SCOPE_OK;
 }
@@ -203,6 +230,11 @@ dns_resolver_alloc(long timeout_ms)
 	if (r == NULL)
 		return NULL;
 	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
+	if (pthread_key_create(&r->udp_key, dns_udp_local_free) != 0) {
+		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return NULL;
 	}
@@ -364,12 +396,32 @@ dns_resolver_free(struct dns_resolver *r)
 	for (i = 0; i < r->nservers; i++)
 		ldns_resolver_deep_free(r->servers[i].tmpl);
 	pthread_mutex_destroy(&r->lock);
+	dns_cache_free(r->cache);
+	/* this thread's sockets; other threads close theirs as they end */
+	dns_udp_local_free(pthread_getspecific(r->udp_key));
+	pthread_key_delete(r->udp_key);
 	ldns_rr_list_deep_free(r->rrs);
 	ldns_rr_list_deep_free(r->timeouts);
 	for (i = 0; i < r->nsecs; i++)
 		ldns_rdf_deep_free(r->secs[i].apex);
 	free(r->secs);
 	free(r);
+}
+
+/* dns_resolver_cache - answers kept for all contexts */
+int
+dns_resolver_cache(struct dns_resolver *r, size_t entries, long max_ttl_s)
+{
+	dns_cache_free(r->cache);
+	r->cache = NULL;
+	return dns_cache_new(&r->cache, entries, max_ttl_s);
+}
+
+/* dns_resolver_cache_entries - answers held, 0 without a cache */
+size_t
+dns_resolver_cache_entries(struct dns_resolver *r)
+{
+	return r->cache != NULL ? dns_cache_entries(r->cache) : 0;
 }
 
 /* dns_deadline - the end of a budget that starts now */
@@ -410,25 +462,69 @@ dns_ctx_free(struct dns_ctx *c)
 	}
 }
 
-/* dns_try - one attempt at server i within us microseconds; the
- * ldns status (the clone is made here on first use) */
+/* dns_clone - the context's resolver for server i, cloned on first use */
+static ldns_resolver *
+dns_clone(struct dns_ctx *c, unsigned i)
+{
+	if (c->lr[i] == NULL)
+		c->lr[i] = ldns_resolver_clone(c->r->servers[i].tmpl);
+	return c->lr[i];
+}
+
+/* dns_send_kept - over the thread's socket to a loopback server; a
+ * truncated answer is asked again over TCP (ldns) */
+static ldns_status
+dns_send_kept(struct dns_ctx *c, unsigned i, ldns_pkt *query,
+    int64_t us, ldns_pkt **pkt)
+{
+	ldns_status st = dns_udp_send(c->r, i, query, us, pkt);
+
+	if (st != LDNS_STATUS_OK || !ldns_pkt_tc(*pkt))
+		return st;
+	ldns_pkt_free(*pkt);
+	*pkt = NULL;
+	ldns_resolver_set_usevc(c->lr[i], true);
+	st = ldns_resolver_send_pkt(pkt, c->lr[i], query);
+	ldns_resolver_set_usevc(c->lr[i], false);
+	return st;
+}
+
+/* dns_try - one attempt at server i within us microseconds; the ldns
+ * status. Every answer must match the query (ID, question): one that
+ * does not is no answer. */
 static ldns_status
 dns_try(struct dns_ctx *c, unsigned i, const ldns_rdf *name, uint16_t qtype,
     bool cd, int64_t us, ldns_pkt **pkt)
 {
+	ldns_resolver *lr = dns_clone(c, i);
+	ldns_pkt *query = NULL;
 	struct timeval tv;
+	ldns_status st;
 
-	if (c->lr[i] == NULL &&
-	    (c->lr[i] = ldns_resolver_clone(c->r->servers[i].tmpl)) == NULL)
+	if (lr == NULL)
 		return LDNS_STATUS_MEM_ERR;
 	tv.tv_sec = (time_t)(us / 1000000);
 	tv.tv_usec = (suseconds_t)(us % 1000000);
 	/* a silence earlier in this context must not rule the server out */
-	ldns_resolver_set_nameserver_rtt(c->lr[i], 0, LDNS_RESOLV_RTT_MIN);
-	ldns_resolver_set_timeout(c->lr[i], tv);
-	ldns_resolver_set_dnssec_cd(c->lr[i], cd);
-	return ldns_resolver_send(pkt, c->lr[i], name, qtype, LDNS_RR_CLASS_IN,
-	    LDNS_RD);
+	ldns_resolver_set_nameserver_rtt(lr, 0, LDNS_RESOLV_RTT_MIN);
+	ldns_resolver_set_timeout(lr, tv);
+	ldns_resolver_set_dnssec_cd(lr, cd);
+	if (ldns_resolver_prepare_query_pkt(&query, lr, name, qtype,
+	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
+		return LDNS_STATUS_MEM_ERR;
+	ldns_pkt_set_random_id(query);
+	if (c->r->servers[i].loopback)
+		st = dns_send_kept(c, i, query, us, pkt);
+	else
+		st = ldns_resolver_send_pkt(pkt, lr, query);
+	if (st == LDNS_STATUS_OK && *pkt != NULL &&
+	    !dns_udp_matches(query, *pkt)) {
+		ldns_pkt_free(*pkt);
+		*pkt = NULL;
+		st = LDNS_STATUS_NETWORK_ERR;	/* not the answer: none came */
+	}
+	ldns_pkt_free(query);
+	return st;
 }
 
 /* dns_silence - no answer at all (as opposed to one we could not use) */
@@ -541,7 +637,7 @@ dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
 /* dns_log_add - remember a lookup for the record */
 static void
 dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
-    const struct dns_answer *a, int64_t t0)
+    const struct dns_answer *a, bool cached, int64_t t0)
 {
 	struct dns_lookup *l;
 
@@ -554,6 +650,7 @@ dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	l->rcode = a->rcode;
 	l->sec = a->sec;
 	l->skipped = a->skipped;
+	l->cached = cached;
 	l->ms = (double)(clock_mono() - t0) / 1000.0;
 }
 
@@ -569,6 +666,11 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	memset(out, 0, sizeof(*out));
 	if (strlen(qname) >= DNS_NAME_MAX)
 		return SCOPE_ETOOBIG;
+	if (c->r->cache != NULL && dns_cache_get(c->r->cache, qname, qtype,
+	    out)) {
+		dns_log_add(c, qname, qtype, out, true, t0);
+		return SCOPE_OK;
+	}
 	name = ldns_dname_new_frm_str(qname);
 	if (name == NULL)
 		return SCOPE_EINVAL;
@@ -577,9 +679,12 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	else
 		rc = dns_zone_answer(c->r, name, qtype, out);
 	ldns_rdf_deep_free(name);
-	if (rc == SCOPE_OK)
-		dns_log_add(c, qname, qtype, out, t0);
-	return rc;
+	if (rc != SCOPE_OK)
+		return rc;
+	if (c->r->cache != NULL)
+		dns_cache_put(c->r->cache, qname, qtype, out);
+	dns_log_add(c, qname, qtype, out, false, t0);
+	return SCOPE_OK;
 }
 
 /* dns_answer_free - release the packet */

@@ -18,6 +18,11 @@
  * AD is meaningful only from a validating resolver one trusts (a local
  * unbound); docs/dns.md says how to set one up.
  *
+ * Cache: a resolver may keep answers for all its contexts
+ * (dns_resolver_cache; dns_cache.c says what is kept and how long). A
+ * lookup answered from it is logged like any other, marked cached, with
+ * the DNSSEC status the answer was fetched with.
+ *
  * Outages: each configured name server has a shared, thread-safe health
  * state (dns_health.c). After DNSDownAfter unanswered queries in a row,
  * from any context, a server is considered down for DNSDownWindow:
@@ -58,6 +63,7 @@ struct dns_lookup {
 	int rcode;		/* LDNS_RCODE_*, -1 when there was no answer */
 	enum dns_sec sec;
 	bool skipped;		/* not sent: every server considered down */
+	bool cached;		/* answered from the cache, nothing sent */
 	double ms;
 };
 
@@ -107,6 +113,15 @@ void dns_resolver_free(struct dns_resolver *r);
  * outside any lock. Set before the resolver is shared. */
 void dns_resolver_outage(struct dns_resolver *r, unsigned down_after,
     long window_ms, dns_event_fn *fn, void *arg);
+
+/* dns_resolver_cache - keep answers, shared by every context, at most
+ * entries of them, none longer than max_ttl_s seconds. Set before the
+ * resolver is shared; 0 or SCOPE_ENOMEM */
+int dns_resolver_cache(struct dns_resolver *r, size_t entries,
+    long max_ttl_s);
+
+/* dns_resolver_cache_entries - answers the cache holds now (0 without) */
+size_t dns_resolver_cache_entries(struct dns_resolver *r);
 
 /* dns_deadline - clock_mono() now plus DNSTimeout: one budget to share */
 int64_t dns_deadline(const struct dns_resolver *r);

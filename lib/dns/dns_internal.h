@@ -1,11 +1,12 @@
 /*
- * dns_internal.h - what dns.c, dns_health.c and dns_zone.c share; not for
+ * dns_internal.h - what dns.c, dns_cache.c, dns_health.c, dns_udp.c and dns_zone.c share; not for
  * other modules.
  */
 #ifndef SMTPSCOPE_DNS_INTERNAL_H
 #define SMTPSCOPE_DNS_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "dns/dns.h"
 
@@ -18,6 +19,9 @@ struct dns_zone_sec {
 struct dns_server {
 	ldns_resolver *tmpl;	/* this server only; cloned per context */
 	char name[DNS_SERVER_TEXT];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	bool loopback;		/* one kept socket per thread (dns_udp.c) */
 	unsigned fails;		/* unanswered queries in a row */
 	bool down;
 	int64_t down_since;	/* clock_mono() when it went down */
@@ -29,6 +33,8 @@ enum dns_admit {
 	DNS_ADMIT_PROBE,	/* down, but this query probes it */
 	DNS_ADMIT_SKIP		/* down: do not send */
 };
+
+struct dns_cache;
 
 struct dns_resolver {
 	struct dns_server servers[DNS_SERVERS_MAX];	/* network only */
@@ -44,6 +50,8 @@ struct dns_resolver {
 	ldns_rr_list *timeouts;	/* owner names that never answer */
 	struct dns_zone_sec *secs;
 	size_t nsecs;
+	struct dns_cache *cache;	/* NULL: every lookup is asked */
+	pthread_key_t udp_key;	/* each thread's kept sockets (dns_udp.c) */
 };
 
 /* dns_health_live - servers not considered down (at least 1) */
@@ -56,5 +64,27 @@ void dns_health_report(struct dns_resolver *r, unsigned i, bool answered);
 /* dns_zone_answer - answer from in-memory data into a new packet */
 int dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
     uint16_t qtype, struct dns_answer *out);
+
+/* dns_udp_is_loopback - 127.0.0.0/8 or ::1 (dns_udp.c) */
+bool dns_udp_is_loopback(const struct sockaddr_storage *ss);
+/* dns_udp_matches - is answer the reply to query (ID, QR, question)? */
+bool dns_udp_matches(const ldns_pkt *query, const ldns_pkt *answer);
+/* dns_udp_send - query server i over the calling thread's kept socket */
+ldns_status dns_udp_send(struct dns_resolver *r, unsigned i,
+    const ldns_pkt *query, int64_t us, ldns_pkt **answer);
+/* dns_udp_local_free - close one thread's kept sockets (key destructor) */
+void dns_udp_local_free(void *p);
+
+/* dns_cache_new - an empty answer cache (dns_cache.c) */
+int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);
+void dns_cache_free(struct dns_cache *dc);
+/* dns_cache_entries - answers held, all shards */
+size_t dns_cache_entries(struct dns_cache *dc);
+/* dns_cache_get - a cached answer into out (a packet of its own): true */
+bool dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
+    struct dns_answer *out);
+/* dns_cache_put - keep an answer as long as its TTLs allow */
+void dns_cache_put(struct dns_cache *dc, const char *qname, uint16_t qtype,
+    const struct dns_answer *a);
 
 #endif

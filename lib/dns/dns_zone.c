@@ -2,7 +2,9 @@
  * dns_zone.c - answers from in-memory zone data, for smtpscope-eval
  * --zone and the tests: exact names, CNAME chains (at most 8), empty
  * non-terminals (NODATA), wildcards at the closest encloser (RFC 4592),
- * NXDOMAIN, names configured to time out, and a DNSSEC status per apex.
+ * NXDOMAIN and NODATA with the enclosing SOA in the authority section
+ * (RFC 2308, so negative answers can be cached), names configured to
+ * time out, and a DNSSEC status per apex.
  * Answers are real ldns packets, so callers parse them exactly as they
  * parse answers from the network.
  */
@@ -154,6 +156,43 @@ dns_zone_sec_of(const struct dns_resolver *r, const ldns_rdf *qname)
 	return sec;
 }
 
+/* dns_zone_has_type - does the answer section hold a record of qtype? */
+static bool
+dns_zone_has_type(const ldns_pkt *pkt, uint16_t qtype)
+{
+	const ldns_rr_list *an = ldns_pkt_answer(pkt);
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++)
+		if (ldns_rr_get_type(ldns_rr_list_rr(an, i)) == qtype)
+			return true;
+	return false;
+}
+
+/* dns_zone_soa - a negative answer carries the closest enclosing SOA */
+static void
+dns_zone_soa(const struct dns_resolver *r, const ldns_rdf *qname,
+    ldns_pkt *pkt)
+{
+	const ldns_rr *rr, *best = NULL;
+	const ldns_rdf *owner;
+	ldns_rr *copy;
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(r->rrs); i++) {
+		rr = ldns_rr_list_rr(r->rrs, i);
+		owner = ldns_rr_owner(rr);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    (ldns_dname_compare(owner, qname) == 0 ||
+		    ldns_dname_is_subdomain(qname, owner)) && (best == NULL ||
+		    ldns_dname_label_count(owner) >
+		    ldns_dname_label_count(ldns_rr_owner(best))))
+			best = rr;
+	}
+	if (best != NULL && (copy = ldns_rr_clone(best)) != NULL)
+		ldns_pkt_push_rr(pkt, LDNS_SECTION_AUTHORITY, copy);
+}
+
 /* dns_zone_answer - build the answer packet for a query */
 int
 dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
@@ -184,6 +223,8 @@ dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
 		out->sec = DNS_SEC_TIMEOUT;
 		return SCOPE_OK;
 	}
+	if (out->rcode == LDNS_RCODE_NXDOMAIN || !dns_zone_has_type(pkt, qtype))
+		dns_zone_soa(r, qname, pkt);
 	ldns_pkt_set_rcode(pkt, (uint8_t)out->rcode);
 	ldns_pkt_set_ad(pkt, out->sec == DNS_SEC_SECURE);
 	out->pkt = pkt;

@@ -208,6 +208,7 @@ record_dns(struct record_b *b, const struct dns_ctx *c)
 		if (dns_lookup_reason(l) != NULL)
 			record_put(b, o, "reason",
 			    json_string(dns_lookup_reason(l)));
+		record_put(b, o, "cached", json_boolean(l->cached));
 		record_put(b, o, "ms", json_real(l->ms));
 		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
 			b->err = 1;

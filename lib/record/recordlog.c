@@ -1,15 +1,28 @@
 /*
  * recordlog.c - O_APPEND record log with lock-protected reopen.
  *
- * Owns its descriptor and path copy. Writers hold the read side of a
- * rwlock during their one write(2); reopen holds the write side only for
- * the descriptor swap. A short write (disk full) is counted as a lost
- * record; a newline is then attempted so that the next record starts on
- * a line of its own and readers can skip the broken line.
+ * Owns its descriptor and path copy. Writers hold one mutex for their
+ * write and its repair, and reopen holds it for the descriptor swap, so
+ * within the process records never interleave.
+ *
+ * A short write (disk full, file size limit) never leaves a torn line:
+ * the rest is retried once, and if that fails too the file is cut back
+ * with ftruncate(2) to where the record started (the offset after the
+ * write, from lseek(2), less the bytes written). When the file cannot be
+ * cut (a pipe, a failing ftruncate), the next record is preceded by a
+ * newline, so only that one broken line is invalid, and its record is
+ * counted lost like every other that failed. Other processes appending
+ * to the same file are not supported: one of their lines written between
+ * our write and our repair would be cut too.
+ *
+ * An episode of failures (first lost record to the next record written)
+ * is reported to the notify callback twice: when it starts and when it
+ * ends, with the number of records it lost.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,7 +32,7 @@
 #include "record/recordlog.h"
 
 struct recordlog {
-	pthread_rwlock_t lock;
+	pthread_mutex_t lock;	/* write, repair, swap, episode state */
 	int fd;
 	char *path;
 	mode_t mode;
@@ -28,6 +41,10 @@ struct recordlog {
 	int chown;		/* set_owner was called */
 	int borrowed;		/* fd given by the caller: never reopened or closed */
 	int last_errno;
+	int need_newline;	/* a broken line could not be cut */
+	uint64_t episode_lost;	/* lost since the last record written */
+	recordlog_notify_fn *notify;
+	void *notify_arg;
 };
 
 /* recordlog_open_fd - open the path for appending, refusing links */
@@ -81,7 +98,7 @@ recordlog_open(struct recordlog **out, const char *path, mode_t mode)
 		free(rl);
 		return rc;
 	}
-	pthread_rwlock_init(&rl->lock, NULL);
+	pthread_mutex_init(&rl->lock, NULL);
 	*out = rl;
 	return SCOPE_OK;
 }
@@ -97,7 +114,7 @@ recordlog_from_fd(struct recordlog **out, int fd)
 		return SCOPE_ENOMEM;
 	rl->fd = fd;
 	rl->borrowed = 1;
-	pthread_rwlock_init(&rl->lock, NULL);
+	pthread_mutex_init(&rl->lock, NULL);
 	*out = rl;
 	return SCOPE_OK;
 }
@@ -127,39 +144,90 @@ recordlog_reopen(struct recordlog *rl)
 	rc = recordlog_open_fd(rl, &fd);
 	if (rc != SCOPE_OK)
 		return rc;	/* keep writing to the old file */
-	pthread_rwlock_wrlock(&rl->lock);
+	pthread_mutex_lock(&rl->lock);
 	old = rl->fd;
 	rl->fd = fd;
-	pthread_rwlock_unlock(&rl->lock);
+	rl->need_newline = 0;	/* a new file starts clean */
+	pthread_mutex_unlock(&rl->lock);
 	close(old);
 	return SCOPE_OK;
 }
 
-/* recordlog_write - one write(2) of a whole line */
+/* recordlog_write_all - write len bytes, retrying a short write once;
+ * *done: bytes written; 0 or the errno of the failure */
+static int
+recordlog_write_all(int fd, const char *buf, size_t len, size_t *done)
+{
+	ssize_t n;
+	int tries = 0;
+
+	*done = 0;
+	while (*done < len) {
+		n = write(fd, buf + *done, len - *done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return ENOSPC;	/* no progress: treat as full */
+		*done += (size_t)n;
+		if (*done < len && ++tries > 1)
+			return ENOSPC;	/* still short after a retry */
+	}
+	return 0;
+}
+
+/* recordlog_repair - a record was written in part: cut the file back to
+ * where it started, or have the next record start on a new line */
+static void
+recordlog_repair(struct recordlog *rl, size_t written)
+{
+	off_t end;
+
+	end = lseek(rl->fd, 0, SEEK_CUR);
+	if (end < 0 || (uintmax_t)end < written ||
+	    ftruncate(rl->fd, end - (off_t)written) != 0)
+		rl->need_newline = 1;
+}
+
+/* recordlog_account - episode bookkeeping after one record (lock held) */
+static void
+recordlog_account(struct recordlog *rl, int err)
+{
+	if (err == 0) {
+		if (rl->episode_lost > 0 && rl->notify != NULL)
+			rl->notify(rl->notify_arg, 0, rl->episode_lost);
+		rl->episode_lost = 0;
+		return;
+	}
+	rl->last_errno = err;
+	if (rl->episode_lost++ == 0 && rl->notify != NULL)
+		rl->notify(rl->notify_arg, err, 0);
+}
+
+/* recordlog_write - one whole line, repaired if only part of it landed */
 int
 recordlog_write(struct recordlog *rl, const char *line, size_t len)
 {
-	ssize_t n;
-	int saved;
+	size_t done = 0;
+	int err = 0;
 
 	if (len == 0 || line[len - 1] != '\n')
 		return SCOPE_EINVAL;
-	pthread_rwlock_rdlock(&rl->lock);
-	do {
-		n = write(rl->fd, line, len);
-	} while (n < 0 && errno == EINTR);
-	saved = errno;
-	if (n > 0 && (size_t)n < len) {
-		/* the file system ran out of room mid-record: end the line */
-		(void)!write(rl->fd, "\n", 1);
-		saved = ENOSPC;
+	pthread_mutex_lock(&rl->lock);
+	if (rl->need_newline) {
+		err = recordlog_write_all(rl->fd, "\n", 1, &done);
+		if (err == 0)
+			rl->need_newline = 0;
 	}
-	pthread_rwlock_unlock(&rl->lock);
-	if (n < 0 || (size_t)n != len) {
-		rl->last_errno = saved;
-		return SCOPE_EIO;
+	if (err == 0) {
+		err = recordlog_write_all(rl->fd, line, len, &done);
+		if (err != 0 && done > 0)
+			recordlog_repair(rl, done);
 	}
-	return SCOPE_OK;
+	recordlog_account(rl, err);
+	pthread_mutex_unlock(&rl->lock);
+	return err == 0 ? SCOPE_OK : SCOPE_EIO;
 }
 
 /* recordlog_write_json - serialise compactly and append with a newline */
@@ -177,8 +245,7 @@ recordlog_write_json(struct recordlog *rl, const json_t *rec)
 			return SCOPE_ENOMEM;
 		}
 		buf = grown;
-		need = json_dumpb(rec, buf, cap - 1, JSON_COMPACT |
-		    JSON_REAL_PRECISION(12));
+		need = json_dumpb(rec, buf, cap - 1, RECORDLOG_JSON_FLAGS);
 		if (need == 0) {
 			free(buf);
 			return SCOPE_ENOMEM;
@@ -197,6 +264,16 @@ recordlog_write_json(struct recordlog *rl, const json_t *rec)
 	return rc;
 }
 
+/* recordlog_set_notify - who hears of episodes of lost records */
+void
+recordlog_set_notify(struct recordlog *rl, recordlog_notify_fn *fn, void *arg)
+{
+	pthread_mutex_lock(&rl->lock);
+	rl->notify = fn;
+	rl->notify_arg = arg;
+	pthread_mutex_unlock(&rl->lock);
+}
+
 /* recordlog_close - close and free */
 void
 recordlog_close(struct recordlog *rl)
@@ -205,7 +282,7 @@ recordlog_close(struct recordlog *rl)
 		return;
 	if (!rl->borrowed)
 		close(rl->fd);
-	pthread_rwlock_destroy(&rl->lock);
+	pthread_mutex_destroy(&rl->lock);
 	free(rl->path);
 	free(rl);
 }

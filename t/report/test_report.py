@@ -157,6 +157,50 @@ def jq_examples(path, a):
     is_(got, want, what)
 
 
+def testbed_tests(tmp):
+    """testbed_tests - the --testbed capability table on gen_testbed.py records."""
+    sys.path.insert(0, HERE)
+    import gen_testbed
+    spec, recs = os.path.join(tmp, "t.testbed"), os.path.join(tmp, "t.jsonl")
+    subprocess.run([PY, os.path.join(HERE, "gen_testbed.py"), spec, recs], check=True)
+    tb = report(["--testbed", spec, recs])["testbed"]
+    is_(tb["columns"], ["baseline", "ipv6-delivery", "dnssec-validating", "dane",
+                        "dane-control", "tls-versions", "greylist-retry",
+                        "greylist-delay-median-s", "retry-other-address", "spf", "dkim",
+                        "dmarc"], "testbed: capability columns (known ones first)")
+    got = {r["org"]: {c: r[c] for c in tb["columns"]} for r in tb["rows"]}
+    is_(sorted(got), sorted(gen_testbed.WANT), "testbed: one row per provider that "
+        "touched a target")
+    for org, want in sorted(gen_testbed.WANT.items()):
+        is_(got.get(org), want, "testbed: capabilities of %s" % org)
+    p3 = [r for r in tb["rows"] if r["org"] == "p3.example"][0]
+    ok(p3["evidence"]["dnssec-validating"].startswith("no delivery to baseline"),
+       "testbed: delivery to the bogus target without baseline proves nothing")
+    rc, out, _ = run(["--testbed", spec, "-f", "csv", recs])
+    rows = list(csv.reader(io.StringIO(out.decode())))
+    ok(["testbed", "p2.example", "dnssec-validating", "", "no"] in rows
+       and ["testbed", "p3.example", "dane", "", "unknown"] in rows, "testbed: CSV rows")
+    rc, out, _ = run(["--testbed", spec, recs])
+    t = out.decode()
+    ok(rc == 0 and "Provider capabilities" in t and
+       any(l.split()[:4] == ["p2.example", "yes", "no", "no"] for l in t.splitlines()),
+       "testbed: text table")
+    rc, out, _ = run(["--testbed", spec, "-f", "html", recs])
+    h = out.decode()
+    ok(rc == 0 and "Provider capabilities" in h and "p4.example" in h
+       and 'class="cap-conflict"' in h and 'class="cap-unknown"' in h,
+       "testbed: HTML table with unknown and conflict cells")
+    for bad, why in (("target a proves\n", "proves without a capability"),
+                     ("target a proves x\n", "no baseline"),
+                     ("target a baseline\ntarget a proves x\n", "a tag twice"),
+                     ("target a baseline\ntarget b disproves x control\n", "bad control"),
+                     ("tag a baseline\n", "not a target line")):
+        path = os.path.join(tmp, "bad.testbed")
+        open(path, "w").write(bad)
+        rc, _, err = run(["--testbed", path, recs])
+        ok(rc == 2 and b"--testbed" in err, "testbed file refused (exit 2): " + why)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="smtpscope-report-test.")
     plain = os.path.join(tmp, "r.jsonl")
@@ -301,6 +345,18 @@ def main():
     h = open(html, encoding="utf-8").read()
     ok(rc == 0 and "<svg" in h and "<script" not in h and "http://" not in h.replace(
         'xmlns="http://www.w3.org/2000/svg"', ""), "HTML: inline SVG, no script, no external asset")
+    import re
+    fills = {}
+    for lab, fill in re.findall(r'text-anchor="end">([^<]*)</text><rect [^>]*fill="([^"]+)"', h):
+        fills.setdefault(lab, []).append(fill)
+    is_((sorted(set(fills.get("pass", []))), sorted(set(fills.get("fail", []))),
+         len(fills.get("pass", [])) >= 8, len(fills.get("fail", [])) >= 8),
+        (["#2ca02c"], ["#d62728"], True, True),
+        "HTML: pass always the same green, fail always the same red, in every chart")
+    other = {f for lab, fs in fills.items() if lab not in ("pass", "fail") for f in fs}
+    ok(not other & {"#2ca02c", "#d62728"}, "HTML: no other bar uses the pass/fail colours")
+    ok("<h2>Targets side by side</h2>" in h and "<th>alpha</th><th>beta</th><th>vip</th>" in h,
+       "HTML: per-target comparison table, targets as columns")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
         skip("HTML renders in headless chromium (non-blank PNG)", "chromium not installed")
@@ -317,6 +373,7 @@ def main():
             good = (w, hh) == (1200, 2000) and len(colours) > 8
         ok(good, "HTML renders in headless chromium (non-blank PNG)")
     jq_examples(plain, a)
+    testbed_tests(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
     print("1..%d" % n_test)
     return 1 if failed else 0

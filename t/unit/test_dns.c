@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "dns/dns.h"
 #include "dns/iprev.h"
+#include "fakens.h"
 #include "stats.h"
 #include "tap.h"
 
@@ -73,74 +74,6 @@ silent_server(int *fd)
 	    getsockname(*fd, (struct sockaddr *)&sin, &len) != 0)
 		return -1;
 	return ntohs(sin.sin_port);
-}
-
-/* a fake name server: reads queries, answers them only when told to */
-struct fake {
-	int fd, port;
-	int answer;		/* atomic: reply (NOERROR, no data) */
-	int stop;		/* atomic */
-	unsigned queries;	/* atomic: queries received */
-	pthread_t th;
-};
-
-/* fake_run - the server loop: count, and echo the query as a reply */
-static void *
-fake_run(void *arg)
-{
-	struct fake *f = arg;
-	struct pollfd pfd = { f->fd, POLLIN, 0 };
-	struct sockaddr_storage from;
-	unsigned char buf[4096];
-	socklen_t flen;
-	ssize_t n;
-
-	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
-		if (poll(&pfd, 1, 20) <= 0)
-			continue;
-		flen = sizeof(from);
-		n = recvfrom(f->fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&from, &flen);
-		if (n < 12)
-			continue;
-		__atomic_add_fetch(&f->queries, 1, __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&f->answer, __ATOMIC_SEQ_CST))
-			continue;
-		buf[2] |= 0x80;				/* QR */
-		buf[3] = (unsigned char)((buf[3] & 0x10) | 0x80); /* RA, NOERROR */
-		(void)sendto(f->fd, buf, (size_t)n, 0,
-		    (struct sockaddr *)&from, flen);
-	}
-	return NULL;
-}
-
-/* fake_start - a silent server on addr (port 0: any free port) */
-static int
-fake_start(struct fake *f, const char *addr, int port)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-
-	memset(f, 0, sizeof(*f));
-	f->fd = socket(AF_INET, SOCK_DGRAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(f->fd, (struct sockaddr *)&sin, &len) != 0)
-		return -1;
-	f->port = ntohs(sin.sin_port);
-	return pthread_create(&f->th, NULL, fake_run, f) == 0 ? 0 : -1;
-}
-
-/* fake_stop - end the thread, close the socket */
-static void
-fake_stop(struct fake *f)
-{
-	__atomic_store_n(&f->stop, 1, __ATOMIC_SEQ_CST);
-	pthread_join(f->th, NULL);
-	close(f->fd);
 }
 
 /* what the daemon would have logged */

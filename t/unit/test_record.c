@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +15,14 @@
 
 #include <jansson.h>
 
+#include "auth/authres.h"
+#include "errors.h"
 #include "macros_fake.h"
 #include "record/pseudo.h"
 #include "record/record.h"
 #include "record/recordlog.h"
 #include "session.h"
+#include "stats.h"
 #include "tap.h"
 #include "testutil.h"
 
@@ -125,6 +129,7 @@ fill_dns(struct dns_ctx *c, const char *q, uint16_t type)
 	snprintf(l->qname, sizeof(l->qname), "%s", q);
 	l->qtype = type;
 	l->rcode = 0;
+	l->cached = type == 16;	/* TXT lookups as if from the cache */
 	l->ms = 1.5;
 	c->total++;
 }
@@ -352,6 +357,10 @@ pseudo_tests(void)
 		    "hmac: the address inside a query name is replaced in place");
 		ok(strstr(text[0], "._spf.example.org") != NULL,
 		    "hmac: a local part in a query name is replaced, the rest kept");
+		a = field(rec[0], "dns");
+		ok(json_is_true(json_object_get(json_array_get(a, 0), "cached")) &&
+		    json_is_false(json_object_get(json_array_get(a, 1),
+		    "cached")), "each lookup says whether it was cached");
 		ok(strstr(text[1], "\"net\":\"h:") != NULL &&
 		    strstr(text[1], "/24\"") != NULL, "hmac: greylist net keeps /24");
 		is_str(sfield(rec[0], "client.ptr"), sfield(rec[0], "auth.iprev.matched"),
@@ -499,6 +508,311 @@ pseudo_played(struct macro_src *cm)
 		diag("cannot truncate the log");
 }
 
+/*
+ * Records over the cap: every field at its cap, filled with control bytes
+ * (each escaped as 6 bytes), every list full.
+ */
+#define MAX_SIGS	64	/* MaximumSignatures at its maximum */
+#define FIT_ORDER	"dns,authentication_results,greylist,dkim,rcpt_list," \
+	"strings,record"
+#define FILL(f)	fill((f), sizeof(f))
+
+static int has_trunc(json_t *rec, const char *name);
+static struct dkimverify_sig msig[MAX_SIGS];
+static struct session_gl mgl[SESSION_GL_MAX];
+static char *mrcpt[SESSION_RCPT_MAX], *mar;
+
+/* fill - a field filled to its cap with control bytes */
+static void
+fill(char *f, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++)
+		f[i] = (char)(1 + i % 31);
+	f[size - 1] = '\0';
+}
+
+/* fill_dns_max - every lookup slot, names of control bytes */
+static void
+fill_dns_max(struct dns_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	while (c->nlog < DNS_LOG_MAX) {
+		fill_dns(c, "x", 16);
+		FILL(c->log[c->nlog - 1].qname);
+	}
+	c->total = 1000;
+}
+
+/* fill_max - the filled session of fill_session(), then every field at
+ * its cap and every list full */
+static void
+fill_max(void)
+{
+	unsigned i, j;
+
+	fill_session("192.0.2.10", "10.2.0.192.in-addr.arpa");
+	FILL(ps.client_name); FILL(ps.ptr); FILL(ps.helo); FILL(ps.mta_version);
+	FILL(ps.server_name); FILL(ps.daemon_name); FILL(ps.tls.version);
+	FILL(ps.tls.cipher); FILL(ps.tls.subject); FILL(ps.tls.issuer);
+	FILL(ps.tls.cn_subject); FILL(ps.tls.cn_issuer); FILL(ps.tls.cert_md5);
+	FILL(ps.tls.verify);
+	for (i = 0; i < IPREV_NAMES_MAX; i++)
+		FILL(ps.auth.iprev.names[i]);
+	ps.auth.iprev.nnames = IPREV_NAMES_MAX;
+	fill_dns_max(&pdns_s);
+	fill_dns_max(&pdns_m);
+	FILL(pm.queue_id); FILL(pm.from); FILL(pm.auth_user); FILL(pm.msgid);
+	for (i = 0; i < SESSION_RCPT_MAX; i++) {
+		if (mrcpt[i] == NULL)
+			mrcpt[i] = malloc(SESSION_ADDR_MAX);
+		fill(mrcpt[i], SESSION_ADDR_MAX);
+		pm.rcpt[i] = mrcpt[i];
+	}
+	pm.nrcpt = SESSION_RCPT_MAX;
+	pm.rcpt_total = 150;
+	if (mar == NULL)
+		mar = malloc(AUTHRES_MAX);
+	fill(mar, AUTHRES_MAX);
+	pm.ar = mar;
+	FILL(pm.auth.mailfrom.identity); FILL(pm.auth.mailfrom.reason);
+	FILL(pm.auth.mailfrom.explanation); FILL(pm.auth.helo.identity);
+	FILL(pm.auth.dkim_out.error);
+	for (i = 0; i < MAX_SIGS; i++) {
+		memset(&msig[i], 0, sizeof(msig[i]));
+		FILL(msig[i].reason); FILL(msig[i].domain);
+		FILL(msig[i].selector); FILL(msig[i].algorithm);
+		FILL(msig[i].canon); FILL(msig[i].identity);
+		FILL(msig[i].b_prefix); FILL(msig[i].key_type);
+	}
+	pm.auth.dkim_out.sig = msig;
+	pm.auth.dkim_out.nsig = MAX_SIGS;
+	pm.auth.dkim_out.total = 100;
+	for (i = 0; i < SESSION_GL_MAX; i++) {
+		mgl[i] = pgl[0];
+		FILL(mgl[i].rcpt);
+		FILL(mgl[i].r.error);
+		for (j = 0; j < GREYLIST_CHAIN_MAX; j++)
+			mgl[i].r.chain[j] = pgl[0].r.chain[0];
+		mgl[i].r.nchain = GREYLIST_CHAIN_MAX;
+	}
+	pm.gl = ps.gl = mgl;
+	pm.ngl = ps.ngl = SESSION_GL_MAX;
+	pm.truncated = SESSION_TRUNC_RCPT_LIST;
+}
+
+/* dumped_size - bytes of the record as the record log writes it */
+static size_t
+dumped_size(const json_t *rec)
+{
+	return json_dumpb(rec, NULL, 0, RECORDLOG_JSON_FLAGS);
+}
+
+/* in_order - the names of cuts appear in FIT_ORDER in the same order */
+static bool
+in_order(const char *cuts)
+{
+	const char *o = FIT_ORDER;
+	size_t n;
+
+	for (; *cuts != '\0'; cuts += n + (cuts[n] == ',')) {
+		n = strcspn(cuts, ",");
+		while (*o != '\0' && (strncmp(o, cuts, n) != 0 ||
+		    (o[n] != ',' && o[n] != '\0')))
+			o += strcspn(o, ",") + (o[strcspn(o, ",")] == ',');
+		if (*o == '\0')
+			return false;
+		o += n;
+	}
+	return true;
+}
+
+/* fit_ok - rec, fitted into cap, is valid JSON within cap with the
+ * mandatory fields, cut in the documented order and named in truncated;
+ * a reason when not, "" when it is */
+static const char *
+fit_ok(json_t *rec, size_t cap, const char *cuts, bool message)
+{
+	static char why[200];
+	json_t *back;
+	char *text = json_dumps(rec, RECORDLOG_JSON_FLAGS);
+	const char *c;
+	size_t n;
+
+	why[0] = '\0';
+	back = text != NULL ? json_loads(text, 0, NULL) : NULL;
+	if (back == NULL)
+		snprintf(why, sizeof(why), "not valid JSON");
+	else if (strlen(text) > cap)
+		snprintf(why, sizeof(why), "%zu bytes over %zu", strlen(text), cap);
+	else if (!in_order(cuts))
+		snprintf(why, sizeof(why), "cuts \"%s\" not in order", cuts);
+	else if (ifield(back, "v") != 1 || sfield(back, "ts")[0] == '\0' ||
+	    sfield(back, "session")[0] == '\0' ||
+	    sfield(back, "client.ip")[0] == '\0' ||
+	    (message && (ifield(back, "msg") != 1 ||
+	    strcmp(sfield(back, "disposition.action"), "accept") != 0)))
+		snprintf(why, sizeof(why), "a mandatory field is missing");
+	for (c = cuts; why[0] == '\0' && *c != '\0'; c += n + (c[n] == ',')) {
+		char name[40];
+
+		n = strcspn(c, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)n, c);
+		if (!has_trunc(back, name))
+			snprintf(why, sizeof(why), "%s not in truncated", name);
+	}
+	json_decref(back);
+	free(text);
+	return why;
+}
+
+/* fit_tests - maximal records always fit, whatever the cap */
+static void
+fit_tests(void)
+{
+	static const size_t caps[] = {
+		RECORDLOG_RECORD_MAX - 1, 200000, 131072, 65536, RECORD_FIT_MIN
+	};
+	const char *why = "", *w;
+	char cuts[200];
+	json_t *rec;
+	size_t i, before;
+
+	penv.pseudo = NULL;
+	fill_max();
+	rec = record_message(&ps, &pm, "accept", "eom");
+	before = rec != NULL ? dumped_size(rec) : 0;
+	printf("# maximal message record: %zu bytes\n", before);
+	ok(before > RECORDLOG_RECORD_MAX, "a maximal message record is over "
+	    "the cap before it is cut");
+	is_int(record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts)), 0,
+	    "record_fit fits it into the cap");
+	is_str(fit_ok(rec, RECORDLOG_RECORD_MAX - 1, cuts, true), "",
+	    "cut in order, named in truncated, valid, mandatory fields kept");
+	printf("# cut: %s; now %zu bytes\n", cuts, dumped_size(rec));
+	ok(has_trunc(rec, "rcpt_list") && ifield(rec, "envelope.rcpt_count") ==
+	    150 && ifield(rec, "auth.dkim_total") == 100 &&
+	    ifield(rec, "dns_total") == 1000, "the lists' totals are kept");
+	json_decref(rec);
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]) && why[0] == '\0'; i++) {
+		rec = record_message(&ps, &pm, "accept", "eom");
+		if (record_fit(rec, caps[i], cuts, sizeof(cuts)) != 0)
+			why = "record_fit failed";
+		else if ((w = fit_ok(rec, caps[i], cuts, true))[0] != '\0')
+			why = w;
+		json_decref(rec);
+		rec = record_session(&ps);
+		if (why[0] == '\0' && record_fit(rec, caps[i], cuts,
+		    sizeof(cuts)) != 0)
+			why = "record_fit failed on the session record";
+		else if (why[0] == '\0' &&
+		    (w = fit_ok(rec, caps[i], cuts, false))[0] != '\0')
+			why = w;
+		json_decref(rec);
+		if (why[0] != '\0')
+			printf("# cap %zu\n", caps[i]);
+	}
+	is_str(why, "", "message and session records fit every cap down to "
+	    "RECORD_FIT_MIN");
+	rec = record_message(&ps, &pm, "accept", "eom");
+	record_fit(rec, RECORD_FIT_MIN, cuts, sizeof(cuts));
+	is_str(cuts, "dns,authentication_results,greylist,dkim,rcpt_list,"
+	    "strings", "at RECORD_FIT_MIN every list and string is cut");
+	is_int(record_fit(rec, RECORD_FIT_MIN - 1, cuts, sizeof(cuts)),
+	    SCOPE_ETOOBIG, "a cap below RECORD_FIT_MIN is refused");
+	json_decref(rec);
+
+	/* what no step but the last can shrink: a list of numbers */
+	rec = record_message(&ps, &pm, "accept", "eom");
+	{
+		json_t *a = json_array();
+
+		for (i = 0; i < 60000; i++)
+			json_array_append_new(a, json_integer(1000000 + i));
+		json_object_set_new(rec, "extra", a);
+	}
+	ok(record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts)) == 0 &&
+	    fit_ok(rec, RECORDLOG_RECORD_MAX - 1, cuts, true)[0] == '\0' &&
+	    strcmp(cuts, FIT_ORDER) == 0 && has_trunc(rec, "record") &&
+	    has_trunc(rec, "rcpt_list") && field(rec, "extra") == NULL &&
+	    field(rec, "envelope") == NULL && dumped_size(rec) < 4096,
+	    "the last resort is the minimal record: mandatory fields and "
+	    "truncated only");
+	json_decref(rec);
+
+	fill_session("192.0.2.10", "10.2.0.192.in-addr.arpa");
+	rec = record_message(&ps, &pm, "accept", "eom");
+	before = dumped_size(rec);
+	ok(record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts)) == 0 &&
+	    cuts[0] == '\0' && dumped_size(rec) == before &&
+	    !has_trunc(rec, "dns"), "a record within the cap is left alone");
+	json_decref(rec);
+	for (i = 0; i < SESSION_RCPT_MAX; i++)
+		free(mrcpt[i]);
+	free(mar);
+}
+
+/* fit_played - a hostile message through the session into the record
+ * log: control bytes in HELO, 100 recipients and Message-ID, 40 DKIM
+ * signatures with long fields; its record is written, cut */
+static void
+fit_played(struct macro_src *cm)
+{
+	struct macro_src m = fake_src(none), e = fake_src(eom_macros);
+	struct sockaddr_in sin = sa_v4("192.0.2.11", 40001);
+	const char *mail[] = { "<a@example.org>", NULL };
+	const char *rcpt[] = { NULL, NULL };
+	char addr[SESSION_ADDR_MAX + 2], helo[SESSION_HELO_MAX], id[300];
+	json_t *recs[4];
+	struct session *s;
+	unsigned i;
+	int n, bad;
+
+	if (truncate(logpath, 0) != 0)
+		diag("could not empty the log");
+	fill(helo, sizeof(helo));
+	s = session_new(&env);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, cm);
+	session_helo(s, helo, cm);
+	session_mail(s, mail, &m);
+	for (i = 0; i < SESSION_RCPT_MAX; i++) {
+		fill(addr, sizeof(addr) - 13);
+		addr[0] = '<';
+		snprintf(addr + sizeof(addr) - 14, 14, "%03u@x.test>", i);
+		rcpt[0] = addr;
+		session_rcpt(s, rcpt, &m, NULL);
+	}
+	session_data(s, &m);
+	fill(id, sizeof(id));
+	session_header(s, "Message-ID", id);
+	session_eoh(s, &e);
+	s->msg->auth.dkim = true;	/* as if 40 signatures were verified */
+	s->msg->auth.dkim_out.sig = calloc(40, sizeof(struct dkimverify_sig));
+	for (i = 0; s->msg->auth.dkim_out.sig != NULL && i < 40; i++) {
+		struct dkimverify_sig *g = &s->msg->auth.dkim_out.sig[i];
+
+		FILL(g->reason); FILL(g->domain); FILL(g->selector);
+		FILL(g->identity); FILL(g->canon); FILL(g->algorithm);
+		s->msg->auth.dkim_out.nsig = s->msg->auth.dkim_out.total = i + 1;
+	}
+	stats_reset();
+	session_eom(s, &e, NULL, NULL);
+	session_close(s);
+	n = read_lines(recs, 4, &bad);
+	ok(n == 2 && bad == 0 && stats_get(STATS_RECORDS_LOST) == 0,
+	    "a hostile message's record over the cap is written, not dropped");
+	ok(n >= 1 && has_trunc(recs[0], "dkim") &&
+	    strcmp(sfield(recs[0], "event"), "message") == 0 &&
+	    json_array_size(field(recs[0], "envelope.rcpt")) > 0,
+	    "it is cut (DKIM signatures first), and says so in truncated");
+	is_int((long long)stats_get(STATS_RECORDS_CUT), 1,
+	    "records_cut counts it");
+	while (n > 0)
+		json_decref(recs[--n]);
+}
+
 /* has_trunc - whether a record's "truncated" names a field */
 static int
 has_trunc(json_t *rec, const char *name)
@@ -528,7 +842,7 @@ main(void)
 		return 1;
 	close(fd);
 	env.log = rlog;
-	plan(40 + 53);
+	plan(40 + 54 + 12);
 
 	/* session 1: TLS, two messages, a hostile HELO */
 	s = session_new(&env);
@@ -616,6 +930,8 @@ main(void)
 
 	pseudo_tests();
 	pseudo_played(&cm);
+	fit_tests();
+	fit_played(&cm);
 	unlink(keypath);
 	recordlog_close(rlog);
 	unlink(logpath);

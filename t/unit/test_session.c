@@ -122,8 +122,9 @@ static int fault_code;
 static char fault_what[128];
 
 static void
-fault_note(void *arg, int code, const char *what)
+fault_note(void *arg, int code, int sys_errno, const char *what)
 {
+	(void)sys_errno;
 	(void)arg;
 	fault_code = code;
 	snprintf(fault_what, sizeof(fault_what), "%s", what);
