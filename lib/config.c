@@ -276,6 +276,32 @@ config_apply(struct config *cfg, const struct config_key *key,
 	return *why == NULL ? SCOPE_OK : SCOPE_EINVAL;
 }
 
+/* config_same - has key the same value in a and b? */
+bool
+config_same(const struct config *a, const struct config *b,
+    enum config_key_id id)
+{
+	const struct config_key *key = &config_table[id];
+	const void *fa = (const char *)a + key->offset;
+	const void *fb = (const char *)b + key->offset;
+	const char *sa, *sb;
+
+	switch (key->type) {
+	case CONFIG_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case CONFIG_INT:
+	case CONFIG_OCTAL:
+		return *(const long *)fa == *(const long *)fb;
+	case CONFIG_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	default:
+		sa = *(char *const *)fa;
+		sb = *(char *const *)fb;
+		return sa == sb || (sa != NULL && sb != NULL &&
+		    strcmp(sa, sb) == 0);
+	}
+}
+
 /* config_set - set one key; used by the file parser and by -p */
 int
 config_set(struct config *cfg, const char *key, const char *value,

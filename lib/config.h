@@ -170,6 +170,9 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 /* config_load_stream - the same from an open stream named 'name' */
 int config_load_stream(struct config *cfg, FILE *fp, const char *name,
     char *err, size_t errsz);
+/* config_same - does key id have the same value in a and b? */
+bool config_same(const struct config *a, const struct config *b,
+    enum config_key_id id);
 int config_set(struct config *cfg, const char *key, const char *value,
     const char *file, unsigned line, char *err, size_t errsz);
 void config_free(struct config *cfg);

@@ -11,7 +11,7 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"internal_errors", "tempfails", "truncations", "reopens",
 	"dns_malformed", "greylist_refused", "greylist_errors",
 	"dns_skipped", "dns_resolver_down", "greylist_store_full",
-	"sessions_refused",
+	"sessions_refused", "reloads", "reload_failures",
 	"dns_cache_hits", "dns_cache_misses", "dns_cache_evictions"
 };
 

@@ -26,6 +26,8 @@ enum stats_counter {
 	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
 	STATS_GREYLIST_STORE_FULL, /* greylist errors: the store was full */
 	STATS_SESSIONS_REFUSED,	/* milter connections refused at the limit */
+	STATS_RELOADS,		/* configurations reloaded (SIGHUP) */
+	STATS_RELOAD_FAILURES,	/* reloads refused: the new one was bad */
 	STATS_DNS_CACHE_HITS,	/* lookups answered from the DNS cache */
 	STATS_DNS_CACHE_MISSES,	/* lookups the cache did not have */
 	STATS_DNS_CACHE_EVICTIONS,	/* answers dropped to stay in DNSCacheSize */

@@ -49,6 +49,7 @@
 #include "record/recordlog.h"
 #include "session.h"
 #include "signals.h"
+#include "snapshot.h"
 #include "sockspec.h"
 #include "stats.h"
 
@@ -65,12 +66,10 @@ struct main_state {
 	int have_privs;
 	gid_t socket_gid;		/* SocketGroup, else the UserID group */
 	struct recordlog *log;
-	struct auth_env auth;
-	struct session_env env;
-	char servid[256];		/* AuthservID or the host name */
+	struct session_env env;		/* shared parts: log, faults, store */
+	struct snapshot *snap;		/* until installed: the first one */
+	const char *socket_override;	/* -p */
 	struct greylist_daemon gl;
-	struct tags *tags;		/* TagRules, NULL: none */
-	struct pseudo *pseudo;		/* Pseudonymize*, NULL: keep all */
 	pthread_t milter_thread;
 	pthread_t main_thread;
 	int milter_rc;
@@ -247,111 +246,6 @@ main_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* main_headers - what smtpscope does to headers, and its authserv-id;
- * exits 78 when the AuthservID could not be written in the header */
-static void
-main_headers(struct main_state *st)
-{
-	if (st->cfg.authserv_id != NULL)
-		snprintf(st->servid, sizeof(st->servid), "%s",
-		    st->cfg.authserv_id);
-	else if (gethostname(st->servid, sizeof(st->servid)) != 0 ||
-	    st->servid[0] == '\0')
-		snprintf(st->servid, sizeof(st->servid), "localhost");
-	st->servid[sizeof(st->servid) - 1] = '\0';
-	if (st->cfg.authserv_id != NULL && !authres_servid_ok(st->servid)) {
-		fprintf(stderr, "smtpscope: %s:%u: AuthservID: not 1 to 255 "
-		    "bytes of printable ASCII without space or ; ( ) \" \\\n",
-		    st->cfg.file, st->cfg.line[CONFIG_KEY_AUTHSERV_ID]);
-		exit(EX_CONFIG);
-	}
-	st->env.servid = st->servid;
-	st->env.headers = st->cfg.headers;
-	st->env.remove_all_ar = st->cfg.remove_all_auth_results;
-	st->env.dmarc_reject = st->cfg.dmarc_reject;
-}
-
-/* main_tags - the TagRules file; exits 78 naming file and line */
-static void
-main_tags(struct main_state *st)
-{
-	char err[512];
-
-	if (st->cfg.tag_rules == NULL)
-		return;
-	if (tags_load(&st->tags, st->cfg.tag_rules, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s:%u: TagRules: %s\n",
-		    st->cfg.file, st->cfg.line[CONFIG_KEY_TAG_RULES], err);
-		exit(EX_CONFIG);
-	}
-	st->env.tags = st->tags;
-}
-
-/* main_pseudo - the pseudonymization modes and key (read as root, before
- * the privilege drop); exits 78 naming the key file */
-static void
-main_pseudo(struct main_state *st)
-{
-	const struct config *cfg = &st->cfg;
-	struct pseudo_modes m = {
-		(enum pseudo_mode)cfg->pseudo_client_address,
-		(enum pseudo_mode)cfg->pseudo_names,
-		(enum pseudo_mode)cfg->pseudo_addresses,
-		(enum pseudo_mode)cfg->pseudo_message_id
-	};
-	char err[512];
-
-	if (pseudo_new(&st->pseudo, &m, cfg->pseudo_key_file, err,
-	    sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s:%u: PseudonymizeKeyFile: %s\n",
-		    cfg->file, cfg->line[CONFIG_KEY_PSEUDO_KEY_FILE], err);
-		exit(EX_CONFIG);
-	}
-	st->env.pseudo = st->pseudo;
-}
-
-/* main_auth - the DNS layer and the checks; exits 78 on a bad setting */
-static void
-main_auth(struct main_state *st, const char *file)
-{
-	const struct config *cfg = &st->cfg;
-	struct auth_checks c = {
-		cfg->spf, cfg->iprev, cfg->dkim, cfg->dmarc,
-		{ (unsigned)cfg->maximum_signatures,
-		  (unsigned)cfg->dkim_min_key_bits, cfg->dkim_allow_sha1 },
-		cfg->public_suffix_list
-	};
-	char err[512];
-
-	main_headers(st);
-	if (!c.spf && !c.iprev && !c.dkim && !c.dmarc)
-		return;
-	if (dns_resolver_new(&st->auth.dns, cfg->nameservers,
-	    cfg->dns_timeout, cfg->dns_retries, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s:%u: Nameservers: %s\n", file,
-		    cfg->line[CONFIG_KEY_NAMESERVERS], err);
-		exit(EX_CONFIG);
-	}
-	dns_resolver_outage(st->auth.dns, (unsigned)cfg->dns_down_after,
-	    cfg->dns_down_window, daemon_log_dns, NULL);
-	if (cfg->dns_cache && dns_resolver_cache(st->auth.dns,
-	    (size_t)cfg->dns_cache_size, cfg->dns_cache_max_ttl) != 0) {
-		fprintf(stderr, "smtpscope: DNSCache: out of memory\n");
-		exit(EX_OSERR);
-	}
-	if (auth_env_checks(&st->auth, &c, err, sizeof(err)) != 0) {
-		if (c.dmarc && st->auth.dmarc == NULL && (!c.dkim ||
-		    st->auth.dkim != NULL))
-			fprintf(stderr, "smtpscope: %s:%u: PublicSuffixList: "
-			    "%s\n", file,
-			    cfg->line[CONFIG_KEY_PUBLIC_SUFFIX_LIST], err);
-		else
-			fprintf(stderr, "smtpscope: %s\n", err);
-		exit(EX_CONFIG);
-	}
-	st->env.auth = &st->auth;
-}
-
 /* main_fdlimit - raise the descriptor limit; at most as many sessions as
  * it has room for: each holds its milter connection, and may hold a DNS
  * socket and a Redis connection (one per libmilter thread) */
@@ -360,7 +254,7 @@ main_fdlimit(const struct main_state *st)
 {
 	unsigned per = 1;
 
-	if (st->env.auth != NULL)
+	if (st->cfg.spf || st->cfg.iprev || st->cfg.dkim || st->cfg.dmarc)
 		per++;
 	if (st->gl.p.mode != GREYLIST_OFF && st->cfg.greylist_store != NULL &&
 	    strncmp(st->cfg.greylist_store, "redis", 5) == 0)
@@ -416,12 +310,11 @@ main_recordlog(struct main_state *st)
 		main_die(EX_CANTCREAT, "cannot chown record log %s: %s",
 		    st->cfg.record_log, daemon_log_errstr(recordlog_errno(st->log)));
 	st->env.log = st->log;
-	st->env.tempfail_on_error = st->cfg.on_error == CONFIG_ON_ERROR_TEMPFAIL;
 	st->env.fault = daemon_log_fault;
 	st->env.fault_arg = st->log;
 	st->env.notice = daemon_log_notice;
 	recordlog_set_notify(st->log, daemon_log_recordlog, NULL);
-	milter_cb_init(&st->env);
+	milter_cb_init();
 }
 
 /* main_daemonize - fork; the parent waits for the child's status byte:
@@ -517,10 +410,10 @@ main_greylist(struct main_state *st)
 
 	if (greylist_daemon_open(&st->gl, &st->cfg, err, sizeof(err)) != 0)
 		main_die(EX_CONFIG, "%s", err);
-	if (st->gl.store == NULL)
-		return;
-	st->env.gl = &st->gl.p;
 	st->env.glstore = st->gl.store;
+	snapshot_bind(st->snap, &st->env);
+	snapshot_install(st->snap);	/* sessions take it from here */
+	st->snap = NULL;
 }
 
 /* main_start_milter - libmilter in a thread of its own (it inherits the
@@ -565,11 +458,66 @@ main_reopen(struct main_state *st)
 	daemon_log(LOG_INFO, "record log %s reopened", st->cfg.record_log);
 }
 
-/* main_reload - SIGHUP: today the same as SIGUSR1 (reopen the record
- * log); the place where a full reload of the configuration will go */
+/* keys read only at start: a reload logs that they changed */
+static const enum config_key_id main_restart_keys[] = {
+	CONFIG_KEY_SOCKET, CONFIG_KEY_SOCKET_MODE, CONFIG_KEY_SOCKET_GROUP,
+	CONFIG_KEY_USER_ID, CONFIG_KEY_PID_FILE, CONFIG_KEY_RECORD_LOG,
+	CONFIG_KEY_RECORD_LOG_MODE, CONFIG_KEY_SYSLOG,
+	CONFIG_KEY_SYSLOG_FACILITY, CONFIG_KEY_SHUTDOWN_TIMEOUT,
+	CONFIG_KEY_STATS_INTERVAL, CONFIG_KEY_METRICS_LISTEN,
+	CONFIG_KEY_GREYLIST_STORE, CONFIG_KEY_GREYLIST_TIMEOUT,
+	CONFIG_KEY_GREYLIST_MAX_SIZE, CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL
+};
+
+/* main_restart_only - log each start-only key the new file changes */
+static void
+main_restart_only(const struct main_state *st, const struct snapshot *snap)
+{
+	size_t i;
+	enum config_key_id k;
+
+	for (i = 0; i < sizeof(main_restart_keys) /
+	    sizeof(main_restart_keys[0]); i++) {
+		k = main_restart_keys[i];
+		if (!config_same(&st->cfg, &snap->cfg, k))
+			daemon_log(LOG_WARNING, "reload: %s changed in %s; it "
+			    "takes effect at the next restart",
+			    config_table[k].name, st->cfg.file);
+	}
+	if (st->gl.store == NULL && snap->glp.mode != GREYLIST_OFF)
+		daemon_log(LOG_WARNING, "reload: Greylist is on, but no store "
+		    "was opened at start; greylisting starts at the next "
+		    "restart");
+}
+
+/*
+ * main_reload - SIGHUP: read the configuration again (and the TagRules,
+ * the public suffix list, the pseudonymization key), validated in full;
+ * if good, new sessions use it while sessions in flight finish with the
+ * one they started with; if not, the error is logged and the running one
+ * stays. The record log is reopened either way.
+ */
 static void
 main_reload(struct main_state *st)
 {
+	struct snapshot *snap;
+	char err[CONFIG_ERR_MAX];
+
+	if (snapshot_load(&snap, st->cfg.file, st->socket_override, err,
+	    sizeof(err)) != 0) {
+		stats_add(STATS_RELOAD_FAILURES, 1);
+		daemon_log(LOG_ERR, "reload failed, the running configuration "
+		    "stays: %s", err);
+		main_reopen(st);
+		return;
+	}
+	main_restart_only(st, snap);
+	snapshot_bind(snap, &st->env);
+	st->gl.p = snap->glp;		/* the expiry's parameters too */
+	snapshot_install(snap);
+	stats_add(STATS_RELOADS, 1);
+	daemon_log(LOG_NOTICE, "reloaded %s: new sessions use it",
+	    st->cfg.file);
 	main_reopen(st);
 }
 
@@ -629,10 +577,8 @@ main_shutdown(struct main_state *st)
 	daemon_log_stats("exit");
 	metrics_http_stop();
 	recordlog_close(st->log);
-	auth_env_free(&st->auth);
+	snapshot_install(NULL);		/* freed with its last session */
 	greylist_daemon_close(&st->gl);
-	tags_free(st->tags);
-	pseudo_free(st->pseudo);
 }
 
 int
@@ -645,16 +591,17 @@ main(int argc, char **argv)
 	memset(&st, 0, sizeof(st));
 	main_opts_parse(argc, argv, &o);
 	main_config(&o, &st);
-	main_auth(&st, o.config_file);
+	st.socket_override = o.socket;
+	if (snapshot_load(&st.snap, o.config_file, o.socket, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s\n", err);
+		exit(EX_CONFIG);
+	}
 	greylist_daemon_config(&st.gl, &st.cfg);
-	main_tags(&st);
-	main_pseudo(&st);
 	main_metrics_check(&o, &st);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
-		auth_env_free(&st.auth);
-		tags_free(st.tags);
-		pseudo_free(st.pseudo);
+		snapshot_release(st.snap);
 		config_free(&st.cfg);
 		return EX_OK;
 	}

@@ -32,14 +32,15 @@
 #include "errors.h"
 #include "milter_cb.h"
 #include "ratelimit.h"
+#include "snapshot.h"
 #include "stats.h"
 
 struct milter_conn {
 	struct session *s;	/* NULL when allocation failed */
+	struct snapshot *snap;	/* the configuration it started with */
 	unsigned long pflags;	/* negotiated protocol flags */
 };
 
-static const struct session_env *milter_env;
 static unsigned milter_active;
 static unsigned milter_max;	/* 0: no limit */
 static int milter_stopping;
@@ -59,11 +60,11 @@ static struct ratelimit milter_refuse_limit;
 static const unsigned long milter_nr_wanted = SMFIP_NR_DATA | SMFIP_NR_HDR |
     SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_UNKN;
 
-/* milter_cb_init - remember the shared environment */
+/* milter_cb_init - ready the callbacks (sessions take their environment
+ * from the current configuration snapshot) */
 void
-milter_cb_init(const struct session_env *env)
+milter_cb_init(void)
 {
-	milter_env = env;
 	ratelimit_init(&milter_refuse_limit, MILTER_REFUSE_LOG_US);
 }
 
@@ -143,6 +144,7 @@ milter_conn_new(SMFICTX *ctx, unsigned long pflags)
 		return NULL;
 	}
 	c->pflags = pflags;
+	c->snap = snapshot_acquire();
 	smfi_setpriv(ctx, c);
 	return c;
 }
@@ -199,8 +201,8 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    (f1 & SMFIP_NOUNKNOWN) | (f1 & SMFIP_HDR_LEADSPC));
 	if (c == NULL)
 		return SMFIS_ALL_OPTS;	/* libmilter defaults; we stay passive */
-	*pf0 = f0 & (SMFIF_SETSYMLIST |
-	    (milter_env->headers ? SMFIF_ADDHDRS | SMFIF_CHGHDRS : 0));
+	*pf0 = f0 & (SMFIF_SETSYMLIST | (c->snap != NULL &&
+	    c->snap->env.headers ? SMFIF_ADDHDRS | SMFIF_CHGHDRS : 0));
 	*pf1 = c->pflags;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -238,8 +240,8 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		c = milter_conn_new(ctx, milter_pflags(ctx));
 	if (c == NULL)
 		return milter_reply(ctx, SMFIP_NR_CONN);
-	if (c->s == NULL)
-		c->s = session_new(milter_env);
+	if (c->s == NULL && c->snap != NULL)
+		c->s = session_new(&c->snap->env);
 	if (c->s == NULL) {
 		daemon_log_fault(NULL, SCOPE_ENOMEM, 0, "new session");
 		return milter_reply(ctx, SMFIP_NR_CONN);
@@ -374,7 +376,8 @@ milter_eom(SMFICTX *ctx)
 	if (c != NULL && c->s != NULL)
 		v = session_eom(c->s, &m, &ed, &reply);
 	else
-		v = milter_env->tempfail_on_error ? SESSION_TEMPFAIL :
+		v = c != NULL && c->snap != NULL &&
+		    c->snap->env.tempfail_on_error ? SESSION_TEMPFAIL :
 		    SESSION_CONTINUE;
 	if (v == SESSION_REJECT) {
 		(void)smfi_setreply(ctx, "550", "5.7.1", (char *)reply);
@@ -409,6 +412,7 @@ milter_close(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	smfi_setpriv(ctx, (void *)(((uintptr_t)c->pflags << 1) | 1));
 	session_close(c->s);
+	snapshot_release(c->snap);
 	free(c);
 	__atomic_sub_fetch(&milter_active, 1, __ATOMIC_RELAXED);
 	return SMFIS_CONTINUE;

@@ -15,8 +15,9 @@
 
 extern struct smfiDesc milter_cb_desc;
 
-/* milter_cb_init - the environment every session shares */
-void milter_cb_init(const struct session_env *env);
+/* milter_cb_init - ready the callbacks; each session takes the current
+ * configuration snapshot (snapshot.h) when it starts */
+void milter_cb_init(void);
 unsigned milter_cb_active(void);
 /* milter_cb_limit - refuse connections beyond max sessions (0: none) */
 void milter_cb_limit(unsigned max);
