@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "daemon_log.h"
 #include "fdlimit.h"
+#include "instance.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter_cb.h"
@@ -198,8 +199,8 @@ main_unlink_socket(const struct main_state *st)
 	const char *why;
 
 	if (sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
-	    spec.kind == SOCKSPEC_UNIX && unlink(spec.path) != 0 &&
-	    errno != ENOENT)
+	    spec.kind == SOCKSPEC_UNIX && instance_owns_socket(spec.path) &&
+	    unlink(spec.path) != 0 && errno != ENOENT)
 		daemon_log(LOG_WARNING, "cannot remove socket %s: %s",
 		    spec.path, daemon_log_errstr(errno));
 }
@@ -283,6 +284,7 @@ main_socket(struct main_state *st)
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
+	instance_remember_socket(spec.path);
 	if ((st->have_privs || st->cfg.socket_group != NULL) &&
 	    chown(spec.path, st->have_privs ? st->privs.uid : (uid_t)-1,
 	    st->socket_gid) != 0)
@@ -375,19 +377,37 @@ main_pidfile(struct main_state *st)
 
 	if (st->cfg.pid_file == NULL)
 		return;
-	fd = open(st->cfg.pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
+	fd = open(st->cfg.pid_file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
 	if (fd < 0)
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
 		    st->cfg.pid_file, daemon_log_errstr(errno));
+	/* held for our lifetime (the descriptor stays open): one instance */
+	if (instance_lock(fd) != 0)
+		main_die(EX_TEMPFAIL, "another smtpscope holds the pid file %s; "
+		    "not starting", st->cfg.pid_file);
 	main_made.pid_file = true;
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, (size_t)n) != n ||
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n ||
 	    (st->have_privs && geteuid() == 0 &&
 	    fchown(fd, st->privs.uid, st->privs.gid) != 0))
 		main_die(EX_CANTCREAT, "cannot write pid file %s: %s",
 		    st->cfg.pid_file, daemon_log_errstr(errno));
-	close(fd);
+}
+
+/* main_instance - refuse, touching nothing, when another instance runs
+ * on our socket or pid file (libmilter would unlink a live socket) */
+static void
+main_instance(const struct main_state *st)
+{
+	struct sockspec spec;
+	const char *why;
+	char err[512];
+
+	if (instance_check(sockspec_parse(st->cfg.socket, &spec, &why) == 0 &&
+	    spec.kind == SOCKSPEC_UNIX ? spec.path : NULL, st->cfg.pid_file,
+	    err, sizeof(err)) != 0)
+		main_die(EX_TEMPFAIL, "%s", err);
 }
 
 /* main_milter_thread - run libmilter; tell the main thread when done */
@@ -616,6 +636,7 @@ main(int argc, char **argv)
 		main_die(EX_OSERR, "cannot block signals: %s",
 		    daemon_log_errstr(errno));
 	main_fdlimit(&st);
+	main_instance(&st);
 	main_socket(&st);
 	if (st.cfg.metrics_listen != NULL &&
 	    metrics_http_bind(st.cfg.metrics_listen, err, sizeof(err)) != 0)
