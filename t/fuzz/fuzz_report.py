@@ -251,7 +251,8 @@ def loop(folder, seconds, seed, findings):
             if tuple(where) not in known:
                 known.add(tuple(where))
                 found += 1
-                print("finding: %s\n%s" % (save(findings, data, text), text))
+                print("finding: %s\n%s" % (save(findings, data, text), text),
+                      flush=True)
     print("executions: %d" % execs)
     print("findings: %d" % found)
     return 1 if found else 0
