@@ -28,6 +28,7 @@
 #include "session.h"
 #include "tags.h"
 #include "text.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +64,18 @@ fuzz_u32(struct fuzz_in *in)
 	return v << 8 | fuzz_byte(in);
 }
 
+/* fuzz_time - unix seconds as the greylist store gives them: 0 (unknown)
+ * to 9999-12-31 (its codec refuses later ones) */
+static int64_t
+fuzz_time(struct fuzz_in *in)
+{
+	uint8_t k = fuzz_byte(in);
+
+	if (k < 8)
+		return k == 0 ? 0 : INT64_C(253402300799) - (k - 1);
+	return (int64_t)fuzz_u32(in);
+}
+
 /* fuzz_fill - out gets a clean copy of a pattern of the input, repeated
  * to the cap (full) or as short as given */
 static void
@@ -95,10 +108,8 @@ fuzz_setup(void)
 {
 	static const struct pseudo_modes m = { PSEUDO_PREFIX, PSEUDO_HMAC,
 	    PSEUDO_HMAC, PSEUDO_HMAC };
-	char rules[4096], path[] = "/tmp/fuzz_record.XXXXXX", err[256];
+	char rules[4096];
 	size_t off = 0;
-	FILE *fp;
-	int fd;
 
 	if (fuzz_tags != NULL)
 		return;
@@ -107,18 +118,8 @@ fuzz_setup(void)
 		    "tag t%02u-%.*s rcpt x%u\n", fuzz_ntags, TAGS_NAME_MAX - 5,
 		    "-------------------------------------------------------"
 		    "---------", fuzz_ntags);
-	fp = fmemopen(rules, off, "r");
-	if (fp == NULL || tags_load_stream(&fuzz_tags, fp, "rules", err,
-	    sizeof(err)) != 0)
-		abort();
-	fclose(fp);
-	fd = mkstemp(path);
-	if (fd < 0 || write(fd, "fuzzing-key-0123456789abcdef", 28) != 28)
-		abort();
-	close(fd);
-	if (pseudo_new(&fuzz_pseudo, &m, path, err, sizeof(err)) != 0)
-		abort();
-	unlink(path);
+	fuzz_tags = fuzz_tags_new(rules, off);
+	fuzz_pseudo = fuzz_pseudo_new(&m);
 }
 
 /* fuzz_tls - TLS facts with every field */
@@ -249,7 +250,7 @@ fuzz_gl(struct fuzz_in *in, unsigned *n, unsigned *total)
 		r->via_chain = fuzz_byte(in) & 1;
 		r->auto_allowed = fuzz_byte(in) & 1;
 		r->attempt = fuzz_u32(in);
-		r->first_seen = (int64_t)fuzz_u32(in) << (fuzz_byte(in) % 32);
+		r->first_seen = fuzz_time(in);
 		r->delay_s = (int64_t)fuzz_u32(in) - 1000;
 		FILL(in, r->net);
 		FILL(in, r->error);
@@ -260,7 +261,7 @@ fuzz_gl(struct fuzz_in *in, unsigned *n, unsigned *total)
 			FILL(in, r->chain[j].net);
 			r->chain[j].family = fuzz_byte(in) & 1 ? AF_INET6 :
 			    AF_INET;
-			r->chain[j].t = (int64_t)fuzz_u32(in);
+			r->chain[j].t = fuzz_time(in);
 		}
 	}
 	return gl;

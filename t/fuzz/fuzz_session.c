@@ -35,6 +35,7 @@
 #include "record/recordlog.h"
 #include "session.h"
 #include "tags.h"
+#include "fuzz_util.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -206,20 +207,8 @@ fuzz_setup_rest(void)
 	    "tag here local *:25\n"
 	    "greylist docs enforce\n"
 	    "greylist any observe\n";
-	char path[] = "/tmp/fuzz_session.XXXXXX", err[256];
-	FILE *fp = fmemopen((void *)rules, sizeof(rules) - 1, "r");
-	int fd = mkstemp(path);
-
-	if (fd < 0 || write(fd, "fuzzing-key-0123456789abcdef", 28) != 28)
-		abort();
-	close(fd);
-	if (pseudo_new(&fuzz_pseudo, &m, path, err, sizeof(err)) != 0)
-		abort();
-	unlink(path);
-	if (fp == NULL || tags_load_stream(&fuzz_tags, fp, "rules", err,
-	    sizeof(err)) != 0)
-		abort();
-	fclose(fp);
+	fuzz_pseudo = fuzz_pseudo_new(&m);
+	fuzz_tags = fuzz_tags_new(rules, sizeof(rules) - 1);
 	greylist_params_default(&fuzz_gl);
 	fuzz_gl.mode = GREYLIST_OBSERVE;
 }
