@@ -31,6 +31,8 @@
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* make check's replay: mutations in all (records of a few hundred KB each) */
+const int fuzz_replay_budget = 600;
 
 #define FUZZ_HEAP_MAX	16384	/* heap strings (A-R value) up to this */
 

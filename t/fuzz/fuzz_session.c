@@ -50,6 +50,8 @@
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* make check's replay: mutations in all (whole sessions with the checks) */
+const int fuzz_replay_budget = 4000;
 
 #define FUZZ_MEM_MAX	(4u * 1024 * 1024)	/* heap a session may hold */
 #define FUZZ_STR_MAX	8192
