@@ -51,7 +51,7 @@ static uint8_t
 fuzz_byte(struct fuzz_in *in)
 {
 	if (in->left == 0)
-		return 0xff;	/* past the end: everything large */
+		return 0;	/* past the end: empty, unless full */
 	in->left--;
 	return *in->p++;
 }
