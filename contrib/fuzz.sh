@@ -27,8 +27,8 @@
 #	FUZZ_MAX_FILES (hashed files kept per target, 48), FUZZ_MAX_LEN
 #	(4096), FUZZ_MAX_FINDINGS (5), FUZZ_FINDINGS (folder, default
 #	BUILD/fuzz-findings), FUZZ_TARGETS (names; default: all),
-#	FUZZ_BUILDDIR, FUZZ_SRCDIR (default: this script's tree and the
-#	current directory).
+#	FUZZ_BUILDDIR, FUZZ_SRCDIR (default: the current directory and this
+#	script's tree), PYTHON (/usr/bin/python3).
 #
 # DIAGNOSTICS
 #	Exits 2 when the libFuzzer builds are missing, 1 when a target left
@@ -47,6 +47,7 @@ maxexecs=${FUZZ_EXECS:-0}
 findings=${FUZZ_FINDINGS:-$builddir/fuzz-findings}
 logs=$builddir/fuzz-logs
 corpora=$srcdir/t/fuzz/corpus
+python=${PYTHON:-/usr/bin/python3}	# Debian's, as make check uses
 
 # fuzz_targets - the names to run: arguments, FUZZ_TARGETS, or every lf_*
 fuzz_targets() {
@@ -173,7 +174,7 @@ fuzz_run_lf() {
 fuzz_run_py() {
 	log=$logs/report.1.log start=$(date +%s)
 	mkdir -p "$corpora/report"
-	nice -n 19 python3 "$srcdir/t/fuzz/fuzz_report.py" \
+	nice -n 19 "$python" "$srcdir/t/fuzz/fuzz_report.py" \
 	    --seconds "$seconds" --findings "$findings" \
 	    "$corpora/report" >"$log" 2>&1
 	rc=$?
