@@ -18,6 +18,7 @@
 # with the traceback in report-crash-SHA1.txt; the loop prints
 # "executions: N" and "findings: N" and exits 1 when it found any.
 import argparse
+import copy
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -107,7 +108,7 @@ def odd(rng, depth=0):
     if k == 2:
         n = rng.choice([10, 100, 500, 900])
         return json.loads("[" * n + "]" * n)
-    return rng.choice(ODD_VALUES)
+    return copy.deepcopy(rng.choice(ODD_VALUES))    # never shared
 
 
 def paths(obj, depth=0):
@@ -135,7 +136,8 @@ def mutate_json(rng, line):
     for _ in range(rng.randrange(1, 4)):
         ps = paths(rec)
         if not ps:
-            return json.dumps(odd(rng)).encode()
+            rec = odd(rng)
+            break
         obj, key = rng.choice(ps)
         k = rng.randrange(4)
         if k == 0 and isinstance(obj, dict):
