@@ -180,6 +180,7 @@ fuzz_run_py() {
 	rc=$?
 	execs=$(sed -n 's/^executions: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
 	found=$(sed -n 's/^findings: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
+	echo "$(date -u +%FT%TZ) report ${execs:-0}" >>"$logs/ledger"
 	printf '%-12s %14s %8s %6s %9s\n' report "${execs:-0}" \
 	    "$(($(date +%s) - start))" "$(ls "$corpora/report" | wc -l)" \
 	    "${found:-?}"
