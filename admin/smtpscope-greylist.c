@@ -3,7 +3,7 @@
  *
  * SYNOPSIS
  *	smtpscope-greylist (-c CONFIG | -s STORE-SPEC) [--lifetime SECONDS]
- *	    COMMAND [ARGUMENTS]
+ *	    [--retry-window SECONDS] COMMAND [ARGUMENTS]
  *	    list [--json]
  *	    allow NET
  *	    delete KEY | delete --triplet IP SENDER RCPT
@@ -15,29 +15,37 @@
  *	the spec given) and lists its entries, allows a client network (an
  *	a|NET entry whose passes count is GREYLIST_TOOL_ALLOW, so the network
  *	is auto-allowed until it has been idle for GreylistLifetime), deletes
- *	one entry, removes what outlived the lifetime (as the daemon does
+ *	one entry, removes what outlived the lifetime, or the retry window
+ *	for an unconfirmed entry (as the daemon does
  *	periodically for LMDB), or sums the state up. Output is one line
  *	per entry of "kind key name=value...", or JSON Lines with --json;
  *	times are unix seconds. The network, prefix lengths, delay and
  *	auto-allow count come from the configuration (-c) or the defaults.
+ *	Run as root, it first becomes UserID of the configuration (or, with
+ *	-s lmdb:PATH, the owner of PATH's folder), so that it never leaves
+ *	a root-owned store behind that the daemon cannot open.
  *	Exit status: 0; 1 delete found no such entry; 64 bad usage; 65 bad
  *	NET or address; 69 the store cannot be opened; 74 a store operation
- *	failed; 78 the configuration is invalid.
+ *	failed; 77 cannot become that user; 78 the configuration is invalid.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "config.h"
 #include "errors.h"
 #include "greylist/glstore.h"
+#include "privs.h"
 #include "greylist/greylist.h"
 #include "text.h"
 
@@ -49,12 +57,15 @@
 #define EX_DATAERR	65
 #define EX_UNAVAILABLE	69
 #define EX_IOERR	74
+#define EX_NOPERM	77
 #define EX_CONFIG	78
 
 struct tool {
 	struct greylist_params p;
 	char *spec;			/* owned */
+	char *user;			/* UserID of the configuration; owned */
 	long timeout_ms;
+	size_t map_max;			/* GreylistMaxSize, 0: default */
 	bool json, triplet;
 	int64_t now;
 };
@@ -66,7 +77,7 @@ tool_usage(const char *why)
 	if (why != NULL)
 		fprintf(stderr, "smtpscope-greylist: %s\n", why);
 	fprintf(stderr, "usage: smtpscope-greylist (-c CONFIG | -s STORE-SPEC) "
-	    "[--lifetime SECONDS] COMMAND\n"
+	    "[--lifetime SECONDS] [--retry-window SECONDS] COMMAND\n"
 	    "\tlist [--json]\n\tallow NET\n"
 	    "\tdelete KEY | delete --triplet IP SENDER RCPT\n"
 	    "\texpire\n\tstats [--json]\n");
@@ -88,6 +99,7 @@ tool_config(struct tool *t, const char *path)
 	free(t->spec);
 	t->spec = strdup(cfg.greylist_store != NULL ? cfg.greylist_store : "");
 	t->timeout_ms = cfg.greylist_timeout;
+	t->map_max = (size_t)cfg.greylist_max_size << 20;
 	t->p.mode = (enum greylist_mode)cfg.greylist;
 	t->p.delay_s = cfg.greylist_delay;
 	t->p.window_s = cfg.greylist_retry_window;
@@ -96,6 +108,8 @@ tool_config(struct tool *t, const char *path)
 	t->p.prefix4 = (unsigned)cfg.greylist_ipv4_prefix;
 	t->p.prefix6 = (unsigned)cfg.greylist_ipv6_prefix;
 	t->p.chain = cfg.greylist_chain;
+	if (cfg.user_id != NULL && (t->user = strdup(cfg.user_id)) == NULL)
+		exit(EX_UNAVAILABLE);
 	config_free(&cfg);
 	if (t->spec == NULL)
 		exit(EX_CONFIG);
@@ -109,13 +123,14 @@ tool_options(int argc, char **argv, struct tool *t)
 		{ "config", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "lifetime", required_argument, NULL, 'l' },
+		{ "retry-window", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "triplet", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *config = NULL, *spec = NULL;
-	long lifetime = -1;
+	long lifetime = -1, window = -1;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
@@ -130,6 +145,12 @@ tool_options(int argc, char **argv, struct tool *t)
 			if (text_parse_long(optarg, 10, 1, 100L * 365 * 86400,
 			    &lifetime) != 0)
 				tool_usage("--lifetime wants seconds");
+			break;
+		case 'w':
+			if (text_parse_long(optarg, 10, 60, 2592000,
+			    &window) != 0)
+				tool_usage("--retry-window wants 60 to 2592000 "
+				    "seconds");
 			break;
 		case 'j':
 			t->json = true;
@@ -149,19 +170,74 @@ tool_options(int argc, char **argv, struct tool *t)
 		exit(EX_UNAVAILABLE);
 	if (lifetime > 0)
 		t->p.lifetime_s = lifetime;
+	if (window > 0)
+		t->p.window_s = window;
 	if (optind >= argc)
 		tool_usage("no command");
 	return optind;
+}
+
+/* tool_store_owner - for an LMDB store given by -s: the owner of its folder */
+static const char *
+tool_store_owner(const struct tool *t)
+{
+	char dir[4096];
+	const char *path, *slash;
+	struct stat st;
+	struct passwd *pw;
+
+	if (strncmp(t->spec, "lmdb:", 5) != 0)
+		return NULL;
+	path = t->spec + 5;
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return NULL;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if (stat(dir, &st) != 0 || st.st_uid == 0)
+		return NULL;
+	pw = getpwuid(st.st_uid);
+	return pw != NULL ? pw->pw_name : NULL;
+}
+
+/*
+ * tool_drop_root - run as root, become the daemon's user before the store
+ * is opened, so that a store file the tool creates (LMDB data and lock
+ * files) belongs to the daemon and not to root. The user is UserID of the
+ * configuration (-c), else, for an LMDB store given by -s, the owner of
+ * the store's folder. Exits 77 when that user cannot be taken.
+ */
+static void
+tool_drop_root(const struct tool *t)
+{
+	const char *user = t->user != NULL ? t->user : tool_store_owner(t);
+	struct privs p;
+	char err[256];
+
+	if (geteuid() != 0 || user == NULL)
+		return;
+	if (privs_resolve(user, &p, err, sizeof(err)) != 0 ||
+	    privs_drop(&p, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope-greylist: %s\n", err);
+		exit(EX_NOPERM);
+	}
 }
 
 /* tool_open - the store, or exit 69 */
 static struct glstore *
 tool_open(const struct tool *t)
 {
+	struct glstore_opts o;
 	struct glstore *s;
 	char err[256];
 
-	if (glstore_open(&s, t->spec, t->timeout_ms, err, sizeof(err)) != 0) {
+	memset(&o, 0, sizeof(o));
+	o.timeout_ms = t->timeout_ms;
+	o.map_max = t->map_max;
+	if (glstore_open_opts(&s, t->spec, &o, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtpscope-greylist: %s: %s\n", t->spec, err);
 		exit(EX_UNAVAILABLE);
 	}
@@ -418,6 +494,7 @@ main(int argc, char **argv)
 		tool_usage("wrong number of arguments");
 	if (t.triplet && strcmp(cmd, "delete") != 0)
 		tool_usage("--triplet goes with delete");
+	tool_drop_root(&t);
 	s = tool_open(&t);
 	if (strcmp(cmd, "list") == 0) {
 		rc = tool_list(&t, s);
@@ -436,6 +513,7 @@ main(int argc, char **argv)
 	}
 	glstore_close(s);
 	free(t.spec);
+	free(t.user);
 	if (fflush(stdout) != 0 && rc == EX_OK)
 		rc = EX_IOERR;
 	return rc;

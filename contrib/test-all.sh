@@ -2,8 +2,10 @@
 # test-all.sh - the whole test suite from a fresh Debian 12 machine, as root:
 # install packages, build, run `make check` (unit tests, fuzz replays, and
 # integration tests against real Postfix and Sendmail on loopback), then the
-# same suite again in an AddressSanitizer + UndefinedBehaviorSanitizer build.
-# Prints one closing line "N passed, N failed, N skipped" over both builds.
+# same suite again in an AddressSanitizer + UndefinedBehaviorSanitizer build,
+# then the Debian package test (contrib/test-package.sh: build, install, mail
+# through a chrooted Postfix smtpd, purge). Prints one closing line
+# "N passed, N failed, N skipped" over all three.
 # This is the README's test command, and what .ci/run runs.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,12 +35,19 @@ echo "== build and test with ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	run_build build-asan --enable-sanitizers CFLAGS="-O1 -g" || rc=1
 
+echo "== Debian package: build, install, mail through a chrooted smtpd, purge"
+bash contrib/test-package.sh >build-ci/test-package.log 2>&1 || rc=1
+grep -v '^ok' build-ci/test-package.log | head -40
+
 pass=0 fail=0 skip=0
 for trs in $(find build-ci build-asan -name '*.trs' 2>/dev/null); do
 	pass=$((pass + $(grep -c '^:test-result: PASS' "$trs")))
 	fail=$((fail + $(grep -c -E '^:test-result: (FAIL|ERROR|XPASS)' "$trs")))
 	skip=$((skip + $(grep -c '^:test-result: SKIP' "$trs")))
 done
+pass=$((pass + $(grep -c '^ok ' build-ci/test-package.log)))
+fail=$((fail + $(grep -c '^not ok ' build-ci/test-package.log)))
+skip=$((skip + $(grep -c '^1\.\.0 # SKIP' build-ci/test-package.log)))
 [ "$pass" -gt 0 ] || rc=1
 echo "$pass passed, $fail failed, $skip skipped"
 exit $rc

@@ -4,7 +4,10 @@
  * The parser reads at most CONFIG_LINE_MAX bytes a line and rejects NUL
  * bytes, control characters, unknown keys, duplicate keys and values out
  * of range, each with "FILE:LINE: Key: reason". Values are checked for
- * form only; whether a user exists is the daemon's check (privs.c).
+ * form (a path that exists must be a regular file; a GreylistStore must
+ * parse, glstore_spec_check); whether a user exists is the daemon's
+ * check (privs.c). The file itself is read with text_file_open: a
+ * regular file of at most CONFIG_FILE_MAX bytes.
  */
 #include <ctype.h>
 #include <stddef.h>
@@ -14,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "config.h"
 #include "errors.h"
+#include "greylist/glstore.h"
 #include "sockspec.h"
 #include "text.h"
 
@@ -62,6 +68,8 @@ config_type_name(enum config_type type)
 		return "socket";
 	case CONFIG_USER:
 		return "user";
+	case CONFIG_STORE:
+		return "store";
 	}
 	return "?";
 }
@@ -167,20 +175,40 @@ config_check_user(const char *value)
 	return NULL;
 }
 
-/* config_check_string - form checks of string-typed values */
+/* config_check_path - absolute, not too long, and, if something is
+ * there, a regular file (a FIFO or a device would block or never end:
+ * stat(2) never blocks; the loaders check again on the open file) */
 static const char *
-config_check_string(const struct config_key *key, const char *value)
+config_check_path(const char *value)
+{
+	struct stat st;
+
+	if (value[0] != '/')
+		return "path must be absolute";
+	if (strlen(value) > 1023)
+		return "path too long";
+	if (stat(value, &st) == 0 && !S_ISREG(st.st_mode))
+		return "not a regular file";
+	return NULL;
+}
+
+/* config_check_string - form checks of string-typed values; buf holds a
+ * reason made up here */
+static const char *
+config_check_string(const struct config_key *key, const char *value,
+    char *buf, size_t bufsz)
 {
 	struct sockspec spec;
 	const char *why = NULL;
 
 	switch (key->type) {
 	case CONFIG_PATH:
-		if (value[0] != '/')
-			return "path must be absolute";
+		return config_check_path(value);
+	case CONFIG_STORE:
 		if (strlen(value) > 1023)
-			return "path too long";
-		return NULL;
+			return "value too long";
+		return glstore_spec_check(value, buf, bufsz) == SCOPE_OK ?
+		    NULL : buf;
 	case CONFIG_SOCKET:
 		if (sockspec_parse(value, &spec, &why) != SCOPE_OK)
 			return why;
@@ -212,7 +240,7 @@ config_store_string(char **field, const char *value)
 /* config_apply - check one value and store it in cfg */
 static int
 config_apply(struct config *cfg, const struct config_key *key,
-    const char *value, const char **why)
+    const char *value, const char **why, char *buf, size_t bufsz)
 {
 	void *field = (char *)cfg + key->offset;
 	long n;
@@ -240,7 +268,7 @@ config_apply(struct config *cfg, const struct config_key *key,
 			*why = "not one of the allowed values";
 		break;
 	default:
-		*why = config_check_string(key, value);
+		*why = config_check_string(key, value, buf, bufsz);
 		if (*why == NULL)
 			return config_store_string(field, value);
 		break;
@@ -254,6 +282,7 @@ config_set(struct config *cfg, const char *key, const char *value,
     const char *file, unsigned line, char *err, size_t errsz)
 {
 	const struct config_key *k = config_lookup(key);
+	char buf[CONFIG_ERR_MAX / 2];
 	const char *why;
 	int idx, rc;
 
@@ -265,7 +294,7 @@ config_set(struct config *cfg, const char *key, const char *value,
 		return config_error(err, errsz, file, line, k->name,
 		    SCOPE_EINVAL, "set again (first set at line %u)",
 		    cfg->line[idx]);
-	rc = config_apply(cfg, k, value, &why);
+	rc = config_apply(cfg, k, value, &why, buf, sizeof(buf));
 	if (rc == SCOPE_ENOMEM)
 		return config_error(err, errsz, file, line, k->name, rc,
 		    "out of memory");
@@ -391,13 +420,17 @@ config_load_stream(struct config *cfg, FILE *fp, const char *path,
 int
 config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 {
+	const char *why;
 	FILE *fp;
 	int rc;
 
-	fp = fopen(path, "re");
-	if (fp == NULL)
-		return config_error(err, errsz, path, 0, NULL, SCOPE_EIO,
-		    "cannot open: %s", strerror(errno));
+	rc = text_file_open(path, CONFIG_FILE_MAX, &fp, &why);
+	if (rc == SCOPE_ETOOBIG)
+		return config_error(err, errsz, path, 0, NULL, rc,
+		    "cannot open: over %d bytes", CONFIG_FILE_MAX);
+	if (rc != SCOPE_OK)
+		return config_error(err, errsz, path, 0, NULL, rc,
+		    "cannot open: %s", why);
 	free(cfg->file);
 	cfg->file = strdup(path);
 	if (cfg->file == NULL) {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 
 #define CONFIG_LINE_MAX	4096	/* longest line accepted, bytes */
+#define CONFIG_FILE_MAX	(1 << 20)	/* largest file accepted, bytes */
 #define CONFIG_ERR_MAX	512	/* size of an error message buffer */
 
 enum config_type {
@@ -28,7 +29,8 @@ enum config_type {
 	CONFIG_OCTAL,		/* octal file mode in [min, max] */
 	CONFIG_ENUM,		/* one of a '|'-separated list */
 	CONFIG_SOCKET,		/* unix:/path, inet:port@host, inet6:port@host */
-	CONFIG_USER		/* user[:group] */
+	CONFIG_USER,		/* user[:group] */
+	CONFIG_STORE		/* a greylisting store: lmdb:/path, redis:... */
 };
 
 enum config_on_error { CONFIG_ON_ERROR_ACCEPT, CONFIG_ON_ERROR_TEMPFAIL };
@@ -46,6 +48,7 @@ struct config_key {
 enum config_key_id {
 	CONFIG_KEY_SOCKET,
 	CONFIG_KEY_SOCKET_MODE,
+	CONFIG_KEY_SOCKET_GROUP,
 	CONFIG_KEY_RECORD_LOG,
 	CONFIG_KEY_RECORD_LOG_MODE,
 	CONFIG_KEY_USER_ID,
@@ -56,9 +59,12 @@ enum config_key_id {
 	CONFIG_KEY_AUTHSERV_ID,
 	CONFIG_KEY_SHUTDOWN_TIMEOUT,
 	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_NAMESERVERS,
 	CONFIG_KEY_DNS_TIMEOUT,
 	CONFIG_KEY_DNS_RETRIES,
+	CONFIG_KEY_DNS_DOWN_AFTER,
+	CONFIG_KEY_DNS_DOWN_WINDOW,
 	CONFIG_KEY_SPF,
 	CONFIG_KEY_IPREV,
 	CONFIG_KEY_DKIM,
@@ -83,6 +89,7 @@ enum config_key_id {
 	CONFIG_KEY_GREYLIST_ALLOW_NETWORKS,
 	CONFIG_KEY_GREYLIST_ALLOW_DOMAINS,
 	CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL,
+	CONFIG_KEY_GREYLIST_MAX_SIZE,
 	CONFIG_KEY_TAG_RULES,
 	CONFIG_KEY_PSEUDO_CLIENT_ADDRESS,
 	CONFIG_KEY_PSEUDO_NAMES,
@@ -95,6 +102,7 @@ enum config_key_id {
 struct config {
 	char *socket;
 	long socket_mode;
+	char *socket_group;	/* NULL: the UserID group */
 	char *record_log;
 	long record_log_mode;
 	char *user_id;
@@ -105,9 +113,12 @@ struct config {
 	char *authserv_id;
 	long shutdown_timeout;
 	long stats_interval;
+	char *metrics_listen;	/* NULL: no metrics endpoint */
 	char *nameservers;	/* NULL: /etc/resolv.conf */
 	long dns_timeout;	/* milliseconds, per message */
 	long dns_retries;
+	long dns_down_after;	/* unanswered queries in a row; 0: never */
+	long dns_down_window;	/* milliseconds */
 	bool spf;
 	bool iprev;
 	bool dkim;
@@ -132,6 +143,7 @@ struct config {
 	char *greylist_allow_networks;	/* list, checked by the daemon */
 	char *greylist_allow_domains;
 	long greylist_expire_interval;	/* seconds */
+	long greylist_max_size;		/* MiB, an LMDB store's largest map */
 	char *tag_rules;		/* TagRules file, NULL: none */
 	int pseudo_client_address;	/* enum pseudo_mode, by choice index */
 	int pseudo_names;

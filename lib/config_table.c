@@ -20,7 +20,13 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 	[CONFIG_KEY_SOCKET_MODE] = {
 		"SocketMode", CONFIG_OCTAL, 0, 0777, NULL, "0660",
 		offsetof(struct config, socket_mode),
-		"Permissions of a UNIX socket; its group is the UserID group."
+		"Permissions of a UNIX socket."
+	},
+	[CONFIG_KEY_SOCKET_GROUP] = {
+		"SocketGroup", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, socket_group),
+		"Group of a UNIX socket (default: the UserID group): the MTA's "
+		"group, e.g. postfix, whose smtpd keeps no other group."
 	},
 	[CONFIG_KEY_RECORD_LOG] = {
 		"RecordLog", CONFIG_PATH, 0, 0, NULL,
@@ -83,6 +89,12 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between counter lines in syslog; 0 logs them only at "
 		"exit."
 	},
+	[CONFIG_KEY_METRICS_LISTEN] = {
+		"MetricsListen", CONFIG_STRING, 0, 0, NULL, NULL,
+		offsetof(struct config, metrics_listen),
+		"ADDRESS:PORT or [IPV6]:PORT of an HTTP endpoint serving "
+		"/metrics (Prometheus text) and /health; off when unset."
+	},
 	[CONFIG_KEY_NAMESERVERS] = {
 		"Nameservers", CONFIG_STRING, 0, 0, NULL, NULL,
 		offsetof(struct config, nameservers),
@@ -93,13 +105,26 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 	[CONFIG_KEY_DNS_TIMEOUT] = {
 		"DNSTimeout", CONFIG_INT, 100, 60000, NULL, "5000",
 		offsetof(struct config, dns_timeout),
-		"Milliseconds all DNS lookups for one message (or one session's "
-		"iprev check) may take together; later lookups are temperror."
+		"Milliseconds all DNS lookups the end of one message waits for "
+		"(its SPF, DKIM and DMARC, and the session's iprev when it runs "
+		"then) may take together; later lookups are temperror."
 	},
 	[CONFIG_KEY_DNS_RETRIES] = {
 		"DNSRetries", CONFIG_INT, 0, 5, NULL, "1",
 		offsetof(struct config, dns_retries),
 		"Retries of an unanswered query, within DNSTimeout."
+	},
+	[CONFIG_KEY_DNS_DOWN_AFTER] = {
+		"DNSDownAfter", CONFIG_INT, 0, 100, NULL, "3",
+		offsetof(struct config, dns_down_after),
+		"Unanswered queries in a row (all sessions together) after "
+		"which a name server is considered down; 0 never does."
+	},
+	[CONFIG_KEY_DNS_DOWN_WINDOW] = {
+		"DNSDownWindow", CONFIG_INT, 1000, 3600000, NULL, "30000",
+		offsetof(struct config, dns_down_window),
+		"Milliseconds a name server considered down gets no queries "
+		"(lookups are temperror at once); then one query probes it."
 	},
 	[CONFIG_KEY_SPF] = {
 		"SPF", CONFIG_BOOL, 0, 0, NULL, "yes",
@@ -174,7 +199,7 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"RCPT to a new triplet and to a retry before GreylistDelay."
 	},
 	[CONFIG_KEY_GREYLIST_STORE] = {
-		"GreylistStore", CONFIG_STRING, 0, 0, NULL,
+		"GreylistStore", CONFIG_STORE, 0, 0, NULL,
 		"lmdb:/var/lib/smtpscope/greylist.lmdb",
 		offsetof(struct config, greylist_store),
 		"Where the greylisting state lives: lmdb:/path (one file on this "
@@ -247,6 +272,14 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between removals of entries older than "
 		"GreylistLifetime from an LMDB store (Redis entries expire by "
 		"themselves), done in small batches while mail flows."
+	},
+	[CONFIG_KEY_GREYLIST_MAX_SIZE] = {
+		"GreylistMaxSize", CONFIG_INT, 1, 1048576, NULL, "4096",
+		offsetof(struct config, greylist_max_size),
+		"MiB an LMDB store may grow to: its map starts at 1024 (or this, "
+		"if less) and doubles when full; at this size new triplets are "
+		"not stored and pass (verdict error). Expiry may exceed it by a "
+		"sixteenth. Redis: see its maxmemory."
 	},
 	[CONFIG_KEY_TAG_RULES] = {
 		"TagRules", CONFIG_PATH, 0, 0, NULL, NULL,

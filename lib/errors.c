@@ -24,6 +24,10 @@ errors_str(int code)
 		return "event out of order";
 	case SCOPE_ENOENT:
 		return "not found";
+	case SCOPE_ENOSPC:
+		return "store full";
+	case SCOPE_EREFUSED:
+		return "the MTA did not take the header change";
 	default:
 		return "unknown error";
 	}

@@ -15,7 +15,9 @@ enum {
 	SCOPE_ERANGE = -4,	/* value out of range */
 	SCOPE_ETOOBIG = -5,	/* input or output over its cap */
 	SCOPE_ESTATE = -6,	/* event out of order */
-	SCOPE_ENOENT = -7	/* no such item */
+	SCOPE_ENOENT = -7,	/* no such item */
+	SCOPE_ENOSPC = -8,	/* a store is full (at its configured size) */
+	SCOPE_EREFUSED = -9	/* the MTA did not take a header change */
 };
 
 const char *errors_str(int code);

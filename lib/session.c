@@ -6,6 +6,7 @@
  * reported through env->fault, and never stop the session.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "auth/authres.h"
 #include "clock.h"
 #include "errors.h"
+#include "metrics.h"
 #include "record/record.h"
 #include "record/recordlog.h"
 #include "session.h"
@@ -122,6 +124,7 @@ session_new(const struct session_env *env)
 	s->tls.verified = -1;
 	session_make_id(s->id);
 	stats_add(STATS_SESSIONS, 1);
+	metrics_session_begin();
 	return s;
 }
 
@@ -274,6 +277,7 @@ session_write(struct session *s, json_t *rec)
 		session_fault(s, SCOPE_ENOMEM, "building a record");
 		return SCOPE_ENOMEM;
 	}
+	metrics_observe_record(rec);
 	rc = recordlog_write_json(s->env->log, rec);
 	json_decref(rec);
 	if (rc != SCOPE_OK) {
@@ -313,13 +317,18 @@ session_last_stage(const struct session_message *msg)
 	return SESSION_STAGE_MAIL;
 }
 
-/* session_checks - the session's and the message's checks, once each */
+/* session_checks - the session's and the message's checks, once each;
+ * what runs now (iprev for the first message, SPF, DKIM, DMARC) shares
+ * one DNSTimeout budget, the most DNS may delay the reply */
 static void
 session_checks(struct session *s, bool complete)
 {
-	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	int64_t deadline = auth_deadline(s->env->auth);
+
+	auth_session_run(s->env->auth, &s->auth, s->client_ip, deadline);
 	auth_message_run(s->env->auth, &s->msg->auth, s->client_ip,
-	    s->helo_count > 0 ? s->helo : NULL, s->msg->from, complete);
+	    s->helo_count > 0 ? s->helo : NULL, s->msg->from, complete,
+	    deadline);
 }
 
 /* session_finish - write the message record and drop the message */
@@ -480,7 +489,9 @@ session_greylist(struct session *s, struct session_message *msg,
 	greylist_check(env->gl, env->glstore, &a, &g.r);
 	if (g.r.verdict == GREYLIST_ERROR) {
 		stats_add(STATS_GREYLIST_ERRORS, 1);
-		if (env->fault != NULL)
+		if (g.r.store_full)	/* logged once per episode instead */
+			stats_add(STATS_GREYLIST_STORE_FULL, 1);
+		else if (env->fault != NULL)
 			env->fault(env->fault_arg, SCOPE_EIO, g.r.error[0] !=
 			    '\0' ? g.r.error : "greylist store");
 	}
@@ -558,23 +569,45 @@ session_servid(const struct session *s)
 	    s->env->servid : "localhost";
 }
 
-/* session_note_ar - an existing A-R header: remove it when it claims our
- * authserv-id (RFC 8601 section 5) or when all are removed */
+/* session_mark_ar - remember A-R header number i (from 1) for removal:
+ * it extends the last run, starts a new one, or, with every run taken,
+ * starts the tail (all A-R headers from i on are removed) */
+static void
+session_mark_ar(struct session_message *msg, unsigned i)
+{
+	struct session_ar_run *last = msg->ar_nruns > 0 ?
+	    &msg->ar_runs[msg->ar_nruns - 1] : NULL;
+
+	if (msg->ar_tail != 0) {
+		msg->ar_tail_forged++;
+	} else if (last != NULL && last->first + last->count == i) {
+		last->count++;
+	} else if (msg->ar_nruns < SESSION_AR_RUNS) {
+		msg->ar_runs[msg->ar_nruns].first = i;
+		msg->ar_runs[msg->ar_nruns++].count = 1;
+	} else {
+		msg->ar_tail = i;
+		msg->ar_tail_forged = 1;
+		stats_add(STATS_TRUNCATIONS, 1);
+	}
+}
+
+/* session_note_ar - an existing A-R header: counted, and remembered for
+ * removal when it claims our authserv-id (RFC 8601 section 5); with
+ * RemoveAllAuthResults the count alone says what to remove */
 static void
 session_note_ar(struct session *s, struct session_message *msg,
     const char *value)
 {
-	unsigned i = msg->ar_found++;
 	bool forged = authres_claims(value, session_servid(s));
 
+	if (msg->ar_found == UINT_MAX)	/* unreachable: > 100 GB of headers */
+		return;
+	msg->ar_found++;
 	if (forged)
 		msg->ar_forged++;
-	if (!s->env->headers || !(forged || s->env->remove_all_ar))
-		return;
-	if (i < SESSION_AR_MAX)
-		msg->ar_remove[i / 8] |= (unsigned char)(1u << (i % 8));
-	else
-		msg->ar_unremoved++;
+	if (s->env->headers && forged && !s->env->remove_all_ar)
+		session_mark_ar(msg, msg->ar_found);
 }
 
 /* session_header - one header: counted, Message-ID kept, A-R noted,
@@ -646,32 +679,55 @@ session_ar_build(struct session *s, struct session_message *msg)
 		session_fault(s, SCOPE_ENOMEM, "Authentication-Results");
 }
 
-/* session_ar_edit - remove the marked A-R headers, last first (so the
- * indices of the others stay valid), then add ours at the top */
+/* session_ar_remove - remove A-R headers last..first (indices from 1),
+ * highest first: the MTA's index counts the headers of that name as
+ * they are at the time of the call, and Postfix drops a deleted header
+ * from that count while Sendmail keeps it (with no value), so only
+ * removal from the bottom up means the same under both */
 static void
-session_ar_edit(struct session *s, struct session_message *msg,
-    const struct session_editor *ed)
+session_ar_remove(struct session_message *msg, const struct session_editor *ed,
+    unsigned first, unsigned last)
 {
-	unsigned i = msg->ar_found < SESSION_AR_MAX ? msg->ar_found :
-	    SESSION_AR_MAX;
+	unsigned i;
 
-	while (i-- > 0) {
-		if ((msg->ar_remove[i / 8] & (1u << (i % 8))) == 0)
-			continue;
-		if (ed->remove(ed->arg, "Authentication-Results", i + 1) ==
+	for (i = last; i >= first && i > 0; i--) {
+		if (ed->remove(ed->arg, "Authentication-Results", i) ==
 		    SCOPE_OK)
 			msg->ar_removed++;
 		else
 			msg->ar_unremoved++;
 	}
+}
+
+/* session_ar_edit - remove the forged A-R headers (or all of them), then
+ * add ours at the top */
+static void
+session_ar_edit(struct session *s, struct session_message *msg,
+    const struct session_editor *ed)
+{
+	unsigned r;
+
+	if (s->env->remove_all_ar) {
+		session_ar_remove(msg, ed, 1, msg->ar_found);
+	} else {
+		if (msg->ar_tail != 0) {
+			session_ar_remove(msg, ed, msg->ar_tail, msg->ar_found);
+			msg->ar_removed_other = msg->ar_found - msg->ar_tail +
+			    1 - msg->ar_tail_forged;
+		}
+		for (r = msg->ar_nruns; r-- > 0;)
+			session_ar_remove(msg, ed, msg->ar_runs[r].first,
+			    msg->ar_runs[r].first + msg->ar_runs[r].count - 1);
+	}
 	if (msg->ar_unremoved > 0)
-		session_fault(s, SCOPE_EIO, "removing Authentication-Results");
-	if (msg->ar == NULL)
+		session_fault(s, SCOPE_EREFUSED,
+		    "removing Authentication-Results");
+	if (msg->ar == NULL || msg->ar[0] == '\0')
 		return;
 	if (ed->add(ed->arg, "Authentication-Results", msg->ar) == SCOPE_OK)
 		msg->ar_added = true;
 	else
-		session_fault(s, SCOPE_EIO, "adding Authentication-Results");
+		session_fault(s, SCOPE_EREFUSED, "adding Authentication-Results");
 }
 
 /* session_dmarc_reject - DMARCReject applies to this message */
@@ -742,10 +798,11 @@ session_close(struct session *s)
 		return;
 	if (s->msg != NULL)
 		session_finish(s, "abort", session_last_stage(s->msg));
-	auth_session_run(s->env->auth, &s->auth, s->client_ip);
+	auth_session_run(s->env->auth, &s->auth, s->client_ip, 0);
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
 	session_write(s, record_session(s));
 	auth_session_free(&s->auth);
 	free(s->gl);
 	free(s);
+	metrics_session_end();
 }

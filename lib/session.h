@@ -35,7 +35,8 @@
 #define SESSION_MSGID_MAX	512	/* Message-ID header value */
 #define SESSION_RCPT_MAX	100	/* recipients listed per message */
 #define SESSION_ID_LEN		24	/* hex characters of a session id */
-#define SESSION_AR_MAX		4096	/* A-R headers we can remove */
+#define SESSION_AR_RUNS		256	/* runs of forged A-R headers kept
+					 * (see session_message) */
 #define SESSION_GL_MAX		16	/* greylist results listed per message
 					 * and per session; more are counted */
 
@@ -109,14 +110,27 @@ struct session_message {
 	unsigned truncated;		/* enum session_trunc bits */
 	bool fault;			/* a fault of ours touched it */
 	struct auth_message auth;
-	/* Authentication-Results: those found, which to remove (bit i for
-	 * the (i+1)th A-R header), and ours */
-	unsigned ar_found;
+	/* Authentication-Results. Removal goes by the index among the
+	 * headers of that name (smfi_chgheader), so every A-R header is
+	 * counted, whatever its number; those to remove are kept as runs of
+	 * consecutive indices (from 1). A message with more than
+	 * SESSION_AR_RUNS separate runs of forged headers has every A-R
+	 * header from the first one past the cap (ar_tail) on removed:
+	 * memory stays fixed and no forged header is ever kept; the
+	 * harmless ones removed that way are counted in ar_removed_other. */
+	unsigned ar_found;		/* A-R headers seen */
 	unsigned ar_forged;		/* claiming our AuthservID */
-	unsigned char ar_remove[SESSION_AR_MAX / 8];
+	struct session_ar_run {
+		unsigned first;		/* index of the first, from 1 */
+		unsigned count;
+	} ar_runs[SESSION_AR_RUNS];
+	unsigned ar_nruns;
+	unsigned ar_tail;		/* 0, or remove from this index on */
+	unsigned ar_tail_forged;	/* forged ones from ar_tail on */
 	unsigned ar_removed;		/* removals the MTA accepted */
-	unsigned ar_unremoved;		/* to remove, but past the cap or
-					 * refused by the MTA */
+	unsigned ar_removed_other;	/* of which not forged (past the run
+					 * cap, or RemoveAllAuthResults) */
+	unsigned ar_unremoved;		/* to remove, but refused by the MTA */
 	char *ar;			/* owned: the value we add (or would) */
 	bool ar_added;
 	struct session_gl *gl;		/* owned: greylist results, in RCPT

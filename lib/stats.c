@@ -8,7 +8,8 @@ static uint64_t stats_values[STATS_NCOUNTERS];
 static const char *const stats_names[STATS_NCOUNTERS] = {
 	"sessions", "messages", "records_written", "records_lost",
 	"internal_errors", "tempfails", "truncations", "reopens",
-	"dns_malformed", "greylist_refused", "greylist_errors"
+	"dns_malformed", "greylist_refused", "greylist_errors",
+	"dns_skipped", "dns_resolver_down", "greylist_store_full"
 };
 
 /* stats_add - add n to a counter */

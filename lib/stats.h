@@ -21,6 +21,9 @@ enum stats_counter {
 	STATS_DNS_MALFORMED,	/* DNS answers that did not parse */
 	STATS_GREYLIST_REFUSED,	/* recipients answered 451 by greylisting */
 	STATS_GREYLIST_ERRORS,	/* greylist store failures (mail passed) */
+	STATS_DNS_SKIPPED,	/* lookups not sent: resolver considered down */
+	STATS_DNS_RESOLVER_DOWN,	/* name servers that went down */
+	STATS_GREYLIST_STORE_FULL, /* greylist errors: the store was full */
 	STATS_NCOUNTERS
 };
 

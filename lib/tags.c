@@ -4,8 +4,9 @@
  * against them (tags_match_*), plus the greylisting mode a set of tags
  * asks for (tags_greylist). The format is in tags.h and smtpscope-tags(5).
  *
- * Limits (each an error with "FILE:LINE" when exceeded): TAGS_LINE_MAX
- * bytes a line, TAGS_RULES_MAX rules, TAGS_NAMES_MAX distinct tag names,
+ * Limits (each an error with "FILE:LINE" when exceeded): TAGS_FILE_MAX
+ * bytes of a regular file (a FIFO or device is refused, text_file_open),
+ * TAGS_LINE_MAX bytes a line, TAGS_RULES_MAX rules, TAGS_NAMES_MAX distinct tag names,
  * TAGS_PATTERN_MAX bytes of an exact or wildcard pattern, TAGS_RE_MAX
  * bytes and TAGS_RE_COST_MAX states of a regular expression (and
  * TAGS_RE_TOTAL_MAX for the whole file), so neither regcomp() nor
@@ -45,6 +46,7 @@
 #include "text.h"
 
 #define TAGS_LINE_MAX		4096	/* bytes of a line, without newline */
+#define TAGS_FILE_MAX		(4 << 20)	/* bytes of the file */
 #define TAGS_RULES_MAX		1024	/* tag lines in a file */
 #define TAGS_NAMES_MAX		256	/* distinct tag names in a file */
 #define TAGS_ADDR_MAX		320	/* bytes of an address matched */
@@ -775,15 +777,19 @@ tags_load_stream(struct tags **out, FILE *fp, const char *path, char *err,
 int
 tags_load(struct tags **out, const char *path, char *err, size_t errsz)
 {
+	const char *why;
 	FILE *fp;
 	int rc;
 
 	*out = NULL;
-	fp = fopen(path, "re");
-	if (fp == NULL) {
-		if (errsz > 0)
-			snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return SCOPE_EIO;
+	rc = text_file_open(path, TAGS_FILE_MAX, &fp, &why);
+	if (rc == SCOPE_ETOOBIG) {
+		snprintf(err, errsz, "%s: over %d bytes", path, TAGS_FILE_MAX);
+		return rc;
+	}
+	if (rc != SCOPE_OK) {
+		snprintf(err, errsz, "%s: %s", path, why);
+		return rc == SCOPE_ENOMEM ? rc : SCOPE_EIO;
 	}
 	rc = tags_load_stream(out, fp, path, err, errsz);
 	fclose(fp);

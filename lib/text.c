@@ -1,15 +1,21 @@
 /*
- * text.c - UTF-8 cleaning with caps, strict integer parsing.
+ * text.c - UTF-8 cleaning with caps, strict integer parsing, bounded
+ * reading of configured files.
  *
  * text_clean() validates UTF-8 by RFC 3629 (no overlong forms, no
  * surrogates, nothing above U+10FFFF). It owns nothing; callers pass the
- * destination buffer, whose size is the cap.
+ * destination buffer, whose size is the cap. text_file_open() returns a
+ * stream that owns its descriptor and its byte budget (freed by fclose).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "text.h"
@@ -155,4 +161,86 @@ text_header_is(const char *name, const char *want)
 
 	return name != NULL && strncasecmp(name, want, n) == 0 &&
 	    name[n + strspn(name + n, " \t")] == '\0';
+}
+
+/* a configured file being read: its descriptor and the bytes it may
+ * still give */
+struct text_file {
+	int fd;
+	size_t left;
+};
+
+/* text_file_read - the stream's read: at most the budget, then EFBIG */
+static ssize_t
+text_file_read(void *cookie, char *buf, size_t size)
+{
+	struct text_file *f = cookie;
+	ssize_t n;
+
+	if (f->left == 0) {
+		/* the budget is spent: at the end only if nothing is left */
+		n = read(f->fd, buf, size > 0 ? 1 : 0);
+		if (n <= 0)
+			return n;
+		errno = EFBIG;
+		return -1;
+	}
+	do
+		n = read(f->fd, buf, size < f->left ? size : f->left);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		f->left -= (size_t)n;
+	return n;
+}
+
+/* text_file_close - the stream's close: the descriptor and the cookie */
+static int
+text_file_close(void *cookie)
+{
+	struct text_file *f = cookie;
+	int rc = close(f->fd);
+
+	free(f);
+	return rc;
+}
+
+/* text_file_fail - close fd, set why, return code */
+static int
+text_file_fail(int fd, const char **why, const char *text, int code)
+{
+	close(fd);
+	*why = text;
+	return code;
+}
+
+/* text_file_open - a regular file of at most max bytes, as a stream */
+int
+text_file_open(const char *path, size_t max, FILE **out, const char **why)
+{
+	cookie_io_functions_t io = { text_file_read, NULL, NULL,
+	    text_file_close };
+	struct text_file *f;
+	struct stat st;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return SCOPE_EIO;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return text_file_fail(fd, why, "not a regular file",
+		    SCOPE_EINVAL);
+	if ((uintmax_t)st.st_size > max)
+		return text_file_fail(fd, why, "too large", SCOPE_ETOOBIG);
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return text_file_fail(fd, why, "out of memory", SCOPE_ENOMEM);
+	f->fd = fd;
+	f->left = max;
+	if ((*out = fopencookie(f, "r", io)) == NULL) {
+		free(f);
+		return text_file_fail(fd, why, "out of memory", SCOPE_ENOMEM);
+	}
+	return SCOPE_OK;
 }

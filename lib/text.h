@@ -37,4 +37,15 @@ bool text_header_is(const char *name, const char *want);
  * does not fit bufsz, a read error */
 int text_read_line(FILE *fp, char *buf, size_t bufsz, const char **why);
 
+/* text_file_open - open a file named by the configuration for reading:
+ * opened with O_NONBLOCK (a FIFO or a device never blocks the open),
+ * then fstat on that descriptor (no race with a rename) must show a
+ * regular file of at most max bytes; the stream reads at most max bytes
+ * even if the file grows (a read past them fails with EFBIG, so
+ * text_read_line says "File too large"). *out gets the stream (fclose
+ * it); or SCOPE_EIO (cannot open: *why is strerror), SCOPE_EINVAL (not a
+ * regular file), SCOPE_ETOOBIG (over max bytes), SCOPE_ENOMEM */
+int text_file_open(const char *path, size_t max, FILE **out,
+    const char **why);
+
 #endif

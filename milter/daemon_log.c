@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "daemon_log.h"
+#include "dns/dns.h"
 #include "errors.h"
 #include "ratelimit.h"
 #include "record/recordlog.h"
@@ -103,6 +104,19 @@ daemon_log_fault(void *arg, int code, const char *what)
 	    errors_str(code), *detail ? ": " : "", detail,
 	    (unsigned long long)held,
 	    (unsigned long long)stats_get(STATS_RECORDS_LOST));
+}
+
+/* daemon_log_dns - a name server's change of state (arg unused) */
+void
+daemon_log_dns(void *arg, const struct dns_event *ev)
+{
+	(void)arg;
+	if (ev->down)
+		daemon_log(LOG_WARNING, "resolver %s considered down after %u "
+		    "timeouts", ev->server, ev->timeouts);
+	else
+		daemon_log(LOG_NOTICE, "resolver %s answers again after %.0f s",
+		    ev->server, ev->down_s);
 }
 
 /* daemon_log_stats - every counter on one line */

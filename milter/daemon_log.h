@@ -19,6 +19,10 @@ void daemon_log(int priority, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* daemon_log_fault - rate-limited warning for faults of our own */
 void daemon_log_fault(void *arg, int code, const char *what);
+/* daemon_log_dns - the DNS layer's hook: a name server went down or
+ * answers again (one line per change) */
+struct dns_event;
+void daemon_log_dns(void *arg, const struct dns_event *ev);
 /* daemon_log_stats - one line with every counter */
 void daemon_log_stats(const char *when);
 /* daemon_log_facility - LOG_MAIL etc. from its configuration name */

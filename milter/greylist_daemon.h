@@ -2,7 +2,9 @@
  * greylist_daemon.h - greylisting in the daemon: parameters from the
  * configuration (checked at start-up, errors name file, line and key),
  * the store opened once privileges are dropped (so an LMDB file belongs
- * to UserID), and the periodic expiry of an LMDB store.
+ * to UserID), the periodic expiry of an LMDB store (at once when it
+ * fills), and one log line when the store fills and one when it has
+ * room again.
  */
 #ifndef SMTPSCOPE_GREYLIST_DAEMON_H
 #define SMTPSCOPE_GREYLIST_DAEMON_H
@@ -17,6 +19,8 @@ struct greylist_daemon {
 	struct glstore *store;		/* NULL while off or not yet open */
 	int64_t next_expire;		/* clock_mono() microseconds */
 	int64_t interval_us;
+	_Atomic bool expire_soon;	/* the store filled: expire at the
+					 * next tick */
 };
 
 /* greylist_daemon_config - parameters; exits 78 on a bad allow-list */

@@ -26,17 +26,21 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
 #include "auth/auth.h"
+#include "auth/authres.h"
 #include "greylist_daemon.h"
 #include "record/pseudo.h"
 #include "tags.h"
 #include "config.h"
 #include "clock.h"
 #include "daemon_log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter_cb.h"
 #include "privs.h"
 #include "record/record.h"
@@ -57,6 +61,7 @@ struct main_state {
 	struct config cfg;
 	struct privs privs;
 	int have_privs;
+	gid_t socket_gid;		/* SocketGroup, else the UserID group */
 	struct recordlog *log;
 	struct auth_env auth;
 	struct session_env env;
@@ -146,9 +151,30 @@ main_config(const struct main_opts *o, struct main_state *st)
 		}
 		st->have_privs = 1;
 	}
+	st->socket_gid = st->have_privs ? st->privs.gid : (gid_t)-1;
+	if (st->cfg.socket_group != NULL && privs_group(st->cfg.socket_group,
+	    &st->socket_gid, perr, sizeof(perr)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: SocketGroup: %s\n",
+		    o->config_file, st->cfg.line[CONFIG_KEY_SOCKET_GROUP], perr);
+		exit(EX_CONFIG);
+	}
 	if (geteuid() == 0 && !st->have_privs) {
 		fprintf(stderr, "smtpscope: %s: UserID: refusing to run as "
 		    "root without UserID\n", o->config_file);
+		exit(EX_CONFIG);
+	}
+}
+
+/* main_metrics_check - MetricsListen must be an address and port (-n too) */
+static void
+main_metrics_check(const struct main_opts *o, const struct main_state *st)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (st->cfg.metrics_listen != NULL && metrics_http_check(
+	    st->cfg.metrics_listen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s:%u: MetricsListen: %s\n",
+		    o->config_file, st->cfg.line[CONFIG_KEY_METRICS_LISTEN], err);
 		exit(EX_CONFIG);
 	}
 }
@@ -175,7 +201,8 @@ main_die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* main_headers - what smtpscope does to headers, and its authserv-id */
+/* main_headers - what smtpscope does to headers, and its authserv-id;
+ * exits 78 when the AuthservID could not be written in the header */
 static void
 main_headers(struct main_state *st)
 {
@@ -186,6 +213,12 @@ main_headers(struct main_state *st)
 	    st->servid[0] == '\0')
 		snprintf(st->servid, sizeof(st->servid), "localhost");
 	st->servid[sizeof(st->servid) - 1] = '\0';
+	if (st->cfg.authserv_id != NULL && !authres_servid_ok(st->servid)) {
+		fprintf(stderr, "smtpscope: %s:%u: AuthservID: not 1 to 255 "
+		    "bytes of printable ASCII without space or ; ( ) \" \\\n",
+		    st->cfg.file, st->cfg.line[CONFIG_KEY_AUTHSERV_ID]);
+		exit(EX_CONFIG);
+	}
 	st->env.servid = st->servid;
 	st->env.headers = st->cfg.headers;
 	st->env.remove_all_ar = st->cfg.remove_all_auth_results;
@@ -253,6 +286,8 @@ main_auth(struct main_state *st, const char *file)
 		    cfg->line[CONFIG_KEY_NAMESERVERS], err);
 		exit(EX_CONFIG);
 	}
+	dns_resolver_outage(st->auth.dns, (unsigned)cfg->dns_down_after,
+	    cfg->dns_down_window, daemon_log_dns, NULL);
 	if (auth_env_checks(&st->auth, &c, err, sizeof(err)) != 0) {
 		if (c.dmarc && st->auth.dmarc == NULL && (!c.dkim ||
 		    st->auth.dkim != NULL))
@@ -285,7 +320,9 @@ main_socket(struct main_state *st)
 	if (sockspec_parse(st->cfg.socket, &spec, &why) != 0 ||
 	    spec.kind != SOCKSPEC_UNIX)
 		return;
-	if (st->have_privs && chown(spec.path, st->privs.uid, st->privs.gid) != 0)
+	if ((st->have_privs || st->cfg.socket_group != NULL) &&
+	    chown(spec.path, st->have_privs ? st->privs.uid : (uid_t)-1,
+	    st->socket_gid) != 0)
 		main_die(EX_OSERR, "cannot chown socket %s: %s", spec.path,
 		    strerror(errno));
 	if (chmod(spec.path, (mode_t)st->cfg.socket_mode) != 0)
@@ -491,6 +528,7 @@ main_shutdown(struct main_state *st)
 	int64_t deadline = clock_mono() + st->cfg.shutdown_timeout * 1000000;
 
 	milter_cb_stop();
+	metrics_http_set_stopping();
 	main_unlink_socket(st);
 	daemon_log(LOG_INFO, "stopping: %u sessions in flight",
 	    milter_cb_active());
@@ -506,6 +544,7 @@ main_shutdown(struct main_state *st)
 		daemon_log(LOG_WARNING, "cannot remove pid file %s: %s",
 		    st->cfg.pid_file, strerror(errno));
 	daemon_log_stats("exit");
+	metrics_http_stop();
 	recordlog_close(st->log);
 	auth_env_free(&st->auth);
 	greylist_daemon_close(&st->gl);
@@ -527,6 +566,7 @@ main(int argc, char **argv)
 	greylist_daemon_config(&st.gl, &st.cfg);
 	main_tags(&st);
 	main_pseudo(&st);
+	main_metrics_check(&o, &st);
 	if (o.check_only) {
 		printf("%s: configuration OK\n", o.config_file);
 		auth_env_free(&st.auth);
@@ -545,6 +585,9 @@ main(int argc, char **argv)
 		main_die(EX_OSERR, "cannot install signal handlers: %s",
 		    strerror(errno));
 	main_socket(&st);
+	if (st.cfg.metrics_listen != NULL &&
+	    metrics_http_bind(st.cfg.metrics_listen, err, sizeof(err)) != 0)
+		main_die(EX_OSERR, "MetricsListen: %s", err);
 	main_recordlog(&st);
 	if (!o.foreground)
 		main_daemonize();
@@ -553,6 +596,9 @@ main(int argc, char **argv)
 	    privs_drop(&st.privs, err, sizeof(err)) != 0)
 		main_die(EX_OSERR, "%s", err);
 	main_greylist(&st);
+	metrics_set_start((int64_t)time(NULL), PACKAGE_VERSION);
+	if (metrics_http_start(err, sizeof(err)) != 0)
+		main_die(EX_OSERR, "MetricsListen: %s", err);
 	main_start_milter(&st);
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);

@@ -261,7 +261,7 @@ milter_hdr_add(void *arg, const char *name, const char *value)
 	rc = smfi_insheader(ctx, 0, (char *)name, spaced != NULL ? spaced :
 	    (char *)value);
 	free(spaced);
-	return rc == MI_SUCCESS ? SCOPE_OK : SCOPE_EIO;
+	return rc == MI_SUCCESS ? SCOPE_OK : SCOPE_EREFUSED;
 }
 
 /* milter_hdr_remove - session_editor: the index'th header of a name */
@@ -269,7 +269,7 @@ static int
 milter_hdr_remove(void *arg, const char *name, unsigned index)
 {
 	return smfi_chgheader(arg, (char *)name, (int)index, NULL) ==
-	    MI_SUCCESS ? SCOPE_OK : SCOPE_EIO;
+	    MI_SUCCESS ? SCOPE_OK : SCOPE_EREFUSED;
 }
 
 /* milter_eom - end of message: header changes and our verdict */

@@ -1,7 +1,8 @@
 /*
  * auth.c - run the checks a session and a message need, each in its own
- * DNS context. Owns the contexts, the DKIM streaming state, the DKIM
- * outcome and the From copies (auth_*_free).
+ * DNS context; contexts made for one deadline share one time budget.
+ * Owns the contexts, the DKIM streaming state, the DKIM outcome and the
+ * From copies (auth_*_free).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +15,15 @@
 #include "stats.h"
 #include "text.h"
 
-/* auth_ctx - a new DNS context, NULL when out of memory */
+/* auth_ctx - a new DNS context ending at deadline (0: a full budget from
+ * now), NULL when out of memory */
 static struct dns_ctx *
-auth_ctx(struct dns_resolver *r)
+auth_ctx(struct dns_resolver *r, int64_t deadline)
 {
 	struct dns_ctx *c = malloc(sizeof(*c));
 
-	if (c != NULL && dns_ctx_init(c, r) != SCOPE_OK) {
+	if (c != NULL && dns_ctx_init_until(c, r, deadline != 0 ? deadline :
+	    dns_deadline(r)) != SCOPE_OK) {
 		dns_ctx_free(c);
 		free(c);
 		c = NULL;
@@ -66,10 +69,18 @@ auth_env_free(struct auth_env *env)
 	memset(env, 0, sizeof(*env));
 }
 
+/* auth_deadline - the end of a DNSTimeout budget starting now, to share
+ * between auth_session_run and auth_message_run; 0 without DNS */
+int64_t
+auth_deadline(const struct auth_env *env)
+{
+	return env != NULL && env->dns != NULL ? dns_deadline(env->dns) : 0;
+}
+
 /* auth_session_run - iprev, once */
 void
 auth_session_run(const struct auth_env *env, struct auth_session *a,
-    const char *client_ip)
+    const char *client_ip, int64_t deadline)
 {
 	if (a->done)
 		return;
@@ -77,7 +88,7 @@ auth_session_run(const struct auth_env *env, struct auth_session *a,
 	if (env == NULL || env->dns == NULL || !env->iprev ||
 	    client_ip == NULL || *client_ip == '\0')
 		return;
-	a->dns = auth_ctx(env->dns);
+	a->dns = auth_ctx(env->dns, deadline);
 	if (a->dns != NULL)
 		(void)iprev_check(a->dns, client_ip, &a->iprev);
 }
@@ -175,11 +186,11 @@ auth_message_dmarc(const struct auth_env *env, struct auth_message *a)
 }
 
 /* auth_message_run - SPF for both identities, then DKIM and DMARC for a
- * complete message, once, all in one DNS budget */
+ * complete message, once, all in one DNS budget (ending at deadline) */
 void
 auth_message_run(const struct auth_env *env, struct auth_message *a,
     const char *client_ip, const char *helo, const char *mailfrom,
-    bool complete)
+    bool complete, int64_t deadline)
 {
 	bool have_ip = client_ip != NULL && *client_ip != '\0';
 
@@ -191,7 +202,7 @@ auth_message_run(const struct auth_env *env, struct auth_message *a,
 	if (env->spf == NULL && !(complete && (a->dkim_msg != NULL ||
 	    env->dmarc != NULL)))
 		return;
-	a->dns = auth_ctx(env->dns);
+	a->dns = auth_ctx(env->dns, deadline);
 	if (a->dns == NULL)
 		return;
 	if (env->spf != NULL && have_ip) {

@@ -6,8 +6,9 @@
  * for a message that reached its end also DKIM, every signature, and
  * DMARC). While the message streams past, auth_message_header/_eoh/_body
  * feed the DKIM verifier and keep the From header values; nothing else
- * of the message is kept. Each owns a dns_ctx, so its lookups share one
- * DNSTimeout budget and are listed in the record. Checks switched off,
+ * of the message is kept. Each owns a dns_ctx, so its lookups are listed
+ * in the record; both take a deadline (auth_deadline), so that the checks
+ * one reply waits for share one DNSTimeout budget. Checks switched off,
  * or without a client address, leave their result at "none". Nothing
  * here fails the message: a DNS problem is a temperror in the result.
  */
@@ -16,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "auth/dkimverify.h"
 #include "auth/dmarceval.h"
@@ -69,8 +71,13 @@ int auth_env_checks(struct auth_env *env, const struct auth_checks *c,
 /* auth_env_free - release the checkers and the resolver */
 void auth_env_free(struct auth_env *env);
 
+/* auth_deadline - now plus DNSTimeout (0 without DNS): the deadline to
+ * pass to the runs that share one budget */
+int64_t auth_deadline(const struct auth_env *env);
+/* auth_session_run - iprev, once, ending by deadline (0: a budget of its
+ * own from now) */
 void auth_session_run(const struct auth_env *env, struct auth_session *a,
-    const char *client_ip);
+    const char *client_ip, int64_t deadline);
 /* auth_message_header - one header as received (value with its leading
  * white space and folding); SCOPE_ENOMEM when a copy failed */
 int auth_message_header(const struct auth_env *env, struct auth_message *a,
@@ -78,11 +85,12 @@ int auth_message_header(const struct auth_env *env, struct auth_message *a,
 void auth_message_eoh(struct auth_message *a);
 void auth_message_body(struct auth_message *a, const unsigned char *buf,
     size_t len);
-/* auth_message_run - the checks; complete: the message reached its end
- * (DKIM and DMARC run only then) */
+/* auth_message_run - the checks, ending by deadline (0: a budget of their
+ * own); complete: the message reached its end (DKIM and DMARC run only
+ * then) */
 void auth_message_run(const struct auth_env *env, struct auth_message *a,
     const char *client_ip, const char *helo, const char *mailfrom,
-    bool complete);
+    bool complete, int64_t deadline);
 /* auth_message_authres - the Authentication-Results value for the checks
  * that ran; 0 or SCOPE_ETOOBIG (whole resinfos only) */
 int auth_message_authres(const struct auth_session *as,

@@ -3,13 +3,20 @@
  * 8601, with RFC 6008's header.b), and the authserv-id of those already
  * in a message.
  *
- * Writing: every string taken from an outcome came from the network, so
- * it is cleaned first (ar_clean: valid UTF-8, each control character
- * (C0, DEL, C1) and each invalid byte becomes U+FFFD, at most
- * AUTHRES_VALUE_MAX bytes) and then written in one of three forms: an
- * RFC 2045 token when it is one, local-part@domain unquoted when that
- * is a dot-atom at a plain domain name, else a quoted-string with '\'
- * and '"' escaped. Comments escape '(', ')' and '\'. The value is
+ * Writing: the header is printable ASCII only (RFC 6532 UTF-8 would
+ * be allowed only in a message sent with SMTPUTF8, which a milter
+ * cannot reliably know), and every string taken from an outcome came
+ * from the network. An identity (property value: a name, an address, an
+ * IP, a DKIM tag) is written only when each byte is printable ASCII
+ * other than space and ; ( ) " \ (ar_ident), as an RFC 2045 token when
+ * it is one, local-part@domain unquoted when that is a dot-atom at a
+ * plain domain name, else a quoted-string; otherwise the property is
+ * left out (RFC 8601 makes properties optional; a mangled identity
+ * would mislead). Free text (reasons, comment parts: ar_text) keeps
+ * printable ASCII, with each other character (a UTF-8 sequence, an
+ * invalid byte, a control) as '?' and ; ( ) " \ as , [ ] ' / so that no
+ * value can end a resinfo, open a comment or break the folding. The
+ * record keeps the original text. The value is
  *
  *	servid;\n\tresinfo;\n\tresinfo ...	or	servid; none
  *
@@ -24,7 +31,12 @@
  * takes white space, CR and LF (folding as received) and nested
  * comments with quoted-pairs, and the id is a token or a quoted-string.
  * It reads each byte at most once, never past the NUL, allocates
- * nothing, and writes at most outsz bytes.
+ * nothing, and writes at most outsz bytes. authres_claims() is wider on
+ * purpose (a forged header kept is worse than a garbled one removed):
+ * the id is the first token or quoted-string whatever follows it
+ * ("id/1;" claims id: '/' ends a token), or the dotted reading of
+ * OpenDKIM's and OpenDMARC's parser (pieces joined by '.', CFWS around
+ * the dots, quotes dropped); either one naming servid is a claim.
  *
  * Owns nothing; callers pass every buffer. Errors: SCOPE_EINVAL (bad
  * input), SCOPE_ETOOBIG (did not fit).
@@ -43,8 +55,6 @@
 #define AUTHRES_LINE_MAX	998	/* RFC 5322 §2.1.1 */
 #define AUTHRES_NAME_LEN	24	/* "Authentication-Results: " */
 #define AUTHRES_ID_MAX		1024	/* authserv-id authres_claims() reads */
-
-static const char ar_replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
 /* a bounded writer: len < sz always, s NUL-terminated; over is sticky */
 struct ar_out {
@@ -115,33 +125,78 @@ ar_seqlen(unsigned char c)
 	return 4;
 }
 
-/* ar_clean - in[0..strnlen(in, insz)) as valid UTF-8 without control
- * characters, cut on a character boundary to AUTHRES_VALUE_MAX bytes */
-static size_t
-ar_clean(char out[AUTHRES_VALUE_MAX + 1], const char *in, size_t insz)
+/* ar_ident_char - a byte an identity may hold in our header: printable
+ * ASCII but space and the five that could end or open something in a
+ * naive reader: ; ( ) " \ */
+static bool
+ar_ident_char(unsigned char c)
 {
-	char tmp[AUTHRES_VALUE_MAX + 1];
+	return c > 0x20 && c < 0x7f && strchr(";()\"\\", c) == NULL;
+}
+
+/* ar_ident - a network identity (a name, an address) for a property
+ * value: its bytes when every one is an ar_ident_char and it fits
+ * AUTHRES_VALUE_MAX, else 0 (the property is then left out: RFC 8601
+ * makes properties optional, and a mangled identity would mislead) */
+static size_t
+ar_ident(char out[AUTHRES_VALUE_MAX + 1], const char *in, size_t insz)
+{
+	size_t i, n = in != NULL ? strnlen(in, insz) : 0;
+
+	if (n > AUTHRES_VALUE_MAX)
+		n = 0;
+	for (i = 0; i < n; i++)
+		if (!ar_ident_char((unsigned char)in[i]))
+			n = 0;
+	memcpy(out, in != NULL ? in : "", n);
+	out[n] = '\0';
+	return n;
+}
+
+/* ar_text - free text (a reason, a comment part) in printable ASCII, cut
+ * to AUTHRES_VALUE_MAX: every other character (a whole UTF-8 sequence,
+ * an invalid byte, a control) becomes '?', and ; ( ) " \ become
+ * , [ ] ' / so that nothing in it can end the value or open a comment */
+static size_t
+ar_text(char out[AUTHRES_VALUE_MAX + 1], const char *in, size_t insz)
+{
+	static const char from[] = ";()\"\\", to[] = ",[]'/";
+	char tmp[4 * AUTHRES_VALUE_MAX + 1];
 	const unsigned char *u = (const unsigned char *)tmp;
-	size_t n, i, len = 0, step;
-	const char *src;
+	const char *m;
+	size_t n, i, len = 0;
 
 	n = in != NULL ? text_clean(tmp, sizeof(tmp), in, strnlen(in, insz),
 	    NULL) : 0;
 	tmp[n] = '\0';
-	for (i = 0; i < n; i += step) {
-		step = ar_seqlen(u[i]);
-		if (u[i] < 0x20 || u[i] == 0x7f ||
-		    (u[i] == 0xc2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9f))
-			src = ar_replacement;	/* C0, DEL, C1 */
+	for (i = 0; i < n && len < AUTHRES_VALUE_MAX; i += ar_seqlen(u[i])) {
+		if (u[i] < 0x20 || u[i] >= 0x7f)
+			out[len++] = '?';
+		else if ((m = strchr(from, tmp[i])) != NULL)
+			out[len++] = to[m - from];
 		else
-			src = tmp + i;
-		if (len + (src == tmp + i ? step : 3) > AUTHRES_VALUE_MAX)
-			break;
-		memcpy(out + len, src, src == tmp + i ? step : 3);
-		len += src == tmp + i ? step : 3;
+			out[len++] = tmp[i];
 	}
 	out[len] = '\0';
 	return len;
+}
+
+/* authres_servid_ok - an AuthservID we can write: 1 to 255 bytes of
+ * printable ASCII, no space, none of ; ( ) " \ */
+bool
+authres_servid_ok(const char *servid)
+{
+	size_t i, n;
+
+	if (servid == NULL)
+		return false;
+	n = strnlen(servid, AUTHRES_SERVID_MAX + 1);
+	if (n == 0 || n > AUTHRES_SERVID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!ar_ident_char((unsigned char)servid[i]))
+			return false;
+	return true;
 }
 
 /* ar_tchar - an RFC 2045 token character */
@@ -186,7 +241,8 @@ ar_is_dot_atom(const char *s, size_t n)
 	return true;
 }
 
-/* ar_is_domain - labels of letters, digits, '-' and '_' joined by dots */
+/* ar_is_domain - labels of letters, digits and '-' (not first or last
+ * in a label) joined by dots */
 static bool
 ar_is_domain(const char *s, size_t n)
 {
@@ -200,8 +256,12 @@ ar_is_domain(const char *s, size_t n)
 		if (c == '.') {
 			if (s[i + 1] == '.')
 				return false;
+		} else if (c == '-') {
+			if (i == 0 || s[i - 1] == '.' || i + 1 == n ||
+			    s[i + 1] == '.')
+				return false;
 		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_')) {
+		    (c >= '0' && c <= '9'))) {
 			return false;
 		}
 	}
@@ -275,7 +335,7 @@ ar_prop(struct ar_out *o, const char *name, const char *raw, size_t rawsz,
 	char buf[AUTHRES_ITEM_MAX], val[AUTHRES_VALUE_MAX + 1];
 	struct ar_out item;
 
-	if (ar_clean(val, raw, rawsz) == 0)
+	if (ar_ident(val, raw, rawsz) == 0)
 		return;
 	ar_out_init(&item, buf, sizeof(buf), 0);
 	ar_puts(&item, name);
@@ -294,7 +354,7 @@ ar_reason(struct ar_out *o, const char *raw, size_t rawsz)
 	char buf[AUTHRES_ITEM_MAX], val[AUTHRES_VALUE_MAX + 1];
 	struct ar_out item;
 
-	if (ar_clean(val, raw, rawsz) == 0)
+	if (ar_text(val, raw, rawsz) == 0)
 		return;
 	ar_out_init(&item, buf, sizeof(buf), 0);
 	ar_puts(&item, "reason=");
@@ -325,7 +385,7 @@ ar_comment_add(struct ar_comment *c, const char *raw, size_t rawsz)
 	char val[AUTHRES_VALUE_MAX + 1];
 	const char *s;
 
-	if (ar_clean(val, raw, rawsz) == 0)
+	if (ar_text(val, raw, rawsz) == 0)
 		return;
 	if (c->parts++ > 0)
 		ar_put(&c->o, "; ", 2);
@@ -551,7 +611,6 @@ ar_resinfo(struct ar_out *o, const struct authres_input *in, int kind,
 int
 authres_build(const struct authres_input *in, char *out, size_t outsz)
 {
-	char id[AUTHRES_VALUE_MAX + 1];
 	struct ar_out o;
 	unsigned i, n, written = 0;
 	bool fits = true;
@@ -559,13 +618,11 @@ authres_build(const struct authres_input *in, char *out, size_t outsz)
 	if (out == NULL || outsz == 0)
 		return SCOPE_ETOOBIG;
 	out[0] = '\0';
-	if (in == NULL || in->servid == NULL ||
-	    strnlen(in->servid, AUTHRES_SERVID_MAX + 1) > AUTHRES_SERVID_MAX ||
-	    ar_clean(id, in->servid, AUTHRES_SERVID_MAX) == 0)
+	if (in == NULL || !authres_servid_ok(in->servid))
 		return SCOPE_EINVAL;
 	ar_out_init(&o, out, outsz < AUTHRES_MAX + 1 ? outsz : AUTHRES_MAX + 1,
 	    AUTHRES_NAME_LEN);
-	ar_put_value(&o, id);
+	ar_put_value(&o, in->servid);
 	if (o.over) {
 		out[0] = '\0';
 		return SCOPE_ETOOBIG;
@@ -719,21 +776,124 @@ authres_servid(const char *value, char *out, size_t outsz)
 	return rc;
 }
 
-/* authres_claims - the value's authserv-id is servid (any case, a
- * trailing dot on either side ignored) */
+/* ar_trim - s[0..*n) without white space around it and one trailing
+ * dot */
+static const char *
+ar_trim(const char *s, size_t *n)
+{
+	while (*n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		(*n)--;
+	}
+	while (*n > 0 && (s[*n - 1] == ' ' || s[*n - 1] == '\t'))
+		(*n)--;
+	if (*n > 0 && s[*n - 1] == '.')
+		(*n)--;
+	return s;
+}
+
+/* ar_same_id - id names servid: any case, white space around either
+ * (inside quotes) and a trailing dot on either side ignored */
+static bool
+ar_same_id(const char *id, size_t a, const char *servid)
+{
+	size_t b = strlen(servid);
+
+	id = ar_trim(id, &a);
+	servid = ar_trim(servid, &b);
+	return a > 0 && a == b && strncasecmp(id, servid, a) == 0;
+}
+
+/* ar_first_value - RFC 2045 reading: the first token or quoted-string
+ * after [CFWS], whatever follows it ("mx.example.com/1;" names
+ * mx.example.com: '/' ends a token); false when there is none or it
+ * does not fit */
+static bool
+ar_first_value(const char *value, char *id, size_t idsz, size_t *len)
+{
+	const char *p = value;
+
+	*len = 0;
+	if (!ar_skip_cfws(&p))
+		return false;
+	if (*p == '"') {
+		p++;
+		return ar_quoted_id(&p, id, idsz, len) == SCOPE_OK;
+	}
+	for (; ar_tchar((unsigned char)*p) || (unsigned char)*p >= 0x80; p++) {
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = *p;
+	}
+	return true;
+}
+
+/* ar_piece - one dot-separated piece of a dotted reading: up to white
+ * space, '(', ';', '=', '.' or the end, quotes and backslashes dropped
+ * (what they enclose kept); false when it does not fit */
+static bool
+ar_piece(const char **pp, char *id, size_t idsz, size_t *len)
+{
+	const char *p = *pp;
+	bool quoted = false;
+
+	for (; *p != '\0'; p++) {
+		if (!quoted && strchr(" \t\r\n(;=.", *p) != NULL)
+			break;
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = *p;
+	}
+	*pp = p;
+	return true;
+}
+
+/* ar_dotted_value - the reading of OpenDKIM's and OpenDMARC's parser
+ * (ares.c) and of RFC 5322's obsolete domain syntax: pieces joined by
+ * dots, with white space and comments allowed around each dot
+ * ("mx . example (c) . com" names mx.example.com) */
+static bool
+ar_dotted_value(const char *value, char *id, size_t idsz, size_t *len)
+{
+	const char *p = value, *after;
+
+	*len = 0;
+	if (!ar_skip_cfws(&p))
+		return false;
+	for (;;) {
+		if (!ar_piece(&p, id, idsz, len))
+			return false;
+		after = p;
+		if (!ar_skip_cfws(&after) || *after != '.')
+			return true;
+		if (*len + 1 >= idsz)
+			return false;
+		id[(*len)++] = '.';
+		p = after + 1;
+		if (!ar_skip_cfws(&p))
+			return false;
+	}
+}
+
+/* authres_claims - a reader could take the value's authserv-id for
+ * servid: under the RFC 2045 reading or the dotted one */
 bool
 authres_claims(const char *value, const char *servid)
 {
 	char id[AUTHRES_ID_MAX];
-	size_t a, b;
+	size_t len;
 
-	if (servid == NULL || authres_servid(value, id, sizeof(id)) != 0)
+	if (value == NULL || servid == NULL)
 		return false;
-	a = strlen(id);
-	b = strlen(servid);
-	if (a > 0 && id[a - 1] == '.')
-		a--;
-	if (b > 0 && servid[b - 1] == '.')
-		b--;
-	return a > 0 && a == b && strncasecmp(id, servid, a) == 0;
+	if (ar_first_value(value, id, sizeof(id), &len) &&
+	    ar_same_id(id, len, servid))
+		return true;
+	return ar_dotted_value(value, id, sizeof(id), &len) &&
+	    ar_same_id(id, len, servid);
 }

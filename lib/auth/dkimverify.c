@@ -43,6 +43,9 @@
  *   neutral    a signature we do not evaluate: an unsupported v=, c= or
  *              q= (RFC 6376 says to ignore such signatures), or one that
  *              libopendkim left unprocessed without an error.
+ * A key record whose p= is a bare PKCS#1 RSAPublicKey is re-wrapped as
+ * SPKI before libopendkim sees it (dkimkey.c); key_encoding says which
+ * form the key came in.
  * key_bits is -1 until a key was decoded; dnssec_known says a lookup of
  * the signature's key name was made (by it or by an earlier signature
  * with the same selector and domain).
@@ -62,6 +65,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "auth/dkimkey.h"
 #include "auth/dkimverify.h"
 #include "errors.h"
 #include "text.h"
@@ -83,6 +87,7 @@ struct dkimverify_keylog {
 	char qname[DNS_NAME_MAX];
 	int rcode;		/* -1: no answer */
 	enum dns_sec sec;
+	bool pkcs1;		/* a PKCS#1 p= was re-wrapped as SPKI */
 };
 
 struct dkimverify_msg {
@@ -144,19 +149,21 @@ dkimverify_dnssec(enum dns_sec sec)
 	}
 }
 
-/* dkimverify_keylog_add - remember how a key lookup went */
-static void
+/* dkimverify_keylog_add - remember how a key lookup went; NULL if full */
+static struct dkimverify_keylog *
 dkimverify_keylog_add(struct dkimverify_msg *m, const char *qname, int rcode,
     enum dns_sec sec)
 {
 	struct dkimverify_keylog *k;
 
 	if (m->nkeys == DKIMVERIFY_KEYLOG_MAX)
-		return;
+		return NULL;
 	k = &m->keys[m->nkeys++];
 	snprintf(k->qname, sizeof(k->qname), "%s", qname);
 	k->rcode = rcode;
 	k->sec = sec;
+	k->pkcs1 = false;
+	return k;
 }
 
 /* dkimverify_keylog_find - the lookup of selector._domainkey.domain */
@@ -187,8 +194,10 @@ dkimverify_dns_start(void *srv, int type, unsigned char *query,
 {
 	struct dkimverify_msg *m = dkimverify_cur;
 	struct dns_answer a;
+	struct dkimverify_keylog *k;
 	uint8_t *wire = NULL;
 	size_t wlen = 0;
+	int nwrap = 0;
 
 	(void)srv;
 	if (m == NULL || m->dns == NULL || type < 0 || type > 65535)
@@ -202,11 +211,15 @@ dkimverify_dns_start(void *srv, int type, unsigned char *query,
 		    DNS_SEC_ERROR);
 		return DKIM_DNS_SUCCESS;	/* waitreply reports the error */
 	}
-	dkimverify_keylog_add(m, (const char *)query, a.rcode, a.sec);
+	k = dkimverify_keylog_add(m, (const char *)query, a.rcode, a.sec);
 	m->q_dnssec = dkimverify_dnssec(a.sec);
+	if (a.pkt != NULL)	/* PKCS#1 p= to SPKI; ENOMEM: no key */
+		nwrap = dkimkey_rewrap_pkt(a.pkt);
+	if (k != NULL)
+		k->pkcs1 = nwrap > 0;
 	if (a.rcode == -1)
 		m->q_status = DKIM_DNS_EXPIRED;	/* "query timed out" */
-	else if (a.pkt != NULL && (a.rcode == LDNS_RCODE_NOERROR ||
+	else if (a.pkt != NULL && nwrap >= 0 && (a.rcode == LDNS_RCODE_NOERROR ||
 	    a.rcode == LDNS_RCODE_NXDOMAIN) &&
 	    ldns_pkt2wire(&wire, a.pkt, &wlen) == LDNS_STATUS_OK &&
 	    wlen <= buflen) {
@@ -554,6 +567,10 @@ dkimverify_sig_fields(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
 		    (unsigned char *)"k");
 		text_copy(o->key_type, sizeof(o->key_type),
 		    s != NULL ? s : "rsa", NULL);
+		k = dkimverify_keylog_find(m, o->selector, o->domain);
+		snprintf(o->key_encoding, sizeof(o->key_encoding), "%s",
+		    strcasecmp(o->key_type, "rsa") != 0 ? "raw" :
+		    k != NULL && k->pkcs1 ? "pkcs1" : "spki");
 		err = dkim_sig_geterror(sig);
 		if (dkim_sig_getkeysize(sig, &bits) == DKIM_STAT_OK &&
 		    bits > 0)

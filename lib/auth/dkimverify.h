@@ -57,6 +57,8 @@ struct dkimverify_sig {
 	char canon[40];		/* c=, header/body, e.g. "relaxed/simple" */
 	char identity[321];	/* i=, "" when absent */
 	char key_type[16];	/* "rsa", "ed25519", "" when no key */
+	char key_encoding[8];	/* p= as published: "spki" or "pkcs1" (RSA),
+				 * "raw" (Ed25519), "" when no key */
 	int key_bits;		/* -1 when unknown */
 	long body_length;	/* l=, -1 when absent */
 	char b_prefix[16];	/* first 8 characters of b= (RFC 6008) */

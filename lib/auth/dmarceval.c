@@ -17,6 +17,13 @@
  *    (b.a.ck -> a.ck, a.b.kawasaki.jp -> b.kawasaki.jp) and is not even
  *    declared in <opendmarc/dmarc.h>. libopendmarc is still initialised
  *    with the same file (OPENDMARC_TLD_TYPE_MOZILLA), once per process.
+ *    Internationalized names are compared as A-labels: the list's rules
+ *    in U-labels (公司.cn, *.kawasaki.jp's IDN siblings) are converted
+ *    once at load, and a name with U-labels is converted before the
+ *    rules apply (libidn2, IDNA2008 with the UTS #46 non-transitional
+ *    mapping, as libpsl does); the organizational domain is always
+ *    given in A-labels, the form DNS lookups and alignment use. A name
+ *    libidn2 refuses has no organizational domain.
  *  - Alignment (§3.1) is computed here, over every DKIM signature, and
  *    libopendmarc is never given DKIM or SPF results. Its
  *    opendmarc_policy_store_dkim() keeps only one DKIM result per
@@ -33,7 +40,9 @@
  *
  * Owns: struct dmarceval (the suffix rules); per check, one libopendmarc
  * policy context, freed before returning.
- * Fails: dmarceval_new on an unreadable or empty list (message in err);
+ * Fails: dmarceval_new on an unreadable or empty list, one that is not a
+ * regular file of at most DMARCEVAL_FILE_MAX bytes, or one with a line
+ * that is no public suffix rule (message in err, naming the line);
  * dmarceval_check only on ENOMEM. Everything about the message or the
  * DNS is a result (none, pass, fail, temperror, permerror).
  */
@@ -48,6 +57,7 @@
 #include <strings.h>
 #include <sys/types.h>
 
+#include <idn2.h>
 #include <opendmarc/dmarc.h>
 
 #include "auth/addrlist.h"
@@ -60,7 +70,8 @@
 #endif
 
 #define DMARCEVAL_RECORD_MAX	2048	/* longer records are permerror */
-#define DMARCEVAL_LINE_MAX	512	/* longer list lines are skipped */
+#define DMARCEVAL_LINE_MAX	1024	/* bytes of a list line */
+#define DMARCEVAL_FILE_MAX	(16 << 20)	/* bytes of the list */
 #define DMARCEVAL_RULES_MAX	200000	/* sanity cap on the list */
 #define DMARCEVAL_LABELS_MAX	128	/* 253 characters: 127 labels */
 
@@ -125,29 +136,112 @@ dmarceval_has(const struct dmarceval *e, const char *rule)
 	    dmarceval_cmp) != NULL;
 }
 
-/* dmarceval_load - read the rules of a public suffix list file: the
- * first word of each line that is not a comment, lowercased */
-static int
-dmarceval_load(struct dmarceval *e, const char *path, char *err,
-    size_t errsz)
+/* dmarceval_has_8bit - does a string have a byte outside ASCII? */
+static bool
+dmarceval_has_8bit(const char *s)
 {
-	char line[DMARCEVAL_LINE_MAX], *s, *end, **grown;
-	size_t cap = 0;
-	FILE *fp = fopen(path, "r");
-	int rc = SCOPE_OK;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	return false;
+}
 
-	if (fp == NULL) {
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return SCOPE_EIO;
+/* dmarceval_alabel - a UTF-8 name in A-labels (malloc'ed, the caller
+ * frees with idn2_free), or NULL when libidn2 refuses it */
+static char *
+dmarceval_alabel(const char *utf8)
+{
+	char *out = NULL;
+
+	if (idn2_to_ascii_8z(utf8, &out, IDN2_NFC_INPUT |
+	    IDN2_NONTRANSITIONAL) != IDN2_OK) {
+		idn2_free(out);
+		return NULL;
 	}
-	while (rc == SCOPE_OK && fgets(line, sizeof(line), fp) != NULL) {
-		if (strchr(line, '\n') == NULL && !feof(fp)) {
-			int c;	/* an overlong line: not a rule, skip it */
+	return out;
+}
 
-			while ((c = fgetc(fp)) != EOF && c != '\n')
-				;
-			continue;
+/* dmarceval_rule_alabel - a rule as stored (strdup'ed): in A-labels
+ * after its "!" or "*." when it has U-labels (a rule libidn2 refuses
+ * stays as written, and so matches no name); NULL on ENOMEM */
+static char *
+dmarceval_rule_alabel(const char *rule)
+{
+	size_t pre = rule[0] == '!' ? 1 : strncmp(rule, "*.", 2) == 0 ? 2 : 0;
+	char *a, *out;
+	size_t n;
+
+	if (!dmarceval_has_8bit(rule) || (a = dmarceval_alabel(rule + pre)) ==
+	    NULL)
+		return strdup(rule);
+	n = pre + strlen(a) + 1;
+	if ((out = malloc(n)) != NULL)
+		snprintf(out, n, "%.*s%s", (int)pre, rule, a);
+	idn2_free(a);
+	return out;
+}
+
+/* dmarceval_rule_ok - a public suffix rule: an optional '!', then
+ * labels of letters, digits, '-', '_', '*' or UTF-8 bytes (IDN rules are
+ * listed in Unicode), separated by single dots */
+static bool
+dmarceval_rule_ok(const char *rule)
+{
+	const unsigned char *p = (const unsigned char *)rule;
+	size_t label = 0;
+
+	if (*p == '!')
+		p++;
+	for (; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum(*p) || *p == '-' || *p == '_' || *p == '*' ||
+		    *p >= 0x80) {
+			label++;
+		} else {
+			return false;
 		}
+	}
+	return label > 0;
+}
+
+/* dmarceval_add - keep one rule (grown array, at most RULES_MAX) */
+static int
+dmarceval_add(struct dmarceval *e, const char *rule, size_t *cap)
+{
+	char **grown;
+
+	if (e->nrules == *cap) {
+		if (*cap >= DMARCEVAL_RULES_MAX)
+			return SCOPE_ETOOBIG;
+		*cap = *cap == 0 ? 8192 : *cap * 2;
+		grown = realloc(e->rules, *cap * sizeof(*grown));
+		if (grown == NULL)
+			return SCOPE_ENOMEM;
+		e->rules = grown;
+	}
+	if ((e->rules[e->nrules] = dmarceval_rule_alabel(rule)) == NULL)
+		return SCOPE_ENOMEM;
+	e->nrules++;
+	return SCOPE_OK;
+}
+
+/* dmarceval_load_lines - the first word of each line that is not a
+ * comment, lowercased, each a valid rule; err names the line */
+static int
+dmarceval_load_lines(struct dmarceval *e, FILE *fp, const char *path,
+    char *err, size_t errsz)
+{
+	char line[DMARCEVAL_LINE_MAX], *s, *end;
+	const char *why = NULL;
+	unsigned n = 0;
+	size_t cap = 0;
+	int rc;
+
+	while ((rc = text_read_line(fp, line, sizeof(line), &why)) == 1) {
+		n++;
 		for (s = line; *s == ' ' || *s == '\t'; s++)
 			;
 		if (s[0] == '\0' || (s[0] == '/' && s[1] == '/'))
@@ -156,39 +250,51 @@ dmarceval_load(struct dmarceval *e, const char *path, char *err,
 		    end++)
 			*end = (char)tolower((unsigned char)*end);
 		*end = '\0';
-		if (*s == '\0')
-			continue;
-		if (e->nrules == cap) {
-			if (cap >= DMARCEVAL_RULES_MAX) {
-				snprintf(err, errsz, "%s: more than %d rules",
-				    path, DMARCEVAL_RULES_MAX);
-				rc = SCOPE_ETOOBIG;
-				break;
-			}
-			cap = cap == 0 ? 8192 : cap * 2;
-			grown = realloc(e->rules, cap * sizeof(*grown));
-			if (grown == NULL) {
-				rc = SCOPE_ENOMEM;
-				break;
-			}
-			e->rules = grown;
+		if (!dmarceval_rule_ok(s)) {
+			snprintf(err, errsz, "%s:%u: not a public suffix rule "
+			    "(not a public suffix list?)", path, n);
+			return SCOPE_EINVAL;
 		}
-		if ((e->rules[e->nrules] = strdup(s)) == NULL)
-			rc = SCOPE_ENOMEM;
-		else
-			e->nrules++;
+		if ((rc = dmarceval_add(e, s, &cap)) == SCOPE_ETOOBIG) {
+			snprintf(err, errsz, "%s: more than %d rules", path,
+			    DMARCEVAL_RULES_MAX);
+			return rc;
+		}
+		if (rc != SCOPE_OK) {
+			snprintf(err, errsz, "%s: out of memory", path);
+			return rc;
+		}
 	}
-	if (rc == SCOPE_OK && ferror(fp)) {
-		snprintf(err, errsz, "%s: read error", path);
-		rc = SCOPE_EIO;
-	}
+	if (rc < 0)
+		snprintf(err, errsz, "%s:%u: %s", path, n + 1, why);
+	return rc;
+}
+
+/* dmarceval_load - read the rules of a public suffix list: a regular
+ * file of at most DMARCEVAL_FILE_MAX bytes whose every line is a
+ * comment, blank or a valid rule, with at least one rule */
+static int
+dmarceval_load(struct dmarceval *e, const char *path, char *err,
+    size_t errsz)
+{
+	const char *why;
+	FILE *fp;
+	int rc;
+
+	rc = text_file_open(path, DMARCEVAL_FILE_MAX, &fp, &why);
+	if (rc == SCOPE_ETOOBIG)
+		snprintf(err, errsz, "%s: over %d bytes", path,
+		    DMARCEVAL_FILE_MAX);
+	else if (rc != SCOPE_OK)
+		snprintf(err, errsz, "%s: %s", path, why);
+	if (rc != SCOPE_OK)
+		return rc;
+	rc = dmarceval_load_lines(e, fp, path, err, errsz);
 	fclose(fp);
 	if (rc == SCOPE_OK && e->nrules == 0) {
 		snprintf(err, errsz, "%s: no public suffix rules", path);
 		rc = SCOPE_EINVAL;
 	}
-	if (rc == SCOPE_ENOMEM)
-		snprintf(err, errsz, "%s: out of memory", path);
 	if (rc == SCOPE_OK)
 		qsort(e->rules, e->nrules, sizeof(e->rules[0]), dmarceval_cmp);
 	return rc;
@@ -268,11 +374,22 @@ dmarceval_new(struct dmarceval **out, const char *psl_path, char *err,
 
 /* dmarceval_norm - a lowercase copy of a plausible DNS name without its
  * trailing dot (labels 1..63 of letters, digits, '-', '_'; at most 253
- * characters); false when it is not one */
+ * characters), U-labels turned into A-labels first; false when it is
+ * not one */
 static bool
 dmarceval_norm(const char *in, char *out, size_t outsz)
 {
 	size_t n = strlen(in), i, label = 0;
+	char *a;
+	bool ok;
+
+	if (dmarceval_has_8bit(in)) {	/* U-labels: their A-labels */
+		if (n > 1024 || (a = dmarceval_alabel(in)) == NULL)
+			return false;
+		ok = !dmarceval_has_8bit(a) && dmarceval_norm(a, out, outsz);
+		idn2_free(a);
+		return ok;
+	}
 
 	if (n > 0 && in[n - 1] == '.')
 		n--;

@@ -17,8 +17,11 @@
  *  - records are fetched by spf_dns.c (TXT only, selected by §4.5) and
  *    checked and rewritten by spf_syntax.c before libspf2 compiles them;
  *  - the §4.6.4 limits are counted over the whole check (spf_dns.c);
- *  - exp= is looked up only when the final result is fail, and expanded
- *    here (libspf2 mangles spaces and writes lower-case %-escapes);
+ *  - every macro is expanded by spf_macro.c, not libspf2 (whose DIGIT
+ *    transformer drops a character): domain-specs before libspf2
+ *    compiles a record (spf_syntax.c), explanations and redirect
+ *    targets here;
+ *  - exp= is looked up only when the final result is fail;
  *  - the term that matched is found by replaying the published terms one
  *    by one from the answers already received (no new queries).
  * Owns: everything it allocates per check is freed before returning.
@@ -26,7 +29,6 @@
  * every DNS or record problem is an SPF result, not an error.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "errors.h"
 #include "auth/spf_internal.h"
@@ -59,89 +62,62 @@ spf_res_name(enum spf_res r)
 	return spf_res_names[r];
 }
 
-/* spf_expand - expand a macro-string for the request at domain 'dom' */
-static char *
-spf_expand(struct spf_eval *ev, const char *macro_text, const char *dom)
+/* spf_ptr_name - %{p}: libspf2's validated client name, found on demand
+ * through our DNS layer and kept in the request */
+static const char *
+spf_ptr_name(void *arg)
 {
-	SPF_server_t *server = ev->c->server;
-	SPF_response_t *resp = SPF_response_new(ev->req);
-	SPF_macro_t *mac = NULL;
-	const char *save = ev->req->cur_dom;
-	char *buf = NULL;
-	size_t buflen = 0;
-	SPF_errcode_t err;
-
-	if (resp == NULL)
-		return NULL;
-	err = SPF_record_compile_macro(server, resp, &mac, macro_text);
-	if (err == SPF_E_SUCCESS && mac != NULL) {
-		ev->req->cur_dom = dom;
-		err = SPF_record_expand_data(server, ev->req, resp,
-		    (SPF_data_t *)((char *)mac + sizeof(SPF_macro_t)),
-		    mac->macro_len, &buf, &buflen);
-		ev->req->cur_dom = save;
-	}
-	if (mac != NULL)
-		SPF_macro_free(mac);
-	SPF_response_free(resp);
-	if (err != SPF_E_SUCCESS) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
+	return SPF_request_get_client_dom((SPF_request_t *)arg);
 }
 
-/* spf_explain_text - expand an explain-string: literals and %%, %_,
- * %- here (libspf2's macro compiler turns each space into '%'), each
- * %{...} through libspf2; an upper-case letter URL-encodes, and RFC 3986
- * §2.1 wants upper-case hex digits (libspf2 writes lower case) */
+/* spf_macro_vars_init - the macro values of this check at domain 'dom' */
+void
+spf_macro_vars_init(struct spf_eval *ev, const char *dom,
+    struct spf_macro_vars *v)
+{
+	SPF_request_t *req = ev->req;
+
+	memset(v, 0, sizeof(*v));
+	v->sender = req->env_from != NULL ? req->env_from : "";
+	v->local = req->env_from_lp != NULL ? req->env_from_lp : "";
+	v->sender_dom = req->env_from_dp != NULL ? req->env_from_dp : "";
+	v->domain = dom != NULL ? dom : v->sender_dom;
+	v->helo = req->helo_dom != NULL ? req->helo_dom : "";
+	v->receiver = SPF_request_get_rec_dom(req);
+	v->family = req->client_ver;
+	if (req->client_ver == AF_INET6)
+		memcpy(v->addr, &req->ipv6, 16);
+	else
+		memcpy(v->addr, &req->ipv4, 4);
+	v->now = (long long)time(NULL);
+	v->ptr_name = spf_ptr_name;
+	v->ptr_arg = req;
+}
+
+/* spf_expand - expand a domain-spec for the request at domain 'dom' */
+static char *
+spf_expand(struct spf_eval *ev, const char *macro_text, size_t len,
+    const char *dom)
+{
+	struct spf_macro_vars v;
+
+	spf_macro_vars_init(ev, dom, &v);
+	return spf_macro_expand(&v, macro_text, len, SPF_MACRO_DOMAIN);
+}
+
+/* spf_explain_text - expand an explain-string (§6.2) with spf_macro.c */
 static void
 spf_explain_text(struct spf_eval *ev, const char *txt, struct spf_outcome *out)
 {
-	char buf[1024], macro[64], *x;
-	size_t used = 0, i = 0, n, xl, k;
-	bool upper;
+	struct spf_macro_vars v;
+	char *x;
 
-	while (txt[i] != '\0' && used + 4 < sizeof(buf)) {
-		if (txt[i] != '%') {
-			buf[used++] = txt[i++];
-			continue;
-		}
-		if (txt[i + 1] != '{') {	/* %%, %_ or %- */
-			used += (size_t)snprintf(buf + used, sizeof(buf) - used,
-			    "%s", txt[i + 1] == '%' ? "%" : txt[i + 1] == '_' ?
-			    " " : "%20");
-			i += 2;
-			continue;
-		}
-		n = strcspn(txt + i, "}") + 1;	/* spf_syntax_explain: closed */
-		if (n >= sizeof(macro))
-			return;
-		memcpy(macro, txt + i, n);
-		macro[n] = '\0';
-		upper = macro[2] >= 'A' && macro[2] <= 'Z';
-		for (k = 3; k < n; k++)	/* libspf2 knows only "r" */
-			if (macro[k] == 'R')
-				macro[k] = 'r';
-		i += n;
-		x = spf_expand(ev, macro, ev->exp_dom);
-		if (x == NULL)
-			return;	/* no explanation */
-		for (k = 0; upper && x[k] != '\0'; k++) {
-			if (x[k] != '%' || x[k + 1] == '\0' || x[k + 2] == '\0')
-				continue;
-			x[k + 1] = (char)toupper((unsigned char)x[k + 1]);
-			x[k + 2] = (char)toupper((unsigned char)x[k + 2]);
-		}
-		xl = strlen(x);
-		if (xl > sizeof(buf) - 1 - used)
-			xl = sizeof(buf) - 1 - used;
-		memcpy(buf + used, x, xl);
-		used += xl;
-		free(x);
-	}
-	buf[used] = '\0';
-	text_copy(out->explanation, sizeof(out->explanation), buf, NULL);
+	spf_macro_vars_init(ev, ev->exp_dom, &v);
+	x = spf_macro_expand(&v, txt, strlen(txt), SPF_MACRO_EXPLAIN);
+	if (x == NULL)
+		return;	/* no explanation */
+	text_copy(out->explanation, sizeof(out->explanation), x, NULL);
+	free(x);
 }
 
 /* spf_explain - RFC 7208 §6.2: the exp= text, for a final fail; one TXT
@@ -172,9 +148,11 @@ spf_try_term(struct spf_eval *ev, const char *term, size_t len,
 	SPF_record_t *rec = NULL;
 	const char *save = ev->req->cur_dom;
 	char text[SPF_TERM_MAX + 8], *fixed;
+	struct spf_macro_vars v;
 	bool hit = false;
 
-	fixed = spf_syntax_term(term, len, ev->req->client_ver);
+	spf_macro_vars_init(ev, dom, &v);
+	fixed = spf_syntax_term(term, len, ev->req->client_ver, &v);
 	if (resp == NULL || fixed == NULL || fixed[0] == '\0' ||
 	    strlen(fixed) > SPF_TERM_MAX) {
 		if (resp != NULL)
@@ -238,13 +216,7 @@ spf_attribute(struct spf_eval *ev, const char *domain, SPF_result_t want,
 		}
 		if (redirect == NULL || all || redirect_len >= sizeof(dom))
 			break;
-		{
-			char spec[DNS_NAME_MAX];
-
-			memcpy(spec, redirect, redirect_len);
-			spec[redirect_len] = '\0';
-			next = spf_expand(ev, spec, dom);
-		}
+		next = spf_expand(ev, redirect, redirect_len, dom);
 		if (next == NULL)
 			break;
 		snprintf(dom, sizeof(dom), "%s", next);

@@ -13,7 +13,8 @@
  * without DNS); the 10-term and 2-void-lookup limits count across
  * include; redirect is evaluated last and ignored next to "all"; PTR
  * answers beyond 10 names are ignored; exp= is fetched only for a final
- * fail; type SPF (99) is never queried.
+ * fail; type SPF (99) is never queried; macros are expanded by our own
+ * RFC 7208 section 7 code (spf_macro.c), not libspf2's.
  *
  * Failures: the functions return 0 or a negative SCOPE_* code; every
  * DNS or record problem is a result (temperror, permerror), not an

@@ -405,6 +405,7 @@ spf_dns_get_record(SPF_server_t *server, SPF_request_t *req,
 	struct spf_eval *ev = spf_current;
 	const char *domain = req->cur_dom, *found = NULL, *why;
 	SPF_dns_server_t *srv = server->resolver;
+	struct spf_macro_vars vars;
 	SPF_dns_rr_t *rr;
 	SPF_errcode_t err;
 	char *fixed;
@@ -456,7 +457,8 @@ spf_dns_get_record(SPF_server_t *server, SPF_request_t *req,
 	}
 	if (!ev->replay)
 		spf_dns_rec_keep(ev, domain, found);
-	fixed = spf_syntax_record(found, req->client_ver, &why, &at);
+	spf_macro_vars_init(ev, domain, &vars);
+	fixed = spf_syntax_record(found, req->client_ver, &vars, &why, &at);
 	if (fixed == NULL) {
 		err = SPF_response_add_error(resp, SPF_E_SYNTAX,
 		    "%s at \"%.*s\" in the record of %s", why,

@@ -16,6 +16,7 @@
 #include <spf2/spf_dns_rr.h>
 
 #include "auth/spf.h"
+#include "auth/spf_macro.h"
 
 #define SPF_TERMS_MAX	10	/* DNS-querying terms, RFC 7208 §4.6.4 */
 #define SPF_VOIDS_MAX	2	/* void lookups, ibid. */
@@ -68,6 +69,11 @@ struct spf_checker {
 };
 
 extern __thread struct spf_eval *spf_current;
+
+/* spf_macro_vars_init - the macro values (spf_macro.c) of the running
+ * check, with 'dom' as the current domain %{d} */
+void spf_macro_vars_init(struct spf_eval *ev, const char *dom,
+    struct spf_macro_vars *v);
 
 /* spf_dns_lookup - the layer's lookup callback */
 SPF_dns_rr_t *spf_dns_lookup(SPF_dns_server_t *srv, const char *domain,

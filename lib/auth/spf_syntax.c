@@ -16,10 +16,16 @@
  *  - a or mx with a /0 length for the client's family get the
  *    SPF_SYNTAX_ANY label in front of the target name: the DNS layer
  *    then answers "any address" when the name has one (spf.c);
- *  - the CIDR length for the other family is dropped (irrelevant).
+ *  - the CIDR length for the other family is dropped (irrelevant);
+ *  - given the macro values, every domain-spec is expanded here by
+ *    spf_macro.c (libspf2's expansion is wrong) and written back as
+ *    literal text, but a plain %{p}, which libspf2 expands right and
+ *    looks up only when it evaluates the term; an a or mx name that
+ *    expanded to hold a '/' gets an explicit full CIDR length after it.
  * Terms whose compiled form would come near libspf2's 511-byte buffer
  * are refused (permerror); no real record comes close.
- * Owns nothing; returned strings are the caller's. Pure functions.
+ * Owns nothing; returned strings are the caller's. Pure functions, but
+ * for the %{p} lookup a macro expansion may ask for.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -28,6 +34,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "auth/spf_macro.h"
 #include "auth/spf_syntax.h"
 
 #define SPF_SYNTAX_TERMS_MAX	256
@@ -36,42 +43,9 @@
  * shevek/libspf2 #44, after the 1.2.10 Debian ships). A generous upper
  * estimate of the compiled size keeps every term far below it. */
 #define SPF_SYNTAX_COMPILED_MAX	400
-
-struct sbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-/* sb_add - append bytes */
-static void
-sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	char *grown;
-	size_t cap;
-
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = (b->len + n + 1) * 2 + 64;
-		grown = realloc(b->s, cap);
-		if (grown == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->s = grown;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sb_str(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
+/* an expanded domain-spec is at most 253 characters (§7.3), but its '%'
+ * and SP are written twice for libspf2 */
+#define SPF_SYNTAX_EXPANDED_MAX	320
 
 static bool
 is_alpha(char c)
@@ -187,11 +161,12 @@ spf_macro(const char *s, size_t len, bool explain, size_t *tail)
 		    NULL)
 			return false;
 		j = i + 3;
-		for (digits = 0, value = 0; j < len && is_digit(s[j]) &&
-		    digits < 4; j++, digits++)
-			value = value * 10 + (s[j] - '0');
-		if (digits > 3 || (digits > 0 && (value < 1 || value > 128)))
-			return false;	/* libspf2's range, and no overflow */
+		for (digits = 0, value = 0; j < len && is_digit(s[j]);
+		    j++, digits++)
+			if (value < 1000)	/* saturates: "all parts" */
+				value = value * 10 + (s[j] - '0');
+		if (digits > 0 && value == 0)
+			return false;	/* §7.3: nonzero */
 		if (j < len && (s[j] == 'r' || s[j] == 'R'))
 			j++;
 		while (j < len && s[j] != '\0' &&
@@ -309,7 +284,7 @@ spf_ip6(const char *s, size_t len)
 /* spf_ip_mech - ip4/ip6 directive; writes the rewritten form */
 static bool
 spf_ip_mech(const char *q, size_t qlen, const char *v, size_t len, bool six,
-    int family, struct sbuf *out)
+    int family, struct spf_sbuf *out)
 {
 	size_t alen = len;
 	int c = spf_cidr(v, &alen, six ? 3 : 2, false);
@@ -318,55 +293,89 @@ spf_ip_mech(const char *q, size_t qlen, const char *v, size_t len, bool six,
 	    c > (six ? 128 : 32))
 		return false;
 	if (c != 0) {	/* as published */
-		sb_add(out, q, qlen);
-		sb_str(out, six ? "ip6:" : "ip4:");
-		sb_add(out, v, len);
+		spf_sbuf_add(out, q, qlen);
+		spf_sbuf_str(out, six ? "ip6:" : "ip4:");
+		spf_sbuf_add(out, v, len);
 		return true;
 	}
 	if ((family == AF_INET6) != six)
 		return true;	/* never matches this client: nothing */
-	sb_add(out, q, qlen);
-	sb_str(out, six ? "ip6:::/1 " : "ip4:0.0.0.0/1 ");
-	sb_add(out, q, qlen);
-	sb_str(out, six ? "ip6:8000::/1" : "ip4:128.0.0.0/1");
+	spf_sbuf_add(out, q, qlen);
+	spf_sbuf_str(out, six ? "ip6:::/1 " : "ip4:0.0.0.0/1 ");
+	spf_sbuf_add(out, q, qlen);
+	spf_sbuf_str(out, six ? "ip6:8000::/1" : "ip4:128.0.0.0/1");
 	return true;
+}
+
+/* spf_spec_put - a domain-spec as libspf2 gets it: as published, or
+ * expanded by spf_macro.c when vars are given (libspf2's expansion is
+ * wrong, see there) */
+static bool
+spf_spec_put(struct spf_sbuf *out, const char *spec, size_t len,
+    const struct spf_macro_vars *vars)
+{
+	char *x;
+	bool ok;
+
+	if (vars == NULL) {
+		spf_sbuf_add(out, spec, len);
+		return true;
+	}
+	x = spf_macro_expand(vars, spec, len, SPF_MACRO_LIBSPF2);
+	if (x == NULL)
+		return false;
+	ok = strlen(x) <= SPF_SYNTAX_EXPANDED_MAX;
+	if (ok)
+		spf_sbuf_str(out, x);
+	free(x);
+	return ok;
 }
 
 /* spf_addr_mech - a or mx: [":" domain-spec] [ip4-cidr] ["/" ip6-cidr] */
 static bool
 spf_addr_mech(const char *q, size_t qlen, const char *name, const char *v,
-    size_t len, int family, struct sbuf *out)
+    size_t len, int family, const struct spf_macro_vars *vars,
+    struct spf_sbuf *out)
 {
 	int c6 = spf_cidr(v, &len, 3, true), c4 = spf_cidr(v, &len, 2, false);
 	int mine = family == AF_INET6 ? c6 : c4;
 	char num[16];
+	size_t at;
 
 	if (c4 > 32 || c6 > 128)
 		return false;
 	if (len > 0 && (v[0] != ':' || !spf_domain_spec(v + 1, len - 1)))
 		return false;
-	sb_add(out, q, qlen);
-	sb_str(out, name);
+	spf_sbuf_add(out, q, qlen);
+	spf_sbuf_str(out, name);
 	if (mine == 0) {	/* any address of the name matches */
-		sb_str(out, ":" SPF_SYNTAX_ANY ".");
-		if (len > 0)
-			sb_add(out, v + 1, len - 1);
-		else
-			sb_str(out, "%{d}");
-		return true;
+		spf_sbuf_str(out, ":" SPF_SYNTAX_ANY ".");
+		return len > 0 ? spf_spec_put(out, v + 1, len - 1, vars) :
+		    spf_spec_put(out, "%{d}", 4, vars);
 	}
-	sb_add(out, v, len);
+	if (len > 0) {
+		spf_sbuf_str(out, ":");
+		at = out->len;
+		if (!spf_spec_put(out, v + 1, len - 1, vars))
+			return false;
+		/* an expanded '/' (a local part "x/24") must not read as a
+		 * CIDR: an explicit full length ends the name for libspf2 */
+		if (mine < 0 && !out->oom &&
+		    memchr(out->s + at, '/', out->len - at) != NULL)
+			mine = family == AF_INET6 ? 128 : 32;
+	}
 	if (mine > 0) {
 		snprintf(num, sizeof(num), "%s%d", family == AF_INET6 ? "//" :
 		    "/", mine);
-		sb_str(out, num);
+		spf_sbuf_str(out, num);
 	}
 	return true;
 }
 
 /* spf_directive - [qualifier] mechanism (§5), written for libspf2 */
 static bool
-spf_directive(const char *t, size_t len, int family, struct sbuf *out)
+spf_directive(const char *t, size_t len, int family,
+    const struct spf_macro_vars *vars, struct spf_sbuf *out)
 {
 	static const char *const names[] = {
 		"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"
@@ -400,7 +409,7 @@ spf_directive(const char *t, size_t len, int family, struct sbuf *out)
 	case 2:		/* a */
 	case 3:		/* mx */
 		return spf_addr_mech(q, qlen, i == 2 ? "a" : "mx", v, vlen,
-		    family, out);
+		    family, vars, out);
 	case 4:		/* ptr */
 		if (vlen > 0 && (v[0] != ':' ||
 		    !spf_domain_spec(v + 1, vlen - 1)))
@@ -415,8 +424,8 @@ spf_directive(const char *t, size_t len, int family, struct sbuf *out)
 	default:
 		return false;	/* unknown mechanism */
 	}
-	sb_add(out, q, qlen + len);
-	return true;
+	spf_sbuf_add(out, q, qlen + n + (vlen > 0 ? 1 : 0));
+	return vlen == 0 || spf_spec_put(out, v + 1, vlen - 1, vars);
 }
 
 /* spf_norm - lower-case the "R" transformer, which libspf2 rejects
@@ -446,12 +455,13 @@ spf_norm(char *s)
 
 /* spf_syntax_term - one directive for the replay */
 char *
-spf_syntax_term(const char *term, size_t len, int family)
+spf_syntax_term(const char *term, size_t len, int family,
+    const struct spf_macro_vars *vars)
 {
-	struct sbuf out = { NULL, 0, 0, false };
+	struct spf_sbuf out = { NULL, 0, 0, false };
 
-	sb_str(&out, "");
-	if (!spf_directive(term, len, family, &out) || out.oom) {
+	spf_sbuf_str(&out, "");
+	if (!spf_directive(term, len, family, vars, &out) || out.oom) {
 		free(out.s);
 		return NULL;
 	}
@@ -461,10 +471,10 @@ spf_syntax_term(const char *term, size_t len, int family)
 
 /* spf_syntax_record - check and rewrite a whole record */
 char *
-spf_syntax_record(const char *record, int family, const char **why,
-    size_t *at)
+spf_syntax_record(const char *record, int family,
+    const struct spf_macro_vars *vars, const char **why, size_t *at)
 {
-	struct sbuf out = { NULL, 0, 0, false };
+	struct spf_sbuf out = { NULL, 0, 0, false };
 	const char *t = record, *redirect = NULL, *exp = NULL;
 	size_t pos = 6, len, nlen, redirect_len = 0, exp_len = 0, before;
 	unsigned nterms = 0;
@@ -472,7 +482,7 @@ spf_syntax_record(const char *record, int family, const char **why,
 
 	*why = NULL;
 	*at = 0;
-	sb_add(&out, record, 6);
+	spf_sbuf_add(&out, record, 6);
 	while (spf_syntax_next(record, &pos, &t, &len)) {
 		if (++nterms > SPF_SYNTAX_TERMS_MAX) {
 			*why = "too many terms";
@@ -509,8 +519,8 @@ spf_syntax_record(const char *record, int family, const char **why,
 		}
 		all = all || spf_syntax_is_all(t, len);
 		before = out.len;
-		sb_str(&out, " ");
-		if (!spf_directive(t, len, family, &out)) {
+		spf_sbuf_str(&out, " ");
+		if (!spf_directive(t, len, family, vars, &out)) {
 			*why = "syntax error in a mechanism";
 			break;
 		}
@@ -520,12 +530,14 @@ spf_syntax_record(const char *record, int family, const char **why,
 	if (*why != NULL)
 		*at = (size_t)(t - record);
 	if (*why == NULL && exp != NULL) {
-		sb_str(&out, " ");
-		sb_add(&out, exp, exp_len);
+		spf_sbuf_str(&out, " exp=");
+		if (!spf_spec_put(&out, exp + 4, exp_len - 4, vars))
+			*why = "exp= does not expand";
 	}
 	if (*why == NULL && redirect != NULL && !all) {
-		sb_str(&out, " ");
-		sb_add(&out, redirect, redirect_len);
+		spf_sbuf_str(&out, " redirect=");
+		if (!spf_spec_put(&out, redirect + 9, redirect_len - 9, vars))
+			*why = "redirect= does not expand";
 	}
 	if (*why == NULL && out.oom)
 		*why = "out of memory";

@@ -1,12 +1,14 @@
 /*
  * dns.c - resolvers, per-message contexts, one query with its DNSSEC status.
  *
- * Network lookups use a per-context clone of one configured ldns resolver
+ * Network lookups go to the configured name servers in order, one try at
+ * a time, through per-context clones of one ldns resolver per server
  * (ldns resolvers are not shared between threads), with EDNS0 (1232-byte
  * UDP payload), the DO bit, TCP fallback on truncation, and a per-try
- * timeout cut to what is left of the context's budget. Owns: the resolver
- * (dns_resolver_free), the context's clone (dns_ctx_free), answer packets
- * (dns_answer_free).
+ * timeout cut to what is left of the context's budget. Servers considered
+ * down (dns_health.c) are passed over; a lookup with none left is not sent
+ * and is logged as skipped. Owns: the resolver (dns_resolver_free), the
+ * context's clones (dns_ctx_free), answer packets (dns_answer_free).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -28,6 +30,20 @@ const char *
 dns_sec_name(enum dns_sec sec)
 {
 	return dns_sec_names[sec];
+}
+
+/* dns_lookup_status - the status, or "skipped" for a lookup not sent */
+const char *
+dns_lookup_status(const struct dns_lookup *l)
+{
+	return l->skipped ? "skipped" : dns_sec_name(l->sec);
+}
+
+/* dns_lookup_reason - why a lookup was not sent, or NULL */
+const char *
+dns_lookup_reason(const struct dns_lookup *l)
+{
+	return l->skipped ? "resolver down" : NULL;
 }
 
 /* dns_sec_worst - bogus beats error beats timeout beats insecure beats secure */
@@ -113,12 +129,93 @@ dns_servers(ldns_resolver *lr, const char *servers, char *err, size_t errsz)
 	return SCOPE_OK;
 }
 
+/* dns_server_name - "ip", or "ip:port" / "[v6]:port" off port 53 */
+static void
+dns_server_name(const ldns_rdf *ns, uint16_t port, char *out, size_t outsz)
+{
+	char *ip = ldns_rdf2str(ns);
+	bool v6 = ldns_rdf_get_type(ns) == LDNS_RDF_TYPE_AAAA;
+
+	if (port == 53)
+		snprintf(out, outsz, "%s", ip != NULL ? ip : "?");
+	else
+		snprintf(out, outsz, "%s%s%s:%u", v6 ? "[" : "",
+		    ip != NULL ? ip : "?", v6 ? "]" : "", (unsigned)port);
+	LDNS_FREE(ip);
+}
+
+/* dns_server_tmpl - a resolver for one name server, our settings */
+static ldns_resolver *
+dns_server_tmpl(const ldns_rdf *ns, uint16_t port)
+{
+	ldns_resolver *lr = ldns_resolver_new();
+
+	if (lr == NULL)
+		return NULL;
+	if (ldns_resolver_push_nameserver(lr, ns) != LDNS_STATUS_OK) {
+		ldns_resolver_deep_free(lr);
+		return NULL;
+	}
+	ldns_resolver_set_port(lr, port);
+	ldns_resolver_set_recursive(lr, true);
+	ldns_resolver_set_dnssec(lr, true);
+	ldns_resolver_set_edns_udp_size(lr, 1232);
+	ldns_resolver_set_fallback(lr, true);
+	ldns_resolver_set_defnames(lr, false);
+	ldns_resolver_set_dnsrch(lr, false);
+	ldns_resolver_set_random(lr, false);
+	ldns_resolver_set_retry(lr, 1);		/* our loop retries */
+	return lr;
+}
+
+/* dns_split - one template per name server of lr (at most
+ * DNS_SERVERS_MAX), with its name for the log */
+static int
+dns_split(struct dns_resolver *r, const ldns_resolver *lr, char *err,
+    size_t errsz)
+{
+	size_t i, n = ldns_resolver_nameserver_count(lr);
+	ldns_rdf **ns = ldns_resolver_nameservers(lr);
+	uint16_t port = ldns_resolver_port(lr);
+
+	if (n == 0 || n > DNS_SERVERS_MAX) {
+		snprintf(err, errsz, n == 0 ? "no name server given" :
+		    "more than %d name servers", DNS_SERVERS_MAX);
+		return SCOPE_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		r->servers[i].tmpl = dns_server_tmpl(ns[i], port);
+		if (r->servers[i].tmpl == NULL)
+			return SCOPE_ENOMEM;
+		r->nservers++;
+		dns_server_name(ns[i], port, r->servers[i].name,
+		    sizeof(r->servers[i].name));
+	}
+	return SCOPE_OK;
+}
+
+/* dns_resolver_alloc - an empty resolver with its lock */
+static struct dns_resolver *
+dns_resolver_alloc(long timeout_ms)
+{
+	struct dns_resolver *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	if (pthread_mutex_init(&r->lock, NULL) != 0) {
+		free(r);
+		return NULL;
+	}
+	r->timeout_ms = timeout_ms;
+	return r;
+}
+
 /* dns_resolver_new - a network resolver */
 int
 dns_resolver_new(struct dns_resolver **out, const char *servers,
     long timeout_ms, long retries, char *err, size_t errsz)
 {
-	struct dns_resolver *r = calloc(1, sizeof(*r));
+	struct dns_resolver *r = dns_resolver_alloc(timeout_ms);
 	ldns_resolver *lr = NULL;
 	int rc = SCOPE_OK;
 
@@ -135,21 +232,14 @@ dns_resolver_new(struct dns_resolver **out, const char *servers,
 	} else {
 		rc = dns_servers(lr, servers, err, errsz);
 	}
+	if (rc == SCOPE_OK)
+		rc = dns_split(r, lr, err, errsz);
+	if (lr != NULL)
+		ldns_resolver_deep_free(lr);
 	if (rc != SCOPE_OK) {
-		if (lr != NULL)
-			ldns_resolver_deep_free(lr);
-		free(r);
+		dns_resolver_free(r);
 		return rc;
 	}
-	ldns_resolver_set_recursive(lr, true);
-	ldns_resolver_set_dnssec(lr, true);
-	ldns_resolver_set_edns_udp_size(lr, 1232);
-	ldns_resolver_set_fallback(lr, true);
-	ldns_resolver_set_defnames(lr, false);
-	ldns_resolver_set_dnsrch(lr, false);
-	ldns_resolver_set_retry(lr, 1);
-	r->tmpl = lr;
-	r->timeout_ms = timeout_ms;
 	r->retries = retries;
 	*out = r;
 	return SCOPE_OK;
@@ -159,7 +249,7 @@ dns_resolver_new(struct dns_resolver **out, const char *servers,
 int
 dns_resolver_new_zones(struct dns_resolver **out, long timeout_ms)
 {
-	struct dns_resolver *r = calloc(1, sizeof(*r));
+	struct dns_resolver *r = dns_resolver_alloc(timeout_ms);
 
 	*out = NULL;
 	if (r == NULL)
@@ -170,7 +260,6 @@ dns_resolver_new_zones(struct dns_resolver **out, long timeout_ms)
 		dns_resolver_free(r);
 		return SCOPE_ENOMEM;
 	}
-	r->timeout_ms = timeout_ms;
 	*out = r;
 	return SCOPE_OK;
 }
@@ -272,8 +361,9 @@ dns_resolver_free(struct dns_resolver *r)
 
 	if (r == NULL)
 		return;
-	if (r->tmpl != NULL)
-		ldns_resolver_deep_free(r->tmpl);
+	for (i = 0; i < r->nservers; i++)
+		ldns_resolver_deep_free(r->servers[i].tmpl);
+	pthread_mutex_destroy(&r->lock);
 	ldns_rr_list_deep_free(r->rrs);
 	ldns_rr_list_deep_free(r->timeouts);
 	for (i = 0; i < r->nsecs; i++)
@@ -282,63 +372,134 @@ dns_resolver_free(struct dns_resolver *r)
 	free(r);
 }
 
+/* dns_deadline - the end of a budget that starts now */
+int64_t
+dns_deadline(const struct dns_resolver *r)
+{
+	return clock_mono() + (int64_t)r->timeout_ms * 1000;
+}
+
+/* dns_ctx_init_until - a fresh context ending at deadline */
+int
+dns_ctx_init_until(struct dns_ctx *c, struct dns_resolver *r,
+    int64_t deadline)
+{
+	memset(c, 0, sizeof(*c));
+	c->r = r;
+	c->deadline = deadline;
+	return SCOPE_OK;
+}
+
 /* dns_ctx_init - a fresh context with the full budget */
 int
 dns_ctx_init(struct dns_ctx *c, struct dns_resolver *r)
 {
-	memset(c, 0, sizeof(*c));
-	c->r = r;
-	c->deadline = clock_mono() + (int64_t)r->timeout_ms * 1000;
-	if (r->tmpl != NULL) {
-		c->lr = ldns_resolver_clone(r->tmpl);
-		if (c->lr == NULL)
-			return SCOPE_ENOMEM;
-	}
-	return SCOPE_OK;
+	return dns_ctx_init_until(c, r, dns_deadline(r));
 }
 
-/* dns_ctx_free - release the context's resolver */
+/* dns_ctx_free - release the context's resolver clones */
 void
 dns_ctx_free(struct dns_ctx *c)
 {
-	if (c->lr != NULL)
-		ldns_resolver_deep_free(c->lr);
-	c->lr = NULL;
+	unsigned i;
+
+	for (i = 0; i < DNS_SERVERS_MAX; i++) {
+		if (c->lr[i] != NULL)
+			ldns_resolver_deep_free(c->lr[i]);
+		c->lr[i] = NULL;
+	}
 }
 
-/* dns_send - one network attempt with or without CD; pkt or NULL, and
+/* dns_try - one attempt at server i within us microseconds; the
+ * ldns status (the clone is made here on first use) */
+static ldns_status
+dns_try(struct dns_ctx *c, unsigned i, const ldns_rdf *name, uint16_t qtype,
+    bool cd, int64_t us, ldns_pkt **pkt)
+{
+	struct timeval tv;
+
+	if (c->lr[i] == NULL &&
+	    (c->lr[i] = ldns_resolver_clone(c->r->servers[i].tmpl)) == NULL)
+		return LDNS_STATUS_MEM_ERR;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	/* a silence earlier in this context must not rule the server out */
+	ldns_resolver_set_nameserver_rtt(c->lr[i], 0, LDNS_RESOLV_RTT_MIN);
+	ldns_resolver_set_timeout(c->lr[i], tv);
+	ldns_resolver_set_dnssec_cd(c->lr[i], cd);
+	return ldns_resolver_send(pkt, c->lr[i], name, qtype, LDNS_RR_CLASS_IN,
+	    LDNS_RD);
+}
+
+/* dns_silence - no answer at all (as opposed to one we could not use) */
+static bool
+dns_silence(ldns_status st)
+{
+	return st == LDNS_STATUS_NETWORK_ERR || st == LDNS_STATUS_RES_NO_NS ||
+	    st == LDNS_STATUS_SOCKET_ERROR;
+}
+
+/* dns_send_round - one try at each server that is up (or probed); pkt,
+ * or NULL with *sent and *malformed updated */
+static ldns_pkt *
+dns_send_round(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
+    bool cd, unsigned rounds_left, bool *sent, bool *malformed)
+{
+	int64_t left, per_try;
+	ldns_pkt *pkt;
+	ldns_status st;
+	unsigned i;
+
+	for (i = 0; i < c->r->nservers; i++) {
+		left = c->deadline - clock_mono();
+		if (left <= 0)
+			return NULL;
+		if (dns_health_admit(c->r, i) == DNS_ADMIT_SKIP)
+			continue;
+		per_try = left / ((int64_t)rounds_left * dns_health_live(c->r));
+		if (per_try < 1000)
+			per_try = left;
+		*sent = true;
+		pkt = NULL;
+		st = dns_try(c, i, name, qtype, cd, per_try, &pkt);
+		if (st == LDNS_STATUS_MEM_ERR)
+			return NULL;
+		dns_health_report(c->r, i, !dns_silence(st));
+		if (st == LDNS_STATUS_OK && pkt != NULL)
+			return pkt;
+		if (!dns_silence(st)) {
+			if (pkt != NULL)
+				ldns_pkt_free(pkt);
+			*malformed = true;
+			stats_add(STATS_DNS_MALFORMED, 1);
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* dns_send - DNSRetries + 1 rounds over the servers with or without CD;
+ * pkt or NULL, *sent false when every server was considered down, and
  * *malformed set when an answer came that did not parse (counted, never
  * trusted) */
 static ldns_pkt *
 dns_send(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype, bool cd,
-    bool *malformed)
+    bool *sent, bool *malformed)
 {
-	ldns_status st;
-	int64_t left = c->deadline - clock_mono();
-	struct timeval tv;
+	unsigned rounds = (unsigned)c->r->retries + 1, t;
 	ldns_pkt *pkt = NULL;
-	long per_try;
+	bool any;
 
-	if (left <= 0)
-		return NULL;
-	per_try = (long)(left / (c->r->retries + 1));
-	if (per_try < 1000)
-		per_try = (long)left;
-	tv.tv_sec = per_try / 1000000;
-	tv.tv_usec = per_try % 1000000;
-	ldns_resolver_set_timeout(c->lr, tv);
-	ldns_resolver_set_retry(c->lr, (uint8_t)(c->r->retries + 1));
-	ldns_resolver_set_dnssec_cd(c->lr, cd);
-	st = ldns_resolver_send(&pkt, c->lr, name, qtype, LDNS_RR_CLASS_IN,
-	    LDNS_RD);
-	if (st == LDNS_STATUS_OK)
-		return pkt;
-	if (st != LDNS_STATUS_NETWORK_ERR && st != LDNS_STATUS_RES_NO_NS &&
-	    st != LDNS_STATUS_SOCKET_ERROR) {
-		*malformed = true;
-		stats_add(STATS_DNS_MALFORMED, 1);
+	*sent = false;
+	for (t = 0; t < rounds && pkt == NULL && !*malformed; t++) {
+		any = false;
+		pkt = dns_send_round(c, name, qtype, cd, rounds - t, &any,
+		    malformed);
+		*sent |= any;
+		if (!any || c->deadline <= clock_mono())
+			break;
 	}
-	return NULL;
+	return pkt;
 }
 
 /* dns_net_answer - a network query classified for DNSSEC */
@@ -346,14 +507,17 @@ static void
 dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
     struct dns_answer *out)
 {
-	bool malformed = false;
-	ldns_pkt *pkt = dns_send(c, name, qtype, false, &malformed), *cd;
+	bool malformed = false, sent;
+	ldns_pkt *pkt = dns_send(c, name, qtype, false, &sent, &malformed), *cd;
 	int rc;
 
 	out->pkt = NULL;
 	if (pkt == NULL) {
 		out->rcode = -1;
 		out->sec = malformed ? DNS_SEC_ERROR : DNS_SEC_TIMEOUT;
+		out->skipped = !sent && c->deadline > clock_mono();
+		if (out->skipped)
+			stats_add(STATS_DNS_SKIPPED, 1);
 		return;
 	}
 	out->rcode = ldns_pkt_get_rcode(pkt);
@@ -366,7 +530,7 @@ dns_net_answer(struct dns_ctx *c, const ldns_rdf *name, uint16_t qtype,
 	out->sec = DNS_SEC_ERROR;
 	if (out->rcode != LDNS_RCODE_SERVFAIL)
 		return;
-	cd = dns_send(c, name, qtype, true, &malformed);	/* validation? */
+	cd = dns_send(c, name, qtype, true, &sent, &malformed); /* validation? */
 	rc = cd != NULL ? (int)ldns_pkt_get_rcode(cd) : -1;
 	if (rc == LDNS_RCODE_NOERROR || rc == LDNS_RCODE_NXDOMAIN)
 		out->sec = DNS_SEC_BOGUS;
@@ -389,6 +553,7 @@ dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	l->qtype = qtype;
 	l->rcode = a->rcode;
 	l->sec = a->sec;
+	l->skipped = a->skipped;
 	l->ms = (double)(clock_mono() - t0) / 1000.0;
 }
 
@@ -407,7 +572,7 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	name = ldns_dname_new_frm_str(qname);
 	if (name == NULL)
 		return SCOPE_EINVAL;
-	if (c->lr != NULL)
+	if (c->r->nservers > 0)
 		dns_net_answer(c, name, qtype, out);
 	else
 		rc = dns_zone_answer(c->r, name, qtype, out);

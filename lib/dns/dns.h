@@ -17,6 +17,16 @@
  *   timeout   no answer within the remaining time
  * AD is meaningful only from a validating resolver one trusts (a local
  * unbound); docs/dns.md says how to set one up.
+ *
+ * Outages: each configured name server has a shared, thread-safe health
+ * state (dns_health.c). After DNSDownAfter unanswered queries in a row,
+ * from any context, a server is considered down for DNSDownWindow:
+ * lookups that would go to it are not sent (the next server is tried),
+ * and a lookup with no server left answers at once as a timeout that the
+ * log marks skipped ("resolver down"). The first lookup after the window
+ * probes the server (others are still skipped); an answer makes it up
+ * again, no answer starts a new window. The daemon hears each change
+ * through a callback; lib/ never logs.
  */
 #ifndef SMTPSCOPE_DNS_H
 #define SMTPSCOPE_DNS_H
@@ -29,6 +39,8 @@
 
 #define DNS_LOG_MAX	32	/* lookups listed per record; more are counted */
 #define DNS_NAME_MAX	256
+#define DNS_SERVERS_MAX	8	/* name servers used (Nameservers, resolv.conf) */
+#define DNS_SERVER_TEXT	64	/* "[v6]:port" of one name server */
 
 enum dns_sec {
 	DNS_SEC_INSECURE,	/* first: a zeroed status never claims secure */
@@ -45,12 +57,14 @@ struct dns_lookup {
 	uint16_t qtype;
 	int rcode;		/* LDNS_RCODE_*, -1 when there was no answer */
 	enum dns_sec sec;
+	bool skipped;		/* not sent: every server considered down */
 	double ms;
 };
 
 struct dns_ctx {
 	struct dns_resolver *r;
-	ldns_resolver *lr;	/* this context's network resolver, or NULL */
+	ldns_resolver *lr[DNS_SERVERS_MAX];	/* per server, cloned when
+					 * first used; network only */
 	int64_t deadline;	/* clock_mono() microseconds */
 	struct dns_lookup log[DNS_LOG_MAX];
 	unsigned nlog;		/* listed */
@@ -60,8 +74,18 @@ struct dns_ctx {
 struct dns_answer {
 	int rcode;		/* -1: no answer (timeout, network error) */
 	enum dns_sec sec;
+	bool skipped;		/* not sent: every server considered down */
 	ldns_pkt *pkt;		/* owned; NULL without a usable answer */
 };
+
+/* a change of one name server's state, for the daemon's log */
+struct dns_event {
+	const char *server;	/* "127.0.0.1", "127.0.0.1:5353", "[::1]:5353" */
+	bool down;		/* true: now considered down; false: answers */
+	unsigned timeouts;	/* down: unanswered queries in a row */
+	double down_s;		/* up again: seconds it was considered down */
+};
+typedef void dns_event_fn(void *arg, const struct dns_event *ev);
 
 /* dns_resolver_new - network resolver; servers "ip ip:port [v6]:port ..."
  * separated by spaces or commas, NULL for /etc/resolv.conf */
@@ -77,9 +101,21 @@ int dns_zone_add_timeout(struct dns_resolver *r, const char *name);
 int dns_zone_set_sec(struct dns_resolver *r, const char *apex,
     enum dns_sec sec);
 void dns_resolver_free(struct dns_resolver *r);
+/* dns_resolver_outage - consider a server down after down_after unanswered
+ * queries in a row (0: never) for window_ms, probing once per window; fn
+ * (may be NULL) hears each change from the thread whose query made it,
+ * outside any lock. Set before the resolver is shared. */
+void dns_resolver_outage(struct dns_resolver *r, unsigned down_after,
+    long window_ms, dns_event_fn *fn, void *arg);
 
+/* dns_deadline - clock_mono() now plus DNSTimeout: one budget to share */
+int64_t dns_deadline(const struct dns_resolver *r);
 /* dns_ctx_init - a context whose lookups share one DNSTimeout budget */
 int dns_ctx_init(struct dns_ctx *c, struct dns_resolver *r);
+/* dns_ctx_init_until - a context whose lookups end by deadline (from
+ * dns_deadline), so several contexts can share one budget */
+int dns_ctx_init_until(struct dns_ctx *c, struct dns_resolver *r,
+    int64_t deadline);
 void dns_ctx_free(struct dns_ctx *c);
 /* dns_query - one lookup; 0 with *out filled (see rcode/sec), or <0 */
 int dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
@@ -90,6 +126,11 @@ void dns_answer_free(struct dns_answer *a);
 ldns_rr_list *dns_answer_rrs(const struct dns_answer *a, uint16_t qtype);
 
 const char *dns_sec_name(enum dns_sec sec);
+/* dns_lookup_status - what the record shows as a lookup's "dnssec": the
+ * status, or "skipped" for a lookup not sent */
+const char *dns_lookup_status(const struct dns_lookup *l);
+/* dns_lookup_reason - why a lookup was skipped ("resolver down"), or NULL */
+const char *dns_lookup_reason(const struct dns_lookup *l);
 /* dns_sec_worst - the weaker of two statuses (for a result built on many) */
 enum dns_sec dns_sec_worst(enum dns_sec a, enum dns_sec b);
 

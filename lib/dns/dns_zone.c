@@ -77,7 +77,21 @@ dns_zone_wildcard(const struct dns_resolver *r, const ldns_rdf *qname)
 	return wild;
 }
 
-/* dns_zone_lookup_name - answers for one name, following CNAMEs */
+/* dns_zone_times_out - is name one whose queries time out? */
+static bool
+dns_zone_times_out(const struct dns_resolver *r, const ldns_rdf *name)
+{
+	size_t i;
+
+	for (i = 0; i < ldns_rr_list_rr_count(r->timeouts); i++)
+		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(
+		    r->timeouts, i)), name) == 0)
+			return true;
+	return false;
+}
+
+/* dns_zone_lookup_name - answers for one name, following CNAMEs; -1 when
+ * the chain reaches a name that times out (as a resolver would) */
 static int
 dns_zone_lookup_name(const struct dns_resolver *r, const ldns_rdf *qname,
     uint16_t qtype, ldns_pkt *pkt)
@@ -87,6 +101,10 @@ dns_zone_lookup_name(const struct dns_resolver *r, const ldns_rdf *qname,
 	int hops, rcode = LDNS_RCODE_NXDOMAIN;
 
 	for (hops = 0; name != NULL && hops <= DNS_ZONE_CNAME_MAX; hops++) {
+		if (hops > 0 && dns_zone_times_out(r, name)) {
+			rcode = -1;
+			break;
+		}
 		wild = NULL;
 		src = name;
 		if (!dns_zone_has_name(r, name)) {
@@ -141,17 +159,14 @@ int
 dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
     uint16_t qtype, struct dns_answer *out)
 {
-	size_t i;
 	ldns_pkt *pkt;
 
 	out->pkt = NULL;
-	for (i = 0; i < ldns_rr_list_rr_count(r->timeouts); i++)
-		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(
-		    r->timeouts, i)), qname) == 0) {
-			out->rcode = -1;
-			out->sec = DNS_SEC_TIMEOUT;
-			return SCOPE_OK;
-		}
+	if (dns_zone_times_out(r, qname)) {
+		out->rcode = -1;
+		out->sec = DNS_SEC_TIMEOUT;
+		return SCOPE_OK;
+	}
 	out->sec = dns_zone_sec_of(r, qname);
 	if (out->sec == DNS_SEC_BOGUS || out->sec == DNS_SEC_ERROR) {
 		out->rcode = LDNS_RCODE_SERVFAIL;
@@ -164,6 +179,11 @@ dns_zone_answer(const struct dns_resolver *r, const ldns_rdf *qname,
 	ldns_pkt_set_qr(pkt, true);
 	ldns_pkt_set_ra(pkt, true);
 	out->rcode = dns_zone_lookup_name(r, qname, qtype, pkt);
+	if (out->rcode == -1) {	/* a CNAME to a name that times out */
+		ldns_pkt_free(pkt);
+		out->sec = DNS_SEC_TIMEOUT;
+		return SCOPE_OK;
+	}
 	ldns_pkt_set_rcode(pkt, (uint8_t)out->rcode);
 	ldns_pkt_set_ad(pkt, out->sec == DNS_SEC_SECURE);
 	out->pkt = pkt;

@@ -23,6 +23,14 @@
  * environment; Redis: one connection per thread, made on first use).
  * Failures (store down, disk full, timeout) return SCOPE_EIO with a
  * reason in glstore_error(); the caller fails open.
+ *
+ * A full store: an LMDB map grows (doubling) when it fills, up to
+ * opts.map_max (GreylistMaxSize); a Redis server at its maxmemory
+ * answers OOM. Either way glstore_rmw() and glstore_put() then return
+ * SCOPE_ENOSPC. The store counts such failures and tells the notify
+ * hook once when an episode starts (the first SCOPE_ENOSPC) and once
+ * when it ends (a write that succeeds a minute after the last failure,
+ * clock_mono), from the calling thread.
  */
 #ifndef SMTPSCOPE_GLSTORE_H
 #define SMTPSCOPE_GLSTORE_H
@@ -38,6 +46,8 @@
 struct glstore_val {
 	bool present;			/* in: the key exists; out: write it */
 	size_t len;
+	int64_t ttl_s;			/* out: seconds to live of this key
+					 * (Redis, mem), 0: the call's ttl_s */
 	char data[GLSTORE_VAL_MAX];
 };
 
@@ -53,12 +63,40 @@ typedef int (*glstore_fn)(void *arg, const struct glstore_val *in,
 typedef int (*glstore_visit_fn)(void *arg, const char *key,
     const char *val, size_t len);
 
+/* a full-store episode began (full) or ended (!full, failed: the calls
+ * refused while it lasted); reason: the store's words */
+typedef void (*glstore_notify_fn)(void *arg, bool full,
+    unsigned long failed, const char *reason);
+
 struct glstore;
+
+#define GLSTORE_MAP_DEFAULT	((size_t)1 << 30)	/* LMDB's first map */
+#define GLSTORE_MAP_MAX		((size_t)4 << 30)	/* GreylistMaxSize */
+
+struct glstore_opts {
+	long timeout_ms;		/* each Redis call */
+	size_t map_max;			/* LMDB map at most (0: GLSTORE_MAP_MAX) */
+	size_t map_initial;		/* LMDB map at first (0: the smaller of
+					 * GLSTORE_MAP_DEFAULT and map_max) */
+};
 
 /* glstore_open - by spec ("lmdb:/path", "redis:host:port/db", "mem:");
  * timeout_ms bounds each Redis call; err gets a reason */
 int glstore_open(struct glstore **out, const char *spec, long timeout_ms,
     char *err, size_t errsz);
+/* glstore_open_opts - the same with every option */
+int glstore_open_opts(struct glstore **out, const char *spec,
+    const struct glstore_opts *o, char *err, size_t errsz);
+/* glstore_spec_check - is spec a usable store, without opening it (for
+ * configuration checks): the scheme, a Redis address, an absolute LMDB
+ * path that is a regular file if it exists; SCOPE_EINVAL with err */
+int glstore_spec_check(const char *spec, char *err, size_t errsz);
+/* glstore_set_notify - the hook for full-store episodes (set before the
+ * store is shared between threads) */
+void glstore_set_notify(struct glstore *s, glstore_notify_fn fn, void *arg);
+/* glstore_full - the store's last write failed full; *failed gets the
+ * calls refused since the episode began (may be NULL) */
+bool glstore_full(struct glstore *s, unsigned long *failed);
 void glstore_close(struct glstore *s);
 
 /* glstore_rmw - atomic read-modify-write of nkeys keys; every written key

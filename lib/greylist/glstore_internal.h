@@ -23,11 +23,25 @@ struct glstore_ops {
 struct glstore {
 	const struct glstore_ops *ops;
 	void *impl;
+	/* full-store episodes (glstore.c) */
+	_Atomic bool full;
+	_Atomic unsigned long nfull;	/* SCOPE_ENOSPC since it began */
+	_Atomic int64_t full_at;	/* clock_mono() of the latest */
+	glstore_notify_fn notify;
+	void *notify_arg;
 };
 
+/* an episode ends with a write that succeeds this long after the last
+ * one that failed full (microseconds) */
+#define GLSTORE_FULL_QUIET_US	(60 * INT64_C(1000000))
+
 /* the back ends' openers: fill s->ops and s->impl */
-int glstore_lmdb_open(struct glstore *s, const char *path, char *err,
-    size_t errsz);
+int glstore_lmdb_open(struct glstore *s, const char *path,
+    const struct glstore_opts *o, char *err, size_t errsz);
+/* glstore_lmdb_path_check - an absolute path, a regular file if there */
+int glstore_lmdb_path_check(const char *path, char *err, size_t errsz);
+/* glstore_redis_spec_check - the spec parses (no connection made) */
+int glstore_redis_spec_check(const char *spec, char *err, size_t errsz);
 int glstore_redis_open(struct glstore *s, const char *spec, long timeout_ms,
     char *err, size_t errsz);
 int glstore_mem_open(struct glstore *s, char *err, size_t errsz);

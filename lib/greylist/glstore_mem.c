@@ -193,8 +193,8 @@ mem_rmw(struct glstore *s, const char *const *keys, unsigned nkeys,
 	rc = fn(arg, in, out, nkeys);
 	for (i = 0; rc == SCOPE_OK && i < nkeys; i++)
 		if (out[i].present)
-			rc = mem_set(m, keys[i], out[i].data, out[i].len, ttl_s,
-			    now);
+			rc = mem_set(m, keys[i], out[i].data, out[i].len,
+			    out[i].ttl_s > 0 ? out[i].ttl_s : ttl_s, now);
 	pthread_mutex_unlock(&m->lock);
 	free(in);
 	return rc;

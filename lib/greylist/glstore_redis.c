@@ -4,7 +4,9 @@
  * (a last path component of digits only is the database number).
  *
  * Keys and values are stored as they come (no prefix); values are Redis
- * strings, written with SET ... EX ttl (no expiry when ttl_s <= 0).
+ * strings, written with SET ... EX ttl (no expiry when ttl_s <= 0; a
+ * key's own out[i].ttl_s wins over the call's). A server at its
+ * maxmemory answers OOM: SCOPE_ENOSPC, the store is full.
  * glstore_rmw(): WATCH the keys and MGET them (one round trip), call fn,
  * then MULTI, SET each written key, EXEC (a second round trip). EXEC
  * answering nil means another writer touched a key in between: the step
@@ -136,20 +138,25 @@ redis_io_fail(struct redis_conn *rc, const char *what)
 }
 
 /* redis_reply_fail - an error or unexpected reply: drop the connection
- * (it may be inside WATCH or MULTI), free the reply; SCOPE_EIO */
+ * (it may be inside WATCH or MULTI), free the reply; SCOPE_EIO, or
+ * SCOPE_ENOSPC for an OOM error (the server is at its maxmemory) */
 static int
 redis_reply_fail(struct redis_conn *rc, redisReply *r, const char *what)
 {
-	if (r != NULL && r->type == REDIS_REPLY_ERROR)
+	int code = SCOPE_EIO;
+
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
 		glstore_set_error("redis %s: %s: %s", rc->st->where, what,
 		    r->str);
-	else
+		if (strncmp(r->str, "OOM ", 4) == 0)
+			code = SCOPE_ENOSPC;	/* at maxmemory: full */
+	} else
 		glstore_set_error("redis %s: %s: unexpected reply type %d",
 		    rc->st->where, what, r != NULL ? r->type : -1);
 	if (r != NULL)
 		freeReplyObject(r);
 	redis_drop(rc, 0);
-	return SCOPE_EIO;
+	return code;
 }
 
 /* redis_status - a status reply saying text, e.g. "OK" */
@@ -371,7 +378,8 @@ redis_write(struct redis_conn *rc, const char *const *keys, unsigned nkeys,
 		if (!out[i].present)
 			continue;
 		argc = redis_set_argv(argv, lens, keys[i], out[i].data,
-		    out[i].len, ttl_s, ttl, sizeof(ttl));
+		    out[i].len, out[i].ttl_s > 0 ? out[i].ttl_s : ttl_s, ttl,
+		    sizeof(ttl));
 		if (redisAppendCommandArgv(rc->c, argc, argv, lens) != 0)
 			return redis_io_fail(rc, "SET");
 	}
@@ -823,4 +831,14 @@ glstore_redis_open(struct glstore *s, const char *spec, long timeout_ms,
 	s->ops = &redis_ops;
 	s->impl = st;
 	return SCOPE_OK;
+}
+
+/* glstore_redis_spec_check - the spec parses; nothing is opened */
+int
+glstore_redis_spec_check(const char *spec, char *err, size_t errsz)
+{
+	struct redis_store st;
+
+	memset(&st, 0, sizeof(st));
+	return redis_parse(&st, spec, err, errsz);
 }

@@ -119,6 +119,17 @@ greylist_stale(const struct greylist_params *p, int64_t now, int64_t first,
 	    last > now + p->window_s;
 }
 
+/* greylist_window_left - seconds of the retry window left after since
+ * (at least 1): the life of an unconfirmed entry */
+static int64_t
+greylist_window_left(const struct greylist_params *p, int64_t now,
+    int64_t since)
+{
+	int64_t left = since + p->window_s - now;
+
+	return left > 0 ? left : 1;
+}
+
 /* greylist_step_triplet - the triplet's own verdict (NEW, EARLY, PASSED) */
 static enum greylist_verdict
 greylist_step_triplet(struct greylist_step *st, const struct glstore_val *in,
@@ -270,9 +281,13 @@ greylist_step(void *arg, const struct glstore_val *in,
 
 	rc = greylist_set(&out[0], greylist_entry_encode(&e, out[0].data,
 	    sizeof(out[0].data)));
+	if (e.passed == 0)	/* unconfirmed: of use for the window only */
+		out[0].ttl_s = greylist_window_left(p, st->now, e.first);
 	if (rc == 0)
 		rc = greylist_set(&out[1], greylist_chain_encode(&c,
 		    out[1].data, sizeof(out[1].data)));
+	if (c.passes == 0)
+		out[1].ttl_s = greylist_window_left(p, st->now, c.last);
 	/* the network's passes count only toward auto-allow: not written
 	 * when auto-allow is off, nor past its threshold (see above) */
 	if (rc == 0 && v == GREYLIST_PASSED && p->auto_allow > 0) {
@@ -359,6 +374,7 @@ greylist_check(const struct greylist_params *p, struct glstore *s,
 	rc = glstore_rmw(s, keys, 3, p->lifetime_s, greylist_step, &st);
 	if (rc < 0) {
 		out->verdict = GREYLIST_ERROR;
+		out->store_full = rc == SCOPE_ENOSPC;
 		snprintf(out->error, sizeof(out->error), "%s",
 		    glstore_error()[0] != '\0' ? glstore_error() : errors_str(rc));
 		return;

@@ -24,7 +24,14 @@
  *            greylisted, still counted;
  *   skipped  greylisting off for this message (null client address...);
  *   error    the store failed: mail passes (fail open), the record says
- *            so, syslog says it once a minute.
+ *            so, syslog says it once a minute (a full store: once when
+ *            it fills, once when it has room again).
+ * Expiry: an unconfirmed triplet (never passed) or chain (never passed
+ * from another network) is worth keeping only for the retry window: it
+ * gets GreylistRetryWindow from its first attempt (Redis TTL; LMDB:
+ * greylist_expire), so triplets sprayed by a client that never retries
+ * cannot fill the store for GreylistLifetime; confirmed entries live
+ * GreylistLifetime after their last use.
  * In observe mode nothing is ever refused; the same state is kept, so
  * the records measure what enforce would have done.
  *
@@ -106,6 +113,9 @@ struct greylist_result {
 	unsigned nchain;
 	unsigned chain_total;		/* may exceed GREYLIST_CHAIN_MAX */
 	char error[128];		/* on GREYLIST_ERROR */
+	bool store_full;		/* on GREYLIST_ERROR: the store is full
+					 * (LMDB at GreylistMaxSize, Redis at
+					 * maxmemory) */
 };
 
 /* the facts of one attempt */
@@ -200,8 +210,11 @@ int greylist_client_encode(const struct greylist_client *c, char *out,
     size_t outsz);
 
 /* greylist_expire - delete triplets, chains and client entries whose
- * latest attempt is older than p->lifetime_s (and undecodable ones): the
- * periodic expiry of stores without TTLs (LMDB); removed gets the count */
+ * latest attempt is older than p->lifetime_s, unconfirmed ones (a
+ * triplet never retried after the delay, a chain that never passed from
+ * another network) once the retry window p->window_s is over, and
+ * undecodable ones: the periodic expiry of stores without TTLs (LMDB);
+ * removed gets the count */
 int greylist_expire(const struct greylist_params *p, struct glstore *s,
     int64_t now, unsigned long *removed);
 

@@ -34,9 +34,12 @@ struct greylist_walk {
 	size_t ndelays, maxdelays;
 };
 
-/* greylist_last - the latest attempt of an entry; -1 undecodable */
+/* greylist_until - until when an entry is kept: its latest attempt plus
+ * the lifetime, or, unconfirmed, its first attempt (a chain: its
+ * latest) plus the retry window; -1 undecodable */
 static int64_t
-greylist_last(enum greylist_kind kind, const char *val, size_t len)
+greylist_until(const struct greylist_params *p, enum greylist_kind kind,
+    const char *val, size_t len)
 {
 	struct greylist_entry e;
 	struct greylist_chain c;
@@ -44,11 +47,18 @@ greylist_last(enum greylist_kind kind, const char *val, size_t len)
 
 	switch (kind) {
 	case GREYLIST_KIND_TRIPLET:
-		return greylist_entry_decode(val, len, &e) == 0 ? e.last : -1;
+		if (greylist_entry_decode(val, len, &e) != 0)
+			return -1;
+		return e.passed == 0 ? e.first + p->window_s :
+		    e.last + p->lifetime_s;
 	case GREYLIST_KIND_CHAIN:
-		return greylist_chain_decode(val, len, &c) == 0 ? c.last : -1;
+		if (greylist_chain_decode(val, len, &c) != 0)
+			return -1;
+		return c.last + (c.passes == 0 ? p->window_s : p->lifetime_s);
 	default:
-		return greylist_client_decode(val, len, &cl) == 0 ? cl.last : -1;
+		if (greylist_client_decode(val, len, &cl) != 0)
+			return -1;
+		return cl.last + p->lifetime_s;
 	}
 }
 
@@ -73,16 +83,17 @@ static int
 greylist_expire_one(void *arg, const char *key, const char *val, size_t len)
 {
 	struct greylist_walk *w = arg;
-	int64_t last = greylist_last(w->kind, val, len);
+	int64_t until = greylist_until(w->p, w->kind, val, len);
 
 	(void)key;
-	if (last >= 0 && w->now - last <= w->p->lifetime_s)
+	if (until >= 0 && w->now <= until)
 		return 0;
 	w->removed++;
 	return 1;
 }
 
-/* greylist_expire - delete what outlived GreylistLifetime */
+/* greylist_expire - delete what outlived GreylistLifetime, and the
+ * unconfirmed entries past GreylistRetryWindow */
 int
 greylist_expire(const struct greylist_params *p, struct glstore *s,
     int64_t now, unsigned long *removed)

@@ -204,7 +204,10 @@ record_dns(struct record_b *b, const struct dns_ctx *c)
 		record_put(b, o, "q", record_scrub(b, l->qname, false));
 		record_put(b, o, "type", record_qtype(l->qtype));
 		record_put(b, o, "rcode", record_rcode(l->rcode));
-		record_put(b, o, "dnssec", json_string(dns_sec_name(l->sec)));
+		record_put(b, o, "dnssec", json_string(dns_lookup_status(l)));
+		if (dns_lookup_reason(l) != NULL)
+			record_put(b, o, "reason",
+			    json_string(dns_lookup_reason(l)));
 		record_put(b, o, "ms", json_real(l->ms));
 		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
 			b->err = 1;
@@ -277,6 +280,7 @@ record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
 	record_put(b, o, "key_type", record_str(sig->key_type));
 	record_put(b, o, "key_bits", sig->key_bits >= 0 ?
 	    json_integer(sig->key_bits) : json_null());
+	record_put(b, o, "key_encoding", record_str(sig->key_encoding));
 	record_put(b, o, "testing", json_boolean(sig->testing));
 	record_put(b, o, "dnssec", sig->dnssec_known ?
 	    json_string(dns_sec_name(sig->dnssec)) : json_null());
@@ -392,6 +396,7 @@ record_authres(struct record_b *b, const struct session_message *msg)
 	record_put(b, o, "found", json_integer(msg->ar_found));
 	record_put(b, o, "forged", json_integer(msg->ar_forged));
 	record_put(b, o, "removed", json_integer(msg->ar_removed));
+	record_put(b, o, "removed_other", json_integer(msg->ar_removed_other));
 	record_put(b, o, "not_removed", json_integer(msg->ar_unremoved));
 	return o;
 }

@@ -9,9 +9,11 @@
  * The same bytes, cut at '|', then fill the outcome strings (servid,
  * client address, PTR name, SPF, DKIM and DMARC fields; unterminated
  * when a flag says so) and the first bytes choose results and sizes:
- * the value authres_build() writes must stay inside outsz, hold no CR,
- * no LF but "\n\t" folding, no other control character, be valid UTF-8,
- * and give back the servid when the servid was clean to begin with.
+ * the value authres_build() writes must stay inside outsz, be printable
+ * ASCII with "\n\t" folding only, read back by authres_parse() (RFC
+ * 8601's grammar), and give back the servid when authres_servid_ok().
+ * authres_parse() on the input must not crash, and a value it reads
+ * must claim its own authserv-id.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +21,6 @@
 
 #include "auth/authres.h"
 #include "errors.h"
-#include "text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -58,52 +59,42 @@ fuzz_field(char *field, size_t sz, const uint8_t **p, const uint8_t *end,
 		field[len < sz ? len : sz - 1] = '\0';
 }
 
-/* fuzz_safe - the written value is a safe, valid header value */
+/* fuzz_safe - the written value is printable ASCII with "\n\t" folding
+ * only, and RFC 8601's grammar reads it back */
 static bool
 fuzz_safe(const char *v)
 {
-	static char again[AUTHRES_MAX + 1];
+	struct authres_parsed ar;
 	const unsigned char *p = (const unsigned char *)v;
-	size_t n = strlen(v);
 
 	for (; *p != '\0'; p++) {
-		if (*p == '\n' && p[1] != '\t')
+		if (*p == '\n' && p[1] == '\t')
+			p++;
+		else if (*p < 0x20 || *p > 0x7e)
 			return false;
-		if (*p == '\t' && (p == (const unsigned char *)v ||
-		    p[-1] != '\n'))
-			return false;
-		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
-		    *p == '\r')
-			return false;
-		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-			return false;	/* C1 control */
 	}
-	return text_clean(again, sizeof(again), v, n, NULL) == n &&
-	    memcmp(again, v, n) == 0;
+	return *v == '\0' || authres_parse(v, &ar) == 0;
 }
 
-/* fuzz_clean_id - would the servid pass through unchanged? */
+/* fuzz_empty_id - nothing but white space and one trailing dot, which
+ * authres_claims() ignores: such an id names no server */
 static bool
-fuzz_clean_id(const char *s)
+fuzz_empty_id(const char *id)
 {
-	static char again[AUTHRES_MAX + 1];
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	size_t n = strlen(id);
 
-	if (n == 0 || n > 255)
-		return false;
-	for (; *p != '\0'; p++)
-		if (*p < 0x20 || *p == 0x7f ||
-		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
-			return false;
-	return text_clean(again, sizeof(again), s, n, NULL) == n &&
-	    memcmp(again, s, n) == 0;
+	while (n > 0 && (id[n - 1] == ' ' || id[n - 1] == '\t'))
+		n--;
+	if (n > 0 && id[n - 1] == '.')
+		n--;
+	return strspn(id, " \t") >= n;
 }
 
 /* fuzz_parse - authres_servid and authres_claims on one value */
 static void
 fuzz_parse(const char *value, size_t outsz)
 {
+	struct authres_parsed ar;
 	char id[1100];
 	int rc;
 
@@ -118,9 +109,15 @@ fuzz_parse(const char *value, size_t outsz)
 	if (rc == 0 && (id[0] == '\0' || strchr(id, '\r') != NULL ||
 	    strchr(id, '\n') != NULL))
 		abort();
-	if (rc == 0 && strcmp(id, ".") != 0 && !authres_claims(value, id))
+	if (rc == 0 && !fuzz_empty_id(id) && !authres_claims(value, id))
 		abort();
 	(void)authres_claims(value, "mx.example.com");
+	rc = authres_parse(value, &ar);
+	if (rc != 0 && rc != SCOPE_EINVAL)
+		abort();
+	if (rc == 0 && strlen(ar.servid) < sizeof(ar.servid) - 1 &&
+	    !fuzz_empty_id(ar.servid) && !authres_claims(value, ar.servid))
+		abort();	/* a valid header always claims its own id */
 }
 
 static struct iprev_outcome ip;
@@ -227,7 +224,7 @@ fuzz_build(const uint8_t *data, size_t size)
 		return;
 	if (authres_servid(out, id, sizeof(id)) != 0)
 		abort();
-	if (fuzz_clean_id(servid) &&
+	if (authres_servid_ok(servid) &&
 	    (strcmp(id, servid) != 0 ||
 	    (strcmp(servid, ".") != 0 && !authres_claims(out, servid))))
 		abort();

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 27
+tap_plan 38
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -28,6 +28,11 @@ err=$("$bin" -n -c "$d/nouser.conf" 2>&1); rc=$?
 tap_is $rc 78 "-n exits 78 for a user that does not exist"
 tap_ok "$(echo "$err" | grep -qF "nouser.conf:1: UserID: no such user"; echo $?)" "the error names the UserID line"
 
+printf 'UserID nobody\nAuthservID mx\342\200\256.example\n' > "$d/servid.conf"
+err=$("$bin" -n -c "$d/servid.conf" 2>&1); rc=$?
+tap_is "$rc" 78 "-n exits 78 for an AuthservID that is not printable ASCII (U+202E)"
+tap_ok "$(echo "$err" | grep -qF "servid.conf:2: AuthservID:"; echo $?)" "the error names the AuthservID line"
+
 printf 'RecordLog %s/r.jsonl\n' "$d" > "$d/root.conf"
 err=$("$bin" -f -c "$d/root.conf" 2>&1); rc=$?
 tap_is $rc 78 "refuses to run as root without UserID"
@@ -35,6 +40,27 @@ tap_ok "$(echo "$err" | grep -q "refusing to run as root"; echo $?)" "and says w
 
 "$bin" -c "$d/missing.conf" -n >/dev/null 2>&1
 tap_is $? 78 "an unreadable file exits 78"
+
+# files that are not regular files, and stores and lists that are not
+# what they claim (issue 12): 78 at once, naming file, line and key
+mkfifo "$d/fifo.conf"
+err=$(timeout 20 "$bin" -n -c "$d/fifo.conf" 2>&1); rc=$?
+tap_is $rc 78 "a FIFO configuration exits 78 instead of hanging"
+tap_ok "$(echo "$err" | grep -qF "$d/fifo.conf:0: cannot open: not a regular file"; echo $?)" "and says it is no regular file"
+check_bad() {	# NAME KEY VALUE MESSAGE
+	printf '%s %s\nUserID nobody\n' "$2" "$3" > "$d/$1.conf"
+	err=$(timeout 20 "$bin" -n -c "$d/$1.conf" 2>&1); rc=$?
+	tap_ok "$([ $rc -eq 78 ] && echo "$err" | grep -qF "$d/$1.conf:1: $2: $4"; echo $?)" \
+		"-n: $2 $3: exit 78 ($rc), $4"
+}
+check_bad psl-zero PublicSuffixList /dev/zero "'/dev/zero': not a regular file"
+check_bad psl-passwd PublicSuffixList /etc/passwd "/etc/passwd:1: not a public suffix rule"
+check_bad tags-fifo TagRules "$d/fifo.conf" "'$d/fifo.conf': not a regular file"
+check_bad gl-memcached GreylistStore memcached:x "'memcached:x': not lmdb:/path"
+check_bad gl-v6 GreylistStore 'redis:[::1' "'redis:[::1': redis:[::1: expected"
+check_bad gl-null GreylistStore lmdb:/dev/null "'lmdb:/dev/null': /dev/null: not a regular file"
+check_bad gl-rel GreylistStore lmdb:gl.lmdb "'lmdb:gl.lmdb': lmdb:gl.lmdb: path must be absolute"
+rm -f "$d/fifo.conf"
 "$bin" -x >/dev/null 2>&1
 tap_is $? 64 "a bad option exits 64"
 tap_ok "$("$bin" -V | grep -q '^smtpscope [0-9]'; echo $?)" "-V prints the version"

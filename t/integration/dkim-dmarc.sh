@@ -24,7 +24,7 @@ done
 [ -x "$SIGN" ] || tap_skip_all "t/tools/dkimsign not built"
 dnslab_available || tap_skip_all "DNS lab tools missing"
 harness_init dkimdmarc
-tap_plan 54
+tap_plan 66
 
 dnslab_start; tap_ok $? "DNS lab (nsd + validating unbound) starts"
 [ -n "$DNSLAB_DKIM_KEY" ] && [ -n "$DNSLAB_DKIM_ED_KEY" ]
@@ -81,14 +81,12 @@ mr() { jq -r -s "map(select(.event==\"message\" and .envelope.rcpt[0]==\"$1\")) 
 # m TO FIELD - a field of the message record for a recipient
 m() { mr "$1" ".$2"; }
 # delivered TO - the delivered file for a recipient (waits for it)
-delivered() {
-	local f i
-	for i in $(seq 1 100); do
-		f=$(grep -l -r -- "^To: <$1>" "$MAIL/box/new" 2>/dev/null | head -1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
+delivered() { harness_wait "$HARNESS_READY" delivered_now "$1"; }
+# delivered_now TO - the delivered file for a recipient, if there is one
+delivered_now() {
+	local f
+	f=$(grep -l -r -- "^To: <$1>" "$MAIL/box/new" 2>/dev/null | head -1)
+	[ -n "$f" ] && echo "$f"
 }
 # ar_ours FILE - our Authentication-Results headers (unfolded), one per line
 ar_ours() {
@@ -182,15 +180,65 @@ tap_like "$(ar_ours "$(delivered t7@smtpscope.test)")" "dkim=none" "A-R: dkim=no
 msg a@sec.test t8@smtpscope.test \
 	"Authentication-Results: MX.SMTPSCOPE.TEST; dkim=pass header.d=sec.test" \
 	"authentication-results:  (trust me)" "	mx.smtpscope.test. ; spf=pass smtp.mailfrom=x@sec.test" \
-	"Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example" >"$T/m8"
+	"Authentication-Results: other.example; spf=pass smtp.mailfrom=x@other.example" \
+	"Authentication-Results: $SERVID/1; dkim=pass header.d=paypal.com" \
+	"Authentication-Results: mx . smtpscope . test 2; dmarc=pass header.from=paypal.com" >"$T/m8"
 send 198.51.100.10 a@sec.test t8@smtpscope.test "$T/m8"
 f=$(delivered t8@smtpscope.test)
 tap_is "$(ar_ours "$f" | wc -l)" 1 "forged: one A-R header with our id remains"
 tap_like "$(ar_ours "$f")" "dkim=none" "forged: the remaining one is ours"
 tap_ok "$(grep -q '^Authentication-Results: other.example;' "$f"; echo $?)" "forged: another authserv-id is kept"
 tap_ok "$(! grep -qi 'trust me' "$f"; echo $?)" "forged: the folded one with a comment is gone"
+tap_ok "$(! grep -q 'paypal' "$f"; echo $?)" "forged: \"$SERVID/1;\" and \"mx . smtpscope . test 2;\" are gone"
 tap_is "$(m t8@smtpscope.test authentication_results.found)/$(m t8@smtpscope.test authentication_results.forged)/$(m t8@smtpscope.test authentication_results.removed)" \
-	3/2/2 "record: found 3, forged 2, removed 2"
+	5/4/4 "record: found 5, forged 4, removed 4"
+
+# 8b. a forged A-R after 4,096 harmless ones, and five after 100,000: the
+# index of the forged one among the A-R headers is past any small list,
+# and it must go all the same (issue 12)
+# ar_many N FORGED TO: N harmless A-R headers then FORGED forged ones
+ar_many() {
+	awk -v n="$1" -v f="$2" 'BEGIN {
+		for (i = 1; i <= n; i++) printf "Authentication-Results: other.example; spf=pass smtp.mailfrom=h%d@other.example\n", i
+		for (i = 1; i <= f; i++) printf "Authentication-Results: %s; dkim=pass header.d=paypal.com header.s=f%d\n", "'"$SERVID"'", i
+	}'
+	msg a@sec.test "$3"
+}
+ar_many 4096 1 t11@smtpscope.test >"$T/m11"
+send 198.51.100.10 a@sec.test t11@smtpscope.test "$T/m11"
+tap_ok $? "4,096 harmless A-R headers + 1 forged: accepted"
+f=$(delivered t11@smtpscope.test)
+tap_ok "$(! grep -q 'paypal' "$f"; echo $?)" "4,097th A-R header (forged, our id): not delivered"
+tap_is "$(ar_ours "$f" | wc -l)/$(grep -c '^Authentication-Results: other.example;' "$f")" 1/4096 \
+	"4,096 harmless kept, one A-R header with our id: ours"
+tap_is "$(m t11@smtpscope.test authentication_results.found)/$(m t11@smtpscope.test authentication_results.forged)/$(m t11@smtpscope.test authentication_results.removed)/$(m t11@smtpscope.test authentication_results.not_removed)" \
+	4097/1/1/0 "record: found 4097, forged 1, removed 1, not_removed 0"
+ar_many 100000 5 t12@smtpscope.test >"$T/m12"
+send 198.51.100.10 a@sec.test t12@smtpscope.test "$T/m12"
+tap_ok $? "100,000 harmless A-R headers + 5 forged: accepted"
+f=$(delivered t12@smtpscope.test)
+tap_is "$(grep -c 'paypal' "$f")/$(grep -c '^Authentication-Results: other.example;' "$f")/$(ar_ours "$f" | wc -l)" 0/100000/1 \
+	"100,000 + 5: no forged one delivered, the 100,000 kept, ours added"
+tap_is "$(m t12@smtpscope.test authentication_results.removed)/$(m t12@smtpscope.test authentication_results.not_removed)" \
+	5/0 "record: removed 5, not_removed 0"
+
+# 8c. a HELO with a bidi override (U+202E) and a From domain with a control
+# byte: the delivered header is printable ASCII, the smtp.helo property
+# left out rather than mangled; the record keeps the text (issue 12)
+msg a@sec.test t13@smtpscope.test | sed 's/^From: .*/From: <a@sec\x01.test>/' >"$T/m13"
+dnslab_swaks 198.51.100.10 --helo "$(printf 'adv\xe2\x80\xae.example.org')" \
+	--from a@sec.test --to t13@smtpscope.test --data "@$T/m13" >/dev/null
+tap_ok $? "HELO with U+202E: accepted"
+nrec=$((nrec + 2))
+scope_wait "$nrec" 20
+f=$(delivered t13@smtpscope.test)
+ar=$(ar_ours "$f")
+tap_ok "$(printf '%s' "$ar" | tr -d '\t' | LC_ALL=C grep -q '[^ -~]'; [ $? -eq 1 ] && [ -n "$ar" ]; echo $?)" \
+	"HELO with U+202E: our delivered A-R header is printable ASCII"
+tap_is "$(printf '%s' "$ar" | grep -o 'spf=' | wc -l)/$(printf '%s' "$ar" | grep -c 'smtp.helo=')" 2/0 \
+	"HELO with U+202E: spf for the HELO, without smtp.helo"
+n=$(jq -r 'select(.event=="session") | .client.helo' "$SCOPE_LOG" | grep -c "$(printf 'adv\xe2\x80\xae')")
+tap_is "$n" 1 "HELO with U+202E: the session record keeps the HELO as sent"
 
 # 9. DMARCReject yes: the tampered message is refused with 550 5.7.1
 scope_stop
@@ -210,7 +258,7 @@ nrec=$(wc -l <"$SCOPE_LOG")
 cp "$T/m8" "$T/m10" && sed -i 's/t8@/t10@/g' "$T/m10"
 send 198.51.100.10 a@sec.test t10@smtpscope.test "$T/m10"
 f=$(delivered t10@smtpscope.test)
-tap_is "$(grep -ci '^authentication-results:' "$f")" 3 "Headers no: the message keeps its three A-R headers, none added"
+tap_is "$(grep -ci '^authentication-results:' "$f")" 5 "Headers no: the message keeps its five A-R headers, none added"
 tap_is "$(m t10@smtpscope.test authentication_results.added)/$(m t10@smtpscope.test authentication_results.removed)" \
 	false/0 "Headers no: record says nothing added or removed"
 tap_like "$(m t10@smtpscope.test authentication_results.value)" "mx.smtpscope.test;" "Headers no: the record has the header it would write"

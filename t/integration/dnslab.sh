@@ -30,8 +30,8 @@
 #	                      missing ones as TAP diagnostics otherwise
 #	dnslab_start          make keys and zones under $T/dns, sign them (fresh
 #	                      at every start: signatures expire), start nsd and
-#	                      unbound in the foreground on free ports, wait up to
-#	                      10 s until unbound validates sec.test; about 1.5 s
+#	                      unbound in the foreground on free ports, wait (up to
+#	                      HARNESS_READY s) until unbound validates sec.test; about 1.5 s
 #	                      on an idle 2-core machine, 4-6 s on a busy one
 #	                      (keys and signing are most of it); exports the
 #	                      DNSLAB_* variables below
@@ -67,7 +67,8 @@
 #	dnslab_free_port, dnslab_rev6, dnslab_soa, dnslab_txt, dnslab_zone_mail,
 #	dnslab_zones, dnslab_keys, dnslab_sign, dnslab_tamper, dnslab_dkim_keys,
 #	dnslab_wait_all, dnslab_make_zones, dnslab_nsd_conf, dnslab_unbound_conf,
-#	dnslab_blackhole_script, dnslab_spawn, dnslab_ready, dnslab_diagnose,
+#	dnslab_blackhole_script, dnslab_spawn, dnslab_ready, dnslab_veth_up,
+#	dnslab_pf_listens, dnslab_diagnose,
 #	dnslab_lock, dnslab_unlock, dnslab_starttime and
 #	the *_run bodies of the public functions (which run with errexit off,
 #	so "set -e" in a test sees only their status).
@@ -562,6 +563,21 @@ dnslab_spawn() {
 	harness_track_pid $!
 }
 
+# dnslab_veth_up NS VETH - the namespace routes to the host side, VETH is up
+dnslab_veth_up() {
+	ip -n "$1" route get "$DNSLAB_HOST4" >/dev/null 2>&1 &&
+		[ "$(cat "/sys/class/net/$2/operstate" 2>/dev/null)" = up ]
+}
+
+# dnslab_pf_listens - Postfix listens on the host side's two addresses
+dnslab_pf_listens() {
+	local out
+	out=$(ss -Hltn 2>/dev/null)
+	case $out in *"$DNSLAB_HOST4:$PF_PORT "*) ;; *) return 1 ;; esac
+	case $out in *"[$DNSLAB_HOST6]:$PF_PORT "*) return 0 ;; esac
+	return 1
+}
+
 # dnslab_ready - true when unbound answers sec.test SOA with NOERROR and AD
 dnslab_ready() {
 	dig @127.0.0.1 -p "$DNSLAB_RESOLVER_PORT" +dnssec +time=1 +tries=1 sec.test SOA \
@@ -629,11 +645,8 @@ dnslab_start_run() {
 	dnslab_spawn nsd nsd -d -c "$DNSLAB_DIR/nsd.conf"
 	dnslab_spawn blackhole perl "$DNSLAB_DIR/blackhole.pl" "$bh"
 	dnslab_spawn unbound unbound -d -c "$DNSLAB_DIR/unbound.conf"
-	for _ in $(seq 100); do
-		dnslab_ready && return 0
-		sleep 0.1
-	done
-	dnslab_diagnose "unbound did not answer sec.test SOA with AD within 10 s"
+	harness_wait "$HARNESS_READY" dnslab_ready && return 0
+	dnslab_diagnose "unbound did not answer sec.test SOA with AD within $HARNESS_READY s"
 	dnslab_stop
 	return 1
 }
@@ -769,12 +782,8 @@ dnslab_client_ns_run() {
 		dnslab_client_ns_delete
 		return 1
 	fi
-	# wait (2 s) until the host side can reach the client side
-	for _ in $(seq 20); do
-		ip -n "$ns" route get "$DNSLAB_HOST4" >/dev/null 2>&1 &&
-			[ "$(cat "/sys/class/net/$vh/operstate" 2>/dev/null)" = up ] && return 0
-		sleep 0.1
-	done
+	# wait until the host side can reach the client side
+	harness_wait "$HARNESS_READY" dnslab_veth_up "$ns" "$vh" && return 0
 	dnslab_diag "dnslab_client_ns: $vh did not come up:" "$(ip addr show "$vh" 2>&1)"
 	dnslab_client_ns_delete
 	return 1
@@ -810,10 +819,10 @@ dnslab_swaks_run() {
 # [2001:db8:100::1]:$PF_PORT (plain smtpd, STARTTLS offered) and
 # 198.51.100.1:$PF_TLS_PORT (wrapper-mode TLS, syslog_name postfix/smtps).
 # Before pf_start this only writes the configuration; after it, pf_reload
-# and a wait (5 s) until the master listens on both addresses.
+# and a wait (HARNESS_READY) until the master listens on both addresses.
 dnslab_postfix_listen() { dnslab_noerrexit dnslab_postfix_listen_run; }
 dnslab_postfix_listen_run() {
-	local etc out _
+	local etc
 	pf_config || return 1
 	etc=$PF_DIR/etc
 	postconf -c "$etc" -M \
@@ -824,12 +833,7 @@ dnslab_postfix_listen_run() {
 	pf_age_config
 	pf_master_pid >/dev/null 2>&1 || return 0
 	pf_reload || { dnslab_diag "dnslab_postfix_listen: postfix reload failed"; return 1; }
-	for _ in $(seq 50); do
-		out=$(ss -Hltn 2>/dev/null)
-		case $out in *"$DNSLAB_HOST4:$PF_PORT "*) ;; *) sleep 0.1; continue ;; esac
-		case $out in *"[$DNSLAB_HOST6]:$PF_PORT "*) return 0 ;; esac
-		sleep 0.1
-	done
+	harness_wait "$HARNESS_READY" dnslab_pf_listens && return 0
 	dnslab_diag "dnslab_postfix_listen: Postfix does not listen on $DNSLAB_HOST4 / [$DNSLAB_HOST6] port $PF_PORT" \
 		"$(tail -n 20 "$PF_LOG" 2>&1)"
 	return 1

@@ -8,7 +8,7 @@ command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 EVAL=${top_builddir:-../..}/eval/smtpscope-eval
 data=${top_srcdir:-$here/../..}/t/data/eval
 SIGN=${top_builddir:-../..}/t/tools/dkimsign
-tap_plan 40
+tap_plan 46
 
 run() { "$EVAL" --zone "$data/example.zone" "$@" "$data/msg.eml"; }
 out=$(run --client-ip 192.0.2.25 --helo mail.example.test --mail-from alice@example.test \
@@ -40,6 +40,13 @@ tap_is "$(f .auth.spf.mailfrom.result)/$(f .auth.spf.mailfrom.dnssec)" temperror
 msg=$(run --client-ip 192.0.2.25 --tls-version TLSv1.3 --cipher TLS_AES_128_GCM_SHA256 --cipher-bits 128 \
 	--mail-from x@example.test | head -1)
 tap_is "$(f .tls.version)/$(f .tls.bits)" TLSv1.3/128 "TLS facts from the command line"
+msg=$(run --client-ip 198.51.100.7 --mail-from joel@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)/$(f .auth.spf.mailfrom.mechanism)" "pass/exists:%{l1r+}.u.%{d}" \
+	"%{l1r+} of joel asks joel.u.peruser.example.test: pass"
+msg=$(run --client-ip 198.51.100.7 --mail-from someuser@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)" pass "%{l1r+-} of someuser: pass"
+msg=$(run --client-ip 198.51.100.7 --mail-from other@peruser.example.test | head -1)
+tap_is "$(f .auth.spf.mailfrom.result)" fail "a user without a name: fail"
 "$EVAL" --helo x >/dev/null 2>&1
 tap_is "$?" 64 "missing --client-ip is a usage error"
 
@@ -54,6 +61,11 @@ ed=$(openssl pkey -in "$tmp/ed.key" -pubout -outform DER 2>/dev/null | tail -c 3
 	echo "sel1._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=rsa; p=${rsa:0:200}\" \"${rsa:200}\""
 	echo "ed1._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=ed25519; p=$ed\""
 	echo "_dmarc.example.test. 300 IN TXT \"v=DMARC1; p=reject\""
+	# the same RSA key as a bare PKCS#1 RSAPublicKey, and a truncated one
+	p1=$(openssl rsa -in "$tmp/rsa.key" -RSAPublicKey_out -outform DER 2>/dev/null | base64 -w0)
+	bad=$(openssl rsa -in "$tmp/rsa.key" -RSAPublicKey_out -outform DER 2>/dev/null | head -c -9 | base64 -w0)
+	echo "pk1._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=rsa; p=${p1:0:200}\" \"${p1:200}\""
+	echo "pkbad._domainkey.example.test. 300 IN TXT \"v=DKIM1; k=rsa; p=${bad:0:200}\" \"${bad:200}\""
 } >"$tmp/keys.zone"
 "$SIGN" -d example.test -s sel1 -k "$tmp/rsa.key" -a rsa-sha256 <"$data/msg.eml" |
 	"$SIGN" -d example.test -s ed1 -k "$tmp/ed.key" -a ed25519-sha256 >"$tmp/signed.eml"
@@ -68,6 +80,14 @@ tap_is "$(f '[.auth.dkim[] | .result + "/" + .key_type + "/" + .dnssec] | join("
 tap_is "$(f .auth.dmarc.result)/$(f .auth.dmarc.dkim_aligned)/$(f .auth.dmarc.p)" pass/true/reject "DMARC pass, DKIM aligned"
 tap_is "$(f .authentication_results.value | head -1)" "mx.eval.test;" "A-R starts with --authserv-id"
 tap_is "$(f .authentication_results.value | grep -c '^	dkim=pass header.d=example.test')" 2 "A-R: one dkim=pass per signature"
+"$SIGN" -d example.test -s pk1 -k "$tmp/rsa.key" <"$data/msg.eml" |
+	"$SIGN" -d example.test -s pkbad -k "$tmp/rsa.key" >"$tmp/pkcs1.eml"
+tap_is "$?" 0 "msg.eml signed for the PKCS#1 keys"
+msg=$(dkim "$tmp/pkcs1.eml")
+tap_is "$(f '[.auth.dkim[] | .s + "/" + .result + "/" + (.key_encoding // "-")] | join(",")')" \
+	pkbad/permerror/-,pk1/pass/pkcs1 "a PKCS#1 key passes (key_encoding pkcs1); a truncated one: permerror"
+msg=$(dkim "$tmp/signed.eml")
+tap_is "$(f '[.auth.dkim[] | .key_encoding] | join(",")')" raw,spki "key_encoding of the Ed25519 and SPKI keys"
 sed 's/^Subject: .*/Subject: changed/' "$tmp/signed.eml" |
 	sed '1i Authentication-Results: MX.EVAL.TEST; dkim=pass' >"$tmp/forged.eml"
 msg=$(dkim "$tmp/forged.eml")

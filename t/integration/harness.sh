@@ -26,6 +26,14 @@
 #	harness_pid_gone PID       true when PID no longer runs (reaps our zombie)
 #	harness_stop_pids PID...   TERM, wait up to 5 s, then KILL the rest
 #	harness_children PID       the PIDs whose parent is PID
+#	harness_wait SECS CMD...   run CMD every 0.1 s until it succeeds; false
+#	                           after SECS x $SMTPSCOPE_WAIT_FACTOR (an
+#	                           integer, default 1: a loaded machine sets 2
+#	                           or more) seconds. Readiness waits (a daemon
+#	                           listens, a resolver validates) pass
+#	                           $HARNESS_READY (default 60): they end as soon
+#	                           as the thing is ready, so only a broken set-up
+#	                           pays the ceiling
 #	harness_netns_delete NAME [VETH]  stop a namespace's processes, delete it
 #	harness_free_port          print a TCP port free on 127.0.0.1 and ::1
 #	harness_pki DIR            CA, server, client and self-signed client
@@ -95,6 +103,19 @@ harness_cleanup() {
 	fi
 	[ -n "$errexit" ] && set -e
 	return $rc
+}
+
+HARNESS_READY=${HARNESS_READY:-60}
+
+# harness_wait - poll CMD every 0.1 s for up to SECS x SMTPSCOPE_WAIT_FACTOR s
+harness_wait() {
+	local end=$(($(date +%s) + $1 * ${SMTPSCOPE_WAIT_FACTOR:-1}))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(date +%s)" -lt "$end" ] || return 1
+		sleep 0.1
+	done
 }
 
 # harness_track_pid - remember PID so that harness_cleanup stops it
@@ -379,7 +400,8 @@ pf_diagnose() {
 	harness_diag "postfix check: ${out:-(no output)}"
 }
 
-# pf_start - configure if needed, add MILTER_SPEC, check and start; wait 10 s
+# pf_start - configure if needed, add MILTER_SPEC, check and start; wait
+# (HARNESS_READY) until it listens
 #
 # Without MILTER_SPEC, smtpd_milters stays as configured (empty unless
 # pf_set changed it). A restart after pf_stop keeps config and ports.
@@ -396,20 +418,17 @@ pf_start() {
 	touch "$PF_DIR/spool/quick-start"	# start skips the check just done
 	_H_PF_STARTED=1
 	postfix -c "$PF_DIR/etc" start >>"$PF_DIR/start.out" 2>&1 || { pf_diagnose; return 1; }
-	for _ in $(seq 200); do
-		pf_listening && return 0
-		sleep 0.05
-	done
+	harness_wait "$HARNESS_READY" pf_listening && return 0
 	pf_diagnose
 	return 1
 }
 
-# pf_reload - postfix reload; waits (5 s) until the master logs the reload
+# pf_reload - postfix reload; waits (HARNESS_READY) until the master logs it
 pf_reload() {
 	local re='postfix/master\[[0-9]+\]: reload -- ' n
 	n=$(grep -E -c -- "$re" "$PF_LOG" 2>/dev/null) || true
 	postfix -c "$PF_DIR/etc" reload >>"$PF_DIR/start.out" 2>&1 || return 1
-	pf_wait_log "$re" $((${n:-0} + 1)) 5
+	pf_wait_log "$re" $((${n:-0} + 1)) "$HARNESS_READY"
 }
 
 # pf_stop - stop the instance; KILL its master (pid file) and leftovers on failure
@@ -424,15 +443,14 @@ pf_stop() {
 	harness_stop_pids "${pids[@]}"
 }
 
-# pf_wait_log - wait up to SECS (integer) for COUNT maillog lines matching RE
-pf_wait_log() {
-	local re=$1 want=$2 n
-	for _ in $(seq $(($3 * 10 + 1))); do
-		n=$(grep -E -c -- "$re" "$PF_LOG" 2>/dev/null) || true
-		[ "${n:-0}" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
+# pf_wait_log - wait up to SECS (integer, scaled) for COUNT maillog lines
+# matching RE
+pf_wait_log() { harness_wait "$3" pf_log_has "$1" "$2"; }
+# pf_log_has RE COUNT - the maillog has COUNT lines matching RE
+pf_log_has() {
+	local n
+	n=$(grep -E -c -- "$1" "$PF_LOG" 2>/dev/null) || true
+	[ "${n:-0}" -ge "$2" ]
 }
 
 # pf_queue_ids - ids cleanup logged a message-id for, minus ones it rejected

@@ -37,7 +37,8 @@ postconf -c "$PF_DIR/etc" -M \
 	"[::1]:$PORT_B/inet=[::1]:$PORT_B inet n - n - - smtpd"
 pf_age_config
 pf_reload; tap_ok $? "a second smtpd service on port $PORT_B"
-for _ in $(seq 50); do ss -Hltn | grep -q "\[::1\]:$PORT_B " && break; sleep 0.1; done
+listens_b() { ss -Hltn | grep -q "\[::1\]:$PORT_B "; }
+harness_wait "$HARNESS_READY" listens_b
 
 ok=0
 for i in 1 2 3; do

@@ -8,6 +8,7 @@
 #	                             SCOPE_SOCK, SCOPE_LOG, SCOPE_PID, SCOPE_CONF
 #	scope_stop                   SIGTERM and wait for the daemon to exit
 #	scope_wait N SECS            wait until the record log has N lines
+#	                             (SECS scaled as harness_wait does)
 #	scope_jq FILTER              jq -c FILTER over every record (slurped)
 #	scope_assert_clean           TAP: no sanitizer report on the daemon's stderr
 #
@@ -37,12 +38,8 @@ scope_start() {
 	SCOPE_PID=$!
 	harness_track_pid "$SCOPE_PID"
 	export SCOPE_DIR SCOPE_SOCK SCOPE_LOG SCOPE_PID SCOPE_CONF
-	local i
-	for i in $(seq 1 50); do
-		[ -S "$SCOPE_SOCK" ] && return 0
-		kill -0 "$SCOPE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	harness_wait "$HARNESS_READY" scope_up_or_gone
+	[ -S "$SCOPE_SOCK" ] && return 0
 	harness_diag "smtpscope did not start:" "$(cat "$SCOPE_DIR/stderr")"
 	return 1
 }
@@ -57,14 +54,12 @@ scope_stop() {
 	return 1
 }
 
-scope_wait() {
-	local want=$1 secs=$2 i
-	for i in $(seq 1 $((secs * 10))); do
-		[ "$(wc -l < "$SCOPE_LOG" 2>/dev/null || echo 0)" -ge "$want" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# scope_up_or_gone - the socket is there, or the daemon has exited
+scope_up_or_gone() { [ -S "$SCOPE_SOCK" ] || ! kill -0 "$SCOPE_PID" 2>/dev/null; }
+
+scope_wait() { harness_wait "$2" scope_has "$1"; }
+# scope_has N - the record log has N lines
+scope_has() { [ "$(wc -l < "$SCOPE_LOG" 2>/dev/null || echo 0)" -ge "$1" ]; }
 
 scope_jq() { jq -c -s "$1" "$SCOPE_LOG"; }
 

@@ -226,8 +226,8 @@ build_iprev(void)
 	check(&in, SID ";\n\tiprev=pass (dnssec=insecure)",
 	    "iprev: no client ip, out-of-range match index");
 	set_iprev(IPREV_FAIL, "a(b)c\\d.example", -1, DNS_SEC_INSECURE);
-	check(&in, SID ";\n\tiprev=fail (a\\(b\\)c\\\\d.example; "
-	    "dnssec=insecure)", "iprev: comment escapes ( ) \\");
+	check(&in, SID ";\n\tiprev=fail (a[b]c/d.example; "
+	    "dnssec=insecure)", "iprev: ( ) \\ in a comment become [ ] /");
 }
 
 static void
@@ -252,8 +252,8 @@ build_spf(void)
 	    "not a multi-label domain name (RFC 7208 4.3)", DNS_SEC_INSECURE,
 	    0);
 	check(&in, SID ";\n\tspf=none reason=\"not a multi-label domain name "
-	    "(RFC 7208 4.3)\" smtp.helo=\"[192.0.2.1]\"",
-	    "spf helo address literal quoted, reason quoted");
+	    "[RFC 7208 4.3]\" smtp.helo=\"[192.0.2.1]\"",
+	    "spf helo address literal quoted, reason quoted, ( ) as [ ]");
 	in = input(SID, false, true, false, false, false);
 	for (r = 0; r < sizeof(names) / sizeof(names[0]); r++) {
 		set_spf(&mf, (enum spf_res)r, "a@b.example", "b.example", "",
@@ -269,21 +269,23 @@ build_spf(void)
 	    "example.com", "dot-atom local part stays unquoted");
 	set_spf(&mf, SPF_RES_PASS, "\"john doe\"@example.com",
 	    "example.com", "", DNS_SEC_INSECURE, 0);
-	check(&in, SID ";\n\tspf=pass smtp.mailfrom=\"\\\"john doe\\\""
-	    "@example.com\"", "quoted local part: whole value quoted, escaped");
+	check(&in, SID ";\n\tspf=pass", "quoted local part (space, quotes):"
+	    " smtp.mailfrom left out");
 	set_spf(&mf, SPF_RES_FAIL, "a;b(c)@example.com", "example.com",
 	    "x\\y", DNS_SEC_INSECURE, 0);
-	check(&in, SID ";\n\tspf=fail reason=\"x\\\\y\" "
-	    "smtp.mailfrom=\"a;b(c)@example.com\"",
-	    "; and ( in local part: quoted; backslash escaped in reason");
+	check(&in, SID ";\n\tspf=fail reason=\"x/y\"",
+	    "; and ( in local part: left out; backslash in reason as /");
 	set_spf(&mf, SPF_RES_PASS, "a..b@example.com", "example.com", "",
 	    DNS_SEC_INSECURE, 0);
 	check(&in, SID ";\n\tspf=pass smtp.mailfrom=\"a..b@example.com\"",
 	    "not a dot-atom: quoted");
 	set_spf(&mf, SPF_RES_PASS, "a@exa mple.com", "example.com", "",
 	    DNS_SEC_INSECURE, 0);
-	check(&in, SID ";\n\tspf=pass smtp.mailfrom=\"a@exa mple.com\"",
-	    "domain with space: quoted");
+	check(&in, SID ";\n\tspf=pass", "domain with space: left out");
+	set_spf(&mf, SPF_RES_PASS, "a=b/c@ex_ample.com", "example.com", "",
+	    DNS_SEC_INSECURE, 0);
+	check(&in, SID ";\n\tspf=pass smtp.mailfrom=\"a=b/c@ex_ample.com\"",
+	    "'_' in the domain: not a plain domain name, quoted");
 }
 
 static void
@@ -464,24 +466,48 @@ build_all(void)
 static void
 build_servid(void)
 {
-	struct authres_input in = input("my \"odd\" (server)\\", false, false,
-	    false, false, false);
+	struct authres_input in = input("mx/1=x", false, false, false, false,
+	    false);
+	static const char *const bad[] = {
+		"my \"odd\" (server)\\", "mx\r\n.example.com", "mx example.com",
+		"mx;example.com", "mx(c).example.com", "mx\xe2\x80\xae.example.com",
+		"caf\xc3\xa9.example", "mx\x7f", NULL
+	};
 	char id[300];
+	unsigned i, nbad = 0;
 
-	check(&in, "\"my \\\"odd\\\" (server)\\\\\"; none",
-	    "servid that is not a token: quoted and escaped");
+	check(&in, "\"mx/1=x\"; none", "servid that is not a token: quoted");
 	is_int(authres_servid(out, id, sizeof(id)), 0,
 	    "quoted servid: parses back");
-	is_str(id, "my \"odd\" (server)\\", "quoted servid: round trip");
+	is_str(id, "mx/1=x", "quoted servid: round trip");
 	in.servid = "MX.Example.COM.";
 	check(&in, "MX.Example.COM.; none", "servid kept as configured");
-	in.servid = "mx\r\n.example.com";
-	check(&in, "\"mx\xef\xbf\xbd\xef\xbf\xbd.example.com\"; none",
-	    "servid control characters replaced, then quoted");
+	for (i = 0; bad[i] != NULL; i++) {
+		in.servid = bad[i];
+		nbad += build(&in) == SCOPE_EINVAL && out[0] == '\0' &&
+		    !authres_servid_ok(bad[i]);
+	}
+	is_int(nbad, i, "servid with space, ; ( \" \\, a control or 8-bit "
+	    "byte: EINVAL, nothing written");
 	memset(id, 'a', 256);
 	id[256] = '\0';
 	in.servid = id;
 	is_int(build(&in), SCOPE_EINVAL, "servid over 255 bytes: EINVAL");
+}
+
+/* resinfo_has - the resinfo starting with head holds what */
+static bool
+resinfo_has(const char *v, const char *head, const char *what)
+{
+	const char *r = strstr(v, head), *end;
+
+	if (r == NULL)
+		return false;
+	end = strchr(r, ';');
+	if (end == NULL)
+		end = r + strlen(r);
+	r = strstr(r, what);
+	return r != NULL && r < end;
 }
 
 static void
@@ -499,18 +525,16 @@ build_hostile(void)
 	SETF(ip.names[0], "ptr\r\n(x).example\xc2\x85");
 	rc = build(&in);
 	ok(rc == 0 && header_safe(out), "hostile: header safe");
-	ok(strstr(out, "reason=\"evil\xef\xbf\xbd\xef\xbf\xbdX-Injected: "
-	    "yes\xef\xbf\xbd\xef\xbf\xbd(\\\"\\\\)\"") != NULL,
-	    "hostile reason: CR LF TAB replaced, quote and backslash escaped");
-	ok(strstr(out, "header.d=\"bad\xef\xbf\xbd\xef\xbf\xbd[31m"
-	    "\xef\xbf\xbd.example\"") != NULL,
-	    "hostile d=: C0 and DEL replaced, value quoted");
-	ok(strstr(out, "header.s=\"s\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
-	    "\xef\xbf\xbd\"") != NULL,
-	    "hostile s=: each invalid UTF-8 byte replaced");
-	ok(strstr(out, "(ptr\xef\xbf\xbd\xef\xbf\xbd\\(x\\).example"
-	    "\xef\xbf\xbd; dnssec=secure)") != NULL,
-	    "hostile PTR name: C1 control replaced, parentheses escaped");
+	ok(strstr(out, "reason=\"evil??X-Injected: yes??['/]\"") != NULL,
+	    "hostile reason: CR LF TAB as '?', ( \" \\ ) as [ ' / ]");
+	ok(resinfo_has(out, "dkim=fail", "dkim=fail") &&
+	    !resinfo_has(out, "dkim=fail", "header.d="),
+	    "hostile d=: C0 and DEL, property left out");
+	ok(resinfo_has(out, "dkim=fail", "header.a=") &&
+	    !resinfo_has(out, "dkim=fail", "header.s="),
+	    "hostile s=: invalid UTF-8, property left out");
+	ok(strstr(out, "(ptr??[x].example?; dnssec=secure)") != NULL,
+	    "hostile PTR name: CR LF and C1 as '?', parentheses as [ ]");
 
 	memset(local, 'x', 300);
 	local[300] = '\0';
@@ -563,6 +587,59 @@ sid(const char *value)
 		return id;
 	snprintf(err, sizeof(err), "(rc %d)", rc);
 	return err;
+}
+
+/* claims_spellings - every spelling a reader could take for our id is
+ * ours, whatever version or junk follows (issue 12, item 9) */
+static void
+claims_spellings(void)
+{
+	static const char *const ours[] = {
+		SID "/1; dkim=pass header.d=paypal.com",
+		SID "/2; dkim=pass", SID "/; dkim=pass", SID "@evil; dkim=pass",
+		SID ":x; dkim=pass", SID "[1]; dkim=pass", SID "=1; dkim=pass",
+		SID " 1; dkim=pass", SID " 2; dkim=pass", SID " 99; dkim=pass",
+		SID " 01; dkim=pass", SID " 1 (c); dkim=pass",
+		SID "(c)1; dkim=pass", SID " 18446744073709551617; dkim=pass",
+		SID " 1 2; dkim=pass", SID "; none", SID,
+		"mx . example . com; dkim=pass", "mx\r\n\t.example.com; dkim=pass",
+		"mx (c) . (d) example.com; dkim=pass", "mx(c).example.com; none",
+		"\"mx\".example.com; dkim=pass", "mx\".\"example.com; none",
+		"\"mx\".\"example\".\"com\" 1; none",
+		"\"" SID "\" 2; dkim=pass", "\"" SID "\"/1; dkim=pass",
+		"MX . EXAMPLE . COM . ; dkim=pass",
+		SID " (c) . evil; dkim=pass",	/* first token ours */
+		"\" " SID " \"; dkim=pass", "\"\t" SID ".\"; none",
+		NULL
+	};
+	static const char *const theirs[] = {
+		SID ".evil; dkim=pass", SID "-evil; dkim=pass",
+		SID "evil; dkim=pass", "evil." SID "; dkim=pass",
+		"mx . example . com . evil; dkim=pass",
+		"x" SID "; dkim=pass",
+		"\"mx.example\".com.evil; none",
+		"/" SID "; dkim=pass", "; " SID, "mx example.com; none",
+		NULL
+	};
+	unsigned i, bad = 0;
+
+	for (i = 0; ours[i] != NULL; i++)
+		if (!authres_claims(ours[i], SID)) {
+			diag("not claimed:");
+			diag(ours[i]);
+			bad++;
+		}
+	ok(bad == 0, "claims: %u spellings of our id (any version, '/' or "
+	    "another tspecial after it, dots with white space or comments, "
+	    "quoted pieces) are ours", i);
+	for (bad = 0, i = 0; theirs[i] != NULL; i++)
+		if (authres_claims(theirs[i], SID)) {
+			diag("claimed:");
+			diag(theirs[i]);
+			bad++;
+		}
+	ok(bad == 0, "claims: %u other names (longer, prefixed, dotted on) are "
+	    "not ours", i);
 }
 
 static void
@@ -629,7 +706,8 @@ parse(void)
 	is_str(sid("; spf=pass"), inv, "no id: EINVAL");
 	is_str(sid(SID "/evil; spf=pass"), inv, "tspecial after id: EINVAL");
 	is_str(sid(SID " spf=pass"), inv, "no semicolon: EINVAL");
-	ok(!authres_claims(SID " spf=pass", SID), "claims: garbage is not ours");
+	ok(authres_claims(SID " spf=pass", SID),
+	    "claims: a malformed header whose first token is our id is ours");
 	ok(!authres_claims(NULL, SID) && !authres_claims(SID ";", NULL) &&
 	    !authres_claims(SID ";", "") && !authres_claims(".;", "."),
 	    "claims: NULL value, NULL or empty servid, \".\"");
@@ -643,6 +721,7 @@ parse(void)
 	is_int(authres_servid("\"abcdefgh\";", small, sizeof(small)),
 	    SCOPE_ETOOBIG, "quoted id too long: ETOOBIG");
 
+	claims_spellings();
 	set_all();
 	in = input(SID, true, true, true, true, true);
 	build(&in);
@@ -655,10 +734,238 @@ parse(void)
 	memset(&dk, 0, sizeof(dk));
 }
 
+/* ascii_only - printable ASCII, LF only as "\n\t" folding, lines of at
+ * most 998 bytes with the field name */
+static bool
+ascii_only(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	size_t line = strlen("Authentication-Results: ");
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\n' && p[1] == '\t') {
+			line = 0;
+			p++;
+		} else if (*p < 0x20 || *p > 0x7e) {
+			return false;
+		}
+		if (++line > 998)
+			return false;
+	}
+	return true;
+}
+
+/* pairs - "method=result ..." of a value read back by authres_parse, or
+ * "(invalid)" */
+static const char *
+pairs(const char *v)
+{
+	static char buf[2048];
+	struct authres_parsed ar;
+	size_t len = 0;
+	unsigned i;
+
+	if (authres_parse(v, &ar) != 0)
+		return "(invalid)";
+	buf[0] = '\0';
+	for (i = 0; i < ar.n && i < AUTHRES_PARSE_MAX; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s=%s",
+		    i > 0 ? " " : "", ar.r[i].method, ar.r[i].result);
+	if (ar.none)
+		snprintf(buf, sizeof(buf), "none");
+	if (strcmp(ar.servid, SID) != 0)
+		return "(other servid)";
+	return buf;
+}
+
+static void
+parse_grammar(void)
+{
+	static const char *const good[][2] = {
+		{ SID "; none", "none" },
+		{ SID " 1 ; none", "none" },
+		{ SID "; spf=pass smtp.mailfrom=example.net", "spf=pass" },
+		{ SID "; auth=pass (cram-md5) smtp.auth=sender@example.net; "
+		    "spf=pass smtp.mailfrom=example.net",
+		    "auth=pass spf=pass" },
+		{ SID ";\r\n  sender-id=fail header.from=example.com;\r\n"
+		    "  dkim=pass (good signature) header.d=example.com",
+		    "sender-id=fail dkim=pass" },
+		{ SID " (foobar) 1 (baz);\n dkim (Because I like it) / 1 (One"
+		    " yay) = (wait for it) fail\n policy (A dot can go here) ."
+		    " (like that) expired\n (this surprised me) = (as I wasn't"
+		    " expecting it) 1362471462", "dkim=fail" },
+		{ SID "; dkim=fail reason=\"bad; (really)\" header.d=x.test "
+		    "header.b=\"ab/+\"", "dkim=fail" },
+		{ SID "; spf=pass smtp.mailfrom=\"a b\"@x.test smtp.helo=h",
+		    "spf=pass" },
+		{ "\"" SID "\"; iprev=pass policy.iprev=\"2001:db8::1\"",
+		    "iprev=pass" },
+	};
+	static const char *const bad[] = {
+		SID, SID ";", SID "; spf", SID "; spf=", SID "; =pass",
+		SID "; spf=pass smtp", SID "; spf=pass smtp.helo",
+		SID "; spf=pass smtp.helo=", SID "; spf=pass smtp.helo=a;b",
+		SID "; spf=pass smtp.helo=a\nsmtp.mailfrom=b",
+		SID "; spf=pass\r\nX-Injected: yes",
+		SID "; spf=pass smtp.helo=a\x01", SID "; spf=pass (c\x7f)",
+		SID "; spf=pass smtp.helo=adv\xe2\x80\xae.example.org",
+		SID "; spf=pass smtp.helo=\"adv\xe2\x80\xae\"",
+		SID "; spf=pass (unterminated", SID "; spf=pass smtp.helo=\"a",
+		SID "; spf=pass smtp.helo=a b", SID "; none; spf=pass",
+		SID "; spf=pass-", "; spf=pass",
+		SID "; spf=pass smtp.mailfrom=a@-b.test",
+	};
+	unsigned i, nbad = 0, ngood = 0;
+	char buf[64];
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (strcmp(pairs(good[i][0]), good[i][1]) == 0) {
+			ngood++;
+			continue;
+		}
+		diag("read wrongly:");
+		diag(good[i][0]);
+		diag(pairs(good[i][0]));
+	}
+	snprintf(buf, sizeof(buf), "%u", i);
+	ok(ngood == i, "authres_parse: %s RFC 8601 values read (examples of"
+	    " appendix B, comments everywhere, folding)", buf);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (strcmp(pairs(bad[i]), "(invalid)") == 0) {
+			nbad++;
+			continue;
+		}
+		diag("accepted:");
+		diag(bad[i]);
+	}
+	ok(nbad == i, "authres_parse: %u invalid values refused (8-bit, "
+	    "control, bare line break, unterminated, missing parts)", i);
+}
+
+/* a hostile string put in one field of set_all()'s outcomes */
+struct ascii_field {
+	const char *name;
+	void (*set)(const char *v);
+	const char *gone;	/* the property left out, or NULL (text) */
+};
+
+static void f_helo(const char *v) { SETF(he.domain, v); }
+static void f_local(const char *v)
+{
+	char a[600];
+
+	snprintf(a, sizeof(a), "%s@example.com", v);
+	SETF(mf.identity, a);
+}
+static void f_domain(const char *v)
+{
+	char a[600];
+
+	snprintf(a, sizeof(a), "user@%s", v);
+	SETF(mf.identity, a);
+}
+static void f_from(const char *v) { SETF(dm.from_domain, v); }
+static void f_d(const char *v) { SETF(sigs[0].domain, v); }
+static void f_s(const char *v) { SETF(sigs[0].selector, v); }
+static void f_b(const char *v) { SETF(sigs[0].b_prefix, v); }
+static void f_a(const char *v) { SETF(sigs[0].algorithm, v); }
+static void f_ptr(const char *v) { SETF(ip.names[0], v); }
+static void f_reason(const char *v) { SETF(sigs[1].reason, v); }
+static void f_ktype(const char *v) { SETF(sigs[1].key_type, v); }
+
+/* one field against every hostile value: the header stays printable
+ * ASCII with folding, reads back with the same method=result pairs and
+ * our servid, and the property is left out rather than mangled */
+static void
+ascii_field(const struct ascii_field *f, const char *const *vals,
+    const char *want)
+{
+	struct authres_input in = input(SID, true, true, true, true, true);
+	unsigned i, fails = 0;
+	char msg[200];
+
+	for (i = 0; vals[i] != NULL; i++) {
+		set_all();
+		f->set(vals[i]);
+		if (build(&in) == 0 && ascii_only(out) &&
+		    strcmp(pairs(out), want) == 0 &&
+		    strstr(out, "\xef\xbf\xbd") == NULL &&
+		    (f->gone == NULL || vals[i][strspn(vals[i], "x")] == '\0' ||
+		    strstr(out, f->gone) == NULL))
+			continue;
+		fails++;
+		snprintf(msg, sizeof(msg), "%s value %u: got", f->name, i);
+		diag(msg);
+		diag(out);
+	}
+	ok(fails == 0, "ASCII: %s with bidi, controls, 8-bit, ; ( \" \\, CR, "
+	    "LF, 1000 bytes: header printable ASCII, same results",
+	    f->name);
+}
+
+static void
+build_ascii(void)
+{
+	static char long_x[1001], long_semi[1001];
+	static const char *vals[] = {
+		"adv\xe2\x80\xae.example.org", "a\x01\x1b[31mb.example.org",
+		"x\xff\xfe\xc0\xaf.example.org", "caf\xc3\xa9.example.org",
+		"a;dkim=pass header.d=paypal.com", "a(comment", "a)b.test",
+		"a\"b", "a\\b", "a\rb", "a\nb", "a\r\n\tb",
+		"a\r\nX-Injected: yes", "a b", "\xc2\x85", long_x, long_semi,
+		NULL
+	};
+	static const struct ascii_field fields[] = {
+		{ "HELO", f_helo, "smtp.helo=" },
+		{ "MAIL FROM local part", f_local, "smtp.mailfrom=" },
+		{ "MAIL FROM domain", f_domain, "smtp.mailfrom=" },
+		{ "From domain", f_from, "header.from=" },
+		{ "DKIM d=", f_d, "header.d=example.com" },
+		{ "DKIM s=", f_s, "header.s=sel1" },
+		{ "DKIM b=", f_b, "header.b=AbCdEfGh" },
+		{ "DKIM a=", f_a, NULL },
+		{ "iprev name", f_ptr, NULL },
+		{ "DKIM reason", f_reason, NULL },
+		{ "DKIM key type", f_ktype, NULL },
+	};
+	const char *want;
+	unsigned i;
+	struct authres_input in = input(SID, true, true, true, true, true);
+
+	memset(long_x, 'x', 1000);
+	memset(long_semi, ';', 1000);
+	set_all();
+	build(&in);
+	want = "iprev=pass spf=pass spf=none dkim=pass dkim=fail dmarc=pass";
+	is_str(pairs(out), want, "ASCII: the clean header reads back");
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		ascii_field(&fields[i], vals, want);
+	in.client_ip = "192.0.2.1\xe2\x80\xae";
+	set_all();
+	ok(build(&in) == 0 && ascii_only(out) && strcmp(pairs(out), want) ==
+	    0 && strstr(out, "policy.iprev") == NULL,
+	    "ASCII: client address with bidi: policy.iprev left out");
+
+	set_all();
+	f_helo("adv\xe2\x80\xae.example.org");
+	in.client_ip = "192.0.2.1";
+	build(&in);
+	ok(strstr(out, "\tspf=none (dnssec=insecure);") != NULL,
+	    "ASCII: issue 12's HELO \"adv\\u202e.example.org\": spf=none "
+	    "without smtp.helo");
+	set_all();
+	f_reason("body hash \xe2\x80\xae; header.d=paypal.com (x)");
+	build(&in);
+	ok(strstr(out, "reason=\"body hash ?, header.d=paypal.com [x]\"") !=
+	    NULL, "ASCII: reason text: bidi as '?', ; ( ) as , [ ]");
+	memset(&dk, 0, sizeof(dk));
+}
+
 int
 main(void)
 {
-	plan(118);
+	plan(138);
 	build_none();
 	build_iprev();
 	build_spf();
@@ -667,6 +974,8 @@ main(void)
 	build_all();
 	build_servid();
 	build_hostile();
+	build_ascii();
+	parse_grammar();
 	parse();
 	return done_testing();
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -53,6 +54,77 @@ expect_error(const char *name, const char *data, const char *want)
 	config_free(&cfg);
 }
 
+/* load_path - config_load of a path under a watchdog: a read that
+ * blocks (a FIFO) fails the test by SIGALRM instead of hanging it */
+static int
+load_path(struct config *cfg, const char *path, char *err)
+{
+	int rc;
+
+	config_init(cfg);
+	alarm(10);
+	rc = config_load(cfg, path, err, CONFIG_ERR_MAX);
+	alarm(0);
+	return rc;
+}
+
+/* files - the files a configuration names, and the file itself, must
+ * be regular files of bounded size; store specs must parse (issue 12) */
+static void
+files(struct config *cfg, char *err)
+{
+	char path[256], want[320], *huge;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+	ok(mkfifo(path, 0600) == 0, "a FIFO as the configuration file");
+	rc = load_path(cfg, path, err);
+	ok(rc != 0 && strstr(err, "fifo.conf:0: cannot open: not a regular "
+	    "file") != NULL, "a FIFO configuration fails at once (%s)", err);
+	config_free(cfg);
+	rc = load_path(cfg, "/dev/zero", err);
+	ok(rc != 0 && strstr(err, "/dev/zero:0: cannot open: not a regular "
+	    "file") != NULL, "a device as the configuration fails (%s)", err);
+	config_free(cfg);
+	huge = malloc(CONFIG_FILE_MAX + 2);
+	if (huge == NULL)
+		abort();
+	memset(huge, '#', CONFIG_FILE_MAX + 1);
+	for (rc = 4000; rc < CONFIG_FILE_MAX; rc += 4000)
+		huge[rc] = '\n';
+	load("huge.conf", huge, CONFIG_FILE_MAX + 1, cfg, err);
+	ok(strstr(err, "huge.conf:0: cannot open: over 1048576 bytes") != NULL,
+	    "a configuration over 1 MiB is refused (%s)", err);
+	free(huge);
+	config_free(cfg);
+	expect_error("psl-zero.conf", "PublicSuffixList /dev/zero\n",
+	    "psl-zero.conf:1: PublicSuffixList: '/dev/zero': not a regular file");
+	snprintf(path, sizeof(path), "TagRules %s/fifo.conf\n", tmpdir);
+	snprintf(want, sizeof(want), "tags-fifo.conf:1: TagRules: "
+	    "'%s/fifo.conf': not a regular file", tmpdir);
+	expect_error("tags-fifo.conf", path, want);
+	expect_error("key-dir.conf", "PseudonymizeKeyFile /tmp\n",
+	    "key-dir.conf:1: PseudonymizeKeyFile: '/tmp': not a regular file");
+	expect_error("gl-memcached.conf", "GreylistStore memcached:x\n",
+	    "gl-memcached.conf:1: GreylistStore: 'memcached:x': not lmdb:/path");
+	expect_error("gl-v6.conf", "Greylist observe\nGreylistStore redis:[::1\n",
+	    "gl-v6.conf:2: GreylistStore: 'redis:[::1': redis:[::1: expected "
+	    "redis:HOST:PORT");
+	expect_error("gl-null.conf", "GreylistStore lmdb:/dev/null\n",
+	    "gl-null.conf:1: GreylistStore: 'lmdb:/dev/null': /dev/null: not a "
+	    "regular file");
+	expect_error("gl-rel.conf", "GreylistStore lmdb:greylist.lmdb\n",
+	    "gl-rel.conf:1: GreylistStore: 'lmdb:greylist.lmdb': "
+	    "lmdb:greylist.lmdb: path must be absolute");
+	rc = load("gl-good.conf", "GreylistStore redis:[::1]:6379/2\n",
+	    strlen("GreylistStore redis:[::1]:6379/2\n"), cfg, err);
+	ok(rc == 0 && strcmp(cfg->greylist_store, "redis:[::1]:6379/2") == 0,
+	    "a good Redis spec is kept");
+	config_free(cfg);
+	snprintf(path, sizeof(path), "%s/fifo.conf", tmpdir);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -72,7 +144,7 @@ main(void)
 
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
-	plan(24);
+	plan(24 + 12);
 	config_init(&cfg);
 	is_str(cfg.socket, "unix:/run/smtpscope/smtpscope.sock", "default Socket");
 	is_int(cfg.on_error, CONFIG_ON_ERROR_ACCEPT, "default OnError is accept");
@@ -111,6 +183,7 @@ main(void)
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	expect_error("long.conf", big, "long.conf:1: line too long");
+	files(&cfg, err);
 	config_init(&cfg);
 	rc = config_load(&cfg, "/nonexistent/smtpscope.conf", err, sizeof(err));
 	ok(rc != 0 && strstr(err, "/nonexistent/smtpscope.conf") != NULL &&

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/dkimkey.h"
 #include "auth/dkimverify.h"
 #include "dns/dns.h"
 #include "errors.h"
@@ -83,11 +84,35 @@ write_file(const char *name, const char *text, size_t len)
 	fclose(fp);
 }
 
+/* read_b64 - the first line of a file in the temporary directory
+ * (caller frees); bails out when it is missing or empty */
+static char *
+read_b64(const char *name, const char *ext)
+{
+	char path[512], *p, *nl;
+
+	snprintf(path, sizeof(path), "%s/%s.%s", tmpdir, name, ext);
+	if ((p = slurp_file(path, NULL)) == NULL || p[0] == '\0') {
+		printf("Bail out! cannot read %s\n", path);
+		exit(1);
+	}
+	if ((nl = strchr(p, '\n')) != NULL)
+		*nl = '\0';
+	return p;
+}
+
+/* keygen_pub - the p= value of key NAME made by keygen (caller frees) */
+static char *
+keygen_pub(const char *name)
+{
+	return read_b64(name, "pub");
+}
+
 /* keygen - a private key NAME.pem and its p= value (caller frees) */
 static char *
 keygen(const char *name, const char *alg, int bits)
 {
-	char cmd[1024], path[512], *p, *nl;
+	char cmd[1024];
 
 	if (bits > 0)
 		snprintf(cmd, sizeof(cmd), "openssl genpkey -algorithm %s "
@@ -101,14 +126,28 @@ keygen(const char *name, const char *alg, int bits)
 		    "-pubout -outform DER 2>/dev/null | tail -c 32 | base64 -w0 "
 		    "> %s/%s.pub", alg, tmpdir, name, tmpdir, name, tmpdir,
 		    name);
-	snprintf(path, sizeof(path), "%s/%s.pub", tmpdir, name);
-	if (!run(cmd) || (p = slurp_file(path, NULL)) == NULL || p[0] == '\0') {
+	if (!run(cmd)) {
 		printf("Bail out! cannot make key %s with openssl\n", name);
 		exit(1);
 	}
-	if ((nl = strchr(p, '\n')) != NULL)
-		*nl = '\0';
-	return p;
+	return keygen_pub(name);
+}
+
+/* pkcs1_of - the PKCS#1 RSAPublicKey of NAME.pem, in base64 (caller
+ * frees); cut > 0 drops that many bytes from its end (a corrupt key) */
+static char *
+pkcs1_of(const char *name, int cut)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "openssl rsa -in %s/%s.pem -RSAPublicKey_out "
+	    "-outform DER 2>/dev/null | head -c -%d | base64 -w0 > %s/%s.p1",
+	    tmpdir, name, cut, tmpdir, name);
+	if (!run(cmd)) {
+		printf("Bail out! cannot write the PKCS#1 key of %s\n", name);
+		exit(1);
+	}
+	return read_b64(name, "p1");
 }
 
 /* sign - msg signed by dkimsign with extra options (caller frees) */
@@ -447,6 +486,68 @@ test_keys(struct dkimverify *v, struct dns_resolver *r)
 	free(s);
 }
 
+/* test_pkcs1_one - one message under selector SEL: its result, encoding */
+static void
+test_pkcs1_one(struct dkimverify *v, struct dns_resolver *r, const char *key,
+    const char *sel, enum dkimverify_res want, const char *enc)
+{
+	struct dkimverify_sig sig;
+	char opts[128], reason[128], name[256];
+	char *s;
+
+	snprintf(opts, sizeof(opts), "-d example.org -s %s -a %s", sel,
+	    strcmp(key, "ed") == 0 ? "ed25519-sha256" : "rsa-sha256");
+	s = sign(base_msg, strlen(base_msg), key, opts);
+	memset(&sig, 0, sizeof(sig));
+	snprintf(name, sizeof(name), "key %s signed by %s: %s", sel, key,
+	    dkimverify_res_name(want));
+	is_str(dkimverify_res_name(one_result(v, r, s, reason, sizeof(reason),
+	    &sig)), dkimverify_res_name(want), name);
+	snprintf(name, sizeof(name), "key %s: encoding '%s'", sel, enc);
+	is_str(sig.key_encoding, enc, name);
+	free(s);
+}
+
+/* test_pkcs1 - the same messages verify with keys published as SPKI and
+ * as bare PKCS#1 RSAPublicKey; a corrupt PKCS#1 key is a permerror */
+static void
+test_pkcs1(struct dkimverify *v, struct dns_resolver *r)
+{
+	static const char rec[] = "v=DKIM1; t=y ;k=rsa; p = %s ; n=x\tz";
+	char in[2048], want[2048], *p1, *spki, *out;
+	size_t outlen;
+	int rc;
+
+	test_pkcs1_one(v, r, "rsa1024", "spki1024", DKIMVERIFY_PASS, "spki");
+	test_pkcs1_one(v, r, "rsa1024", "pkcs1024", DKIMVERIFY_PASS, "pkcs1");
+	test_pkcs1_one(v, r, "rsa2048", "rsa", DKIMVERIFY_PASS, "spki");
+	test_pkcs1_one(v, r, "rsa2048", "pkcs2048", DKIMVERIFY_PASS, "pkcs1");
+	test_pkcs1_one(v, r, "rsa2048", "pkcsfold", DKIMVERIFY_PASS, "pkcs1");
+	test_pkcs1_one(v, r, "rsa1024", "pkcs2048", DKIMVERIFY_FAIL, "pkcs1");
+	test_pkcs1_one(v, r, "rsa2048", "pkcsbad", DKIMVERIFY_PERMERROR, "");
+	test_pkcs1_one(v, r, "ed", "ed", DKIMVERIFY_PASS, "raw");
+
+	/* the rewrite itself: only p= changes, byte for byte */
+	p1 = pkcs1_of("rsa1024", 0);
+	spki = keygen_pub("rsa1024");
+	snprintf(in, sizeof(in), rec, p1);
+	snprintf(want, sizeof(want), rec, spki);
+	rc = dkimkey_rewrap(in, strlen(in), &out, &outlen);
+	is_int(rc, DKIMKEY_ENC_PKCS1, "dkimkey_rewrap: PKCS#1 rewritten");
+	is_str(out, want, "dkimkey_rewrap: SPKI in p=, the rest as it was");
+	ok(out != NULL && outlen == strlen(want), "dkimkey_rewrap: length");
+	free(out);
+	snprintf(in, sizeof(in), rec, spki);
+	is_int(dkimkey_rewrap(in, strlen(in), &out, &outlen),
+	    DKIMKEY_ENC_ASIS, "dkimkey_rewrap: SPKI left alone");
+	ok(out == NULL, "dkimkey_rewrap: nothing allocated for SPKI");
+	snprintf(in, sizeof(in), "v=DKIM1; k=ed25519; p=%s", p1);
+	is_int(dkimkey_rewrap(in, strlen(in), &out, &outlen),
+	    DKIMKEY_ENC_ASIS, "dkimkey_rewrap: k=ed25519 left alone");
+	free(p1);
+	free(spki);
+}
+
 /* test_dnssec - the status of the key lookup is carried */
 static void
 test_dnssec(struct dkimverify *v, struct dns_resolver *r)
@@ -727,6 +828,9 @@ zone(void)
 	char *rsa = keygen("rsa2048", "RSA", 2048);
 	char *ed = keygen("ed", "ED25519", 0);
 	char *r768 = keygen("rsa768", "RSA", 768);
+	char *r1024 = keygen("rsa1024", "RSA", 1024);
+	char *p1024 = pkcs1_of("rsa1024", 0), *p2048 = pkcs1_of("rsa2048", 0);
+	char *pbad = pkcs1_of("rsa2048", 7), fold[1024];
 
 	if (dns_resolver_new_zones(&r, 2000) != 0) {
 		printf("Bail out! no resolver\n");
@@ -743,6 +847,13 @@ zone(void)
 	key_txt(r, "rsa._domainkey.secure.example", "rsa", rsa, "");
 	key_txt(r, "rsa._domainkey.insecure.example", "rsa", rsa, "");
 	key_txt(r, "rsa._domainkey.bogus.example", "rsa", rsa, "");
+	key_txt(r, "spki1024._domainkey.example.org", "rsa", r1024, "");
+	key_txt(r, "pkcs1024._domainkey.example.org", "rsa", p1024, "");
+	key_txt(r, "pkcs2048._domainkey.example.org", "rsa", p2048, "");
+	key_txt(r, "pkcsbad._domainkey.example.org", "rsa", pbad, "");
+	snprintf(fold, sizeof(fold), "v=DKIM1; p=%.40s \t %s; t=s", p2048,
+	    p2048 + 40);
+	txt(r, "pkcsfold._domainkey.example.org", fold);
 	dns_zone_add(r, "example.org. 300 IN A 192.0.2.1");
 	dns_zone_add_timeout(r, "slow._domainkey.example.org");
 	dns_zone_set_sec(r, "secure.example", DNS_SEC_SECURE);
@@ -750,6 +861,10 @@ zone(void)
 	free(rsa);
 	free(ed);
 	free(r768);
+	free(r1024);
+	free(p1024);
+	free(p2048);
+	free(pbad);
 	return r;
 }
 
@@ -785,7 +900,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(99);
+	plan(121);
 	r = zone();
 	if (dkimverify_new(&v, &strict, err, sizeof(err)) != 0 ||
 	    dkimverify_new(&vl, &lenient, err, sizeof(err)) != 0) {
@@ -796,6 +911,7 @@ main(int argc, char **argv)
 	test_basic(v, r);
 	test_fail(v, r);
 	test_keys(v, r);
+	test_pkcs1(v, r);
 	test_dnssec(v, r);
 	test_policy(v, vl, r);
 	test_cap(v, r);

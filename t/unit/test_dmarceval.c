@@ -155,6 +155,36 @@ org(const char *name)
 	return buf;
 }
 
+static char psl_dir[] = "/tmp/test_dmarceval.XXXXXX", psl_path[128];
+
+/* psl_done - remove the last list file and the scratch folder */
+static void
+psl_done(void)
+{
+	unlink(psl_path);
+	rmdir(psl_dir);
+}
+
+/* psl_file - a list file with these contents in a scratch folder (the
+ * previous one is removed) */
+static const char *
+psl_file(const char *name, const char *text)
+{
+	char *dir = psl_dir, *path = psl_path;
+	FILE *fp;
+
+	unlink(psl_path);
+
+	if (dir[sizeof(psl_dir) - 2] == 'X' && mkdtemp(dir) == NULL)
+		return "/nonexistent/scratch";
+	snprintf(path, sizeof(psl_path), "%s/%s", dir, name);
+	if ((fp = fopen(path, "w")) == NULL)
+		return "/nonexistent/scratch";
+	fputs(text, fp);
+	fclose(fp);
+	return path;
+}
+
 /* setup - library errors, then the shared evaluator */
 static void
 setup(void)
@@ -168,9 +198,29 @@ setup(void)
 	ok(strstr(err, "/nonexistent/psl.dat") != NULL &&
 	    strstr(err, "No such file") != NULL,
 	    "missing list file: message names it (%s)", err);
-	rc = dmarceval_new(&bad, "/dev/null", err, sizeof(err));
+	rc = dmarceval_new(&bad, psl_file("empty.dat", ""), err, sizeof(err));
 	ok(rc < 0 && strstr(err, "no public suffix rules") != NULL,
 	    "empty list file: an error (%s)", err);
+	rc = dmarceval_new(&bad, "/dev/zero", err, sizeof(err));
+	ok(rc < 0 && bad == NULL && strstr(err, "/dev/zero: not a regular "
+	    "file") != NULL, "a device is refused, not read forever (%s)", err);
+	rc = dmarceval_new(&bad, psl_file("passwd.dat",
+	    "root:x:0:0:root:/root:/bin/bash\n"), err, sizeof(err));
+	ok(rc < 0 && strstr(err, "passwd.dat:1: not a public suffix rule") !=
+	    NULL, "a file that is no list (passwd) is refused with its line "
+	    "(%s)", err);
+	rc = dmarceval_new(&bad, psl_file("badline.dat",
+	    "// a list\ncom\nco.uk\n!www.ck\n*.ck\nexample..com\n"), err,
+	    sizeof(err));
+	ok(rc < 0 && strstr(err, "badline.dat:6: not a public suffix rule") !=
+	    NULL, "an empty label is no rule (%s)", err);
+	rc = dmarceval_new(&bad, psl_file("small.dat",
+	    "// a list\ncom\nco.uk\n!www.ck\n*.ck\n\xe5\x85\xac\xe5\x8f"
+	    "\xb8.cn\n"), err, sizeof(err));
+	ok(rc == 0, "a small list of valid rules (wildcard, exception, IDN) "
+	    "loads (%s)", err);
+	dmarceval_free(bad);
+	psl_done();
 	rc = dmarceval_new(&bad, NULL, err, sizeof(err));
 	is_int(rc, 0, "NULL path: the configured default list loads");
 	dmarceval_free(bad);
@@ -179,6 +229,30 @@ setup(void)
 	if (rc != 0) {
 		printf("# %s\n", err);
 		exit(1);
+	}
+}
+
+/* org_idn - internationalized names: compared and answered in A-labels */
+static void
+org_idn(void)
+{
+	static const char *const cases[][3] = {
+		{ "foo.xn--55qx5d.cn", "foo.xn--55qx5d.cn",
+		    "A-label name under the U-label rule \u516c\u53f8.cn" },
+		{ "a.foo.\xe5\x85\xac\xe5\x8f\xb8.cn", "foo.xn--55qx5d.cn",
+		    "U-label name: given in A-labels" },
+		{ "xn--55qx5d.cn", "xn--55qx5d.cn",
+		    "an IDN public suffix is its own" },
+		{ "mail.B\xc3\x9c" "CHER.de", "xn--bcher-kva.de",
+		    "upper-case U-label mapped (UTS #46) to its A-label" },
+		{ "x.\xff.com", "ERR -3", "invalid UTF-8 refused" },
+	};
+	char name[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "org: %s", cases[i][2]);
+		is_str(org(cases[i][0]), cases[i][1], name);
 	}
 }
 
@@ -206,6 +280,7 @@ org_domains(void)
 	    "org: private-section rule github.io");
 	is_str(org("Mail.EXAMPLE.com."), "example.com",
 	    "org: case and trailing dot ignored");
+	org_idn();
 	is_str(org("a..example.com"), "ERR -3", "org: empty label refused");
 	is_str(org("a b.example"), "ERR -3", "org: not a DNS name refused");
 	is_int(dmarceval_org_domain(ev, "a.example.com", small, sizeof(small)),
@@ -575,7 +650,7 @@ main(void)
 		printf("1..0 # SKIP no public suffix list at %s\n", PSL_FILE);
 		return 0;
 	}
-	plan(135);
+	plan(144);
 	setup();
 	if (dns_resolver_new_zones(&zr, 2000) != 0)
 		return 1;

@@ -1,9 +1,15 @@
 /*
  * test_dns.c - the DNS layer on in-memory zones, a master file, and a
- * silent server (the time budget), and iprev on top of it.
+ * silent server (the time budget), and iprev on top of it; resolver
+ * outages with a fake name server on loopback that reads and never
+ * answers until told to: down after DNSDownAfter silences, lookups
+ * skipped at once, one probe per window, up again when it answers, and
+ * each server of several on its own.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,7 @@
 #include "clock.h"
 #include "dns/dns.h"
 #include "dns/iprev.h"
+#include "stats.h"
 #include "tap.h"
 
 static const char *const zone_rrs[] = {
@@ -20,6 +27,7 @@ static const char *const zone_rrs[] = {
 	"sec.test. 300 IN TXT \"v=spf1 -all\"",
 	"mx.sec.test. 300 IN A 192.0.2.25",
 	"www.sec.test. 300 IN CNAME mx.sec.test.",
+	"toslow.sec.test. 300 IN CNAME slow.sec.test.",
 	"*.wild.sec.test. 300 IN A 192.0.2.99",
 	"a.b.ent.sec.test. 300 IN A 192.0.2.7",
 	"client.sec.test. 300 IN A 198.51.100.10",
@@ -67,6 +75,288 @@ silent_server(int *fd)
 	return ntohs(sin.sin_port);
 }
 
+/* a fake name server: reads queries, answers them only when told to */
+struct fake {
+	int fd, port;
+	int answer;		/* atomic: reply (NOERROR, no data) */
+	int stop;		/* atomic */
+	unsigned queries;	/* atomic: queries received */
+	pthread_t th;
+};
+
+/* fake_run - the server loop: count, and echo the query as a reply */
+static void *
+fake_run(void *arg)
+{
+	struct fake *f = arg;
+	struct pollfd pfd = { f->fd, POLLIN, 0 };
+	struct sockaddr_storage from;
+	unsigned char buf[4096];
+	socklen_t flen;
+	ssize_t n;
+
+	while (!__atomic_load_n(&f->stop, __ATOMIC_SEQ_CST)) {
+		if (poll(&pfd, 1, 20) <= 0)
+			continue;
+		flen = sizeof(from);
+		n = recvfrom(f->fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &flen);
+		if (n < 12)
+			continue;
+		__atomic_add_fetch(&f->queries, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&f->answer, __ATOMIC_SEQ_CST))
+			continue;
+		buf[2] |= 0x80;				/* QR */
+		buf[3] = (unsigned char)((buf[3] & 0x10) | 0x80); /* RA, NOERROR */
+		(void)sendto(f->fd, buf, (size_t)n, 0,
+		    (struct sockaddr *)&from, flen);
+	}
+	return NULL;
+}
+
+/* fake_start - a silent server on addr (port 0: any free port) */
+static int
+fake_start(struct fake *f, const char *addr, int port)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(f, 0, sizeof(*f));
+	f->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &sin.sin_addr);
+	if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(f->fd, (struct sockaddr *)&sin, &len) != 0)
+		return -1;
+	f->port = ntohs(sin.sin_port);
+	return pthread_create(&f->th, NULL, fake_run, f) == 0 ? 0 : -1;
+}
+
+/* fake_stop - end the thread, close the socket */
+static void
+fake_stop(struct fake *f)
+{
+	__atomic_store_n(&f->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(f->th, NULL);
+	close(f->fd);
+}
+
+/* what the daemon would have logged */
+struct events {
+	unsigned down, up, timeouts;
+	double down_s;
+	char server[DNS_SERVER_TEXT];
+};
+
+/* on_event - the callback the daemon gives the DNS layer */
+static void
+on_event(void *arg, const struct dns_event *ev)
+{
+	struct events *e = arg;
+
+	if (ev->down) {
+		e->down++;
+		e->timeouts = ev->timeouts;
+	} else {
+		e->up++;
+		e->down_s = ev->down_s;
+	}
+	snprintf(e->server, sizeof(e->server), "%s", ev->server);
+}
+
+/* one lookup in a context of its own: what happened and how long it took */
+struct probe {
+	struct dns_resolver *r;
+	int rcode;
+	bool skipped;
+	char status[16];
+	int64_t us;
+};
+
+/* lookup - one A lookup with a fresh budget */
+static void *
+lookup(void *arg)
+{
+	struct probe *p = arg;
+	struct dns_answer a;
+	struct dns_ctx c;
+	int64_t t0 = clock_mono();
+
+	dns_ctx_init(&c, p->r);
+	p->rcode = -99;
+	if (dns_query(&c, "a.outage.test.", LDNS_RR_TYPE_A, &a) == 0) {
+		p->rcode = a.rcode;
+		p->skipped = a.skipped;
+		dns_answer_free(&a);
+	}
+	snprintf(p->status, sizeof(p->status), "%s", c.nlog == 1 ?
+	    dns_lookup_status(&c.log[0]) : "none");
+	p->us = clock_mono() - t0;
+	dns_ctx_free(&c);
+	return NULL;
+}
+
+/* test_outage - one silent server: down, skipped, probed, up again */
+static void
+test_outage(void)
+{
+	struct dns_resolver *r;
+	struct events ev;
+	struct fake f;
+	struct probe p, bg;
+	pthread_t th;
+	char servers[64], err[256];
+	struct dns_ctx c;
+	int i;
+
+	memset(&ev, 0, sizeof(ev));
+	stats_reset();
+	if (fake_start(&f, "127.0.0.1", 0) != 0)
+		return;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", f.port);
+	if (dns_resolver_new(&r, servers, 200, 0, err, sizeof(err)) != 0)
+		return;
+	dns_resolver_outage(r, 3, 400, on_event, &ev);
+	p.r = r;
+	for (i = 0; i < 2; i++)
+		lookup(&p);
+	ok(p.rcode == -1 && !p.skipped && p.us >= 150000,
+	    "silent server: a lookup waits for its timeout");
+	is_int(ev.down, 0, "two timeouts: not down yet");
+	lookup(&p);
+	is_int(ev.down, 1, "third timeout in a row: considered down, once");
+	is_int(ev.timeouts, 3, "the event says after how many timeouts");
+	is_str(ev.server, servers, "the event names the server with its port");
+	is_int((long long)stats_get(STATS_DNS_RESOLVER_DOWN), 1,
+	    "counter dns_resolver_down");
+	lookup(&p);
+	ok(p.us < 50000, "down: a lookup returns at once (%lld us)",
+	    (long long)p.us);
+	ok(p.rcode == -1 && p.skipped, "down: no answer, marked skipped");
+	is_str(p.status, "skipped", "down: the log says skipped");
+	dns_ctx_init(&c, r);
+	{
+		struct dns_answer a;
+
+		dns_query(&c, "b.outage.test.", LDNS_RR_TYPE_TXT, &a);
+		dns_answer_free(&a);
+	}
+	is_str(dns_lookup_reason(&c.log[0]) ? dns_lookup_reason(&c.log[0]) :
+	    "(null)", "resolver down", "down: the log says why");
+	is_str(dns_sec_name(c.log[0].sec), "timeout",
+	    "down: the checks see a timeout (temperror)");
+	dns_ctx_free(&c);
+	is_int(__atomic_load_n(&f.queries, __ATOMIC_SEQ_CST), 3,
+	    "down: nothing was sent");
+	is_int((long long)stats_get(STATS_DNS_SKIPPED), 2,
+	    "counter dns_skipped");
+	usleep(450000);
+	bg.r = r;
+	pthread_create(&th, NULL, lookup, &bg);
+	usleep(60000);
+	lookup(&p);
+	pthread_join(th, NULL);
+	ok(!bg.skipped && bg.us >= 150000,
+	    "after the window: one lookup probes the server");
+	ok(p.skipped && p.us < 50000,
+	    "while the probe waits, other lookups are still skipped at once");
+	is_int(__atomic_load_n(&f.queries, __ATOMIC_SEQ_CST), 4,
+	    "one probe query went out");
+	lookup(&p);
+	ok(p.skipped, "a silent probe starts a new window");
+	is_int(ev.down + ev.up, 1, "no event for a failed probe");
+	__atomic_store_n(&f.answer, 1, __ATOMIC_SEQ_CST);
+	usleep(450000);
+	lookup(&p);
+	ok(!p.skipped && p.rcode == 0, "the probe is answered: NOERROR");
+	is_int(ev.up, 1, "up again: one event");
+	ok(ev.down_s >= 0.8 && ev.down_s < 5.0,
+	    "the event says how long it was down (%.2f s)", ev.down_s);
+	lookup(&p);
+	ok(!p.skipped && p.rcode == 0 && p.us < 100000,
+	    "up: lookups are sent and answered again");
+	dns_resolver_free(r);
+	fake_stop(&f);
+}
+
+/* test_two_servers - a silent first server goes down on its own; the
+ * second keeps answering, and once the first is down, at once */
+static void
+test_two_servers(void)
+{
+	struct dns_resolver *r;
+	struct events ev;
+	struct fake f1, f2;
+	struct probe p;
+	char servers[64], err[256];
+	int i;
+
+	memset(&ev, 0, sizeof(ev));
+	if (fake_start(&f1, "127.0.0.1", 0) != 0 ||
+	    fake_start(&f2, "127.0.0.2", f1.port) != 0) {
+		ok(0, "two fake servers on one port");
+		return;
+	}
+	__atomic_store_n(&f2.answer, 1, __ATOMIC_SEQ_CST);
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d 127.0.0.2:%d",
+	    f1.port, f1.port);
+	if (dns_resolver_new(&r, servers, 400, 0, err, sizeof(err)) != 0)
+		return;
+	dns_resolver_outage(r, 2, 10000, on_event, &ev);
+	p.r = r;
+	lookup(&p);
+	ok(p.rcode == 0 && p.us >= 150000,
+	    "first server silent: the second answers after its share of time");
+	lookup(&p);
+	is_int(ev.down, 1, "the silent server is down after two timeouts");
+	ok(strncmp(ev.server, "127.0.0.1:", 10) == 0,
+	    "the event names the silent server");
+	for (i = 0; i < 3; i++)
+		lookup(&p);
+	ok(p.rcode == 0 && !p.skipped && p.us < 100000,
+	    "one server down: lookups go to the other at once");
+	is_int(__atomic_load_n(&f1.queries, __ATOMIC_SEQ_CST), 2,
+	    "the down server gets no more queries");
+	dns_resolver_free(r);
+	fake_stop(&f1);
+	fake_stop(&f2);
+}
+
+/* test_shared_deadline - contexts made for one deadline share the budget */
+static void
+test_shared_deadline(void)
+{
+	struct dns_resolver *r;
+	struct iprev_outcome io;
+	struct dns_answer a;
+	struct dns_ctx c1, c2;
+	struct fake f;
+	char servers[64], err[256];
+	int64_t t0, deadline;
+
+	if (fake_start(&f, "127.0.0.1", 0) != 0)
+		return;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", f.port);
+	if (dns_resolver_new(&r, servers, 300, 1, err, sizeof(err)) != 0)
+		return;
+	t0 = clock_mono();
+	deadline = dns_deadline(r);
+	dns_ctx_init_until(&c1, r, deadline);
+	dns_ctx_init_until(&c2, r, deadline);
+	iprev_check(&c1, "192.0.2.1", &io);
+	dns_query(&c2, "example.test.", LDNS_RR_TYPE_TXT, &a);
+	dns_answer_free(&a);
+	ok(clock_mono() - t0 < 450000,
+	    "iprev and SPF contexts with one deadline: one 300 ms budget");
+	is_str(iprev_res_name(io.result), "temperror", "iprev: temperror");
+	dns_ctx_free(&c1);
+	dns_ctx_free(&c2);
+	dns_resolver_free(r);
+	fake_stop(&f);
+}
+
 int
 main(void)
 {
@@ -80,7 +370,7 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(37);
+	plan(67);
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
@@ -106,16 +396,18 @@ main(void)
 	    "empty non-terminal: NOERROR, not NXDOMAIN");
 	is_int(query(&c, "slow.sec.test.", LDNS_RR_TYPE_A, &sec, &n), -1, "timeout: no rcode");
 	is_str(dns_sec_name(sec), "timeout", "timeout status");
+	is_int(query(&c, "toslow.sec.test.", LDNS_RR_TYPE_A, &sec, &n), -1,
+	    "a CNAME to a name that times out times out too");
 	is_int(query(&c, "x.bogus.test.", LDNS_RR_TYPE_TXT, &sec, &n), 2, "bogus zone: SERVFAIL");
 	is_str(dns_sec_name(sec), "bogus", "bogus status");
 	is_int(query(&c, "other.example.", LDNS_RR_TYPE_A, &sec, &n), 3, "unknown zone: NXDOMAIN");
 	is_str(dns_sec_name(sec), "insecure", "outside any secure apex: insecure");
-	is_int(c.nlog, 9, "every lookup is logged");
+	is_int(c.nlog, 10, "every lookup is logged");
 	is_str(c.log[0].qname, "mx.sec.test.", "log keeps the query name");
 	ok(c.log[0].qtype == LDNS_RR_TYPE_A && c.log[0].rcode == 0, "log keeps type and rcode");
 	for (i = 0; i < DNS_LOG_MAX + 5; i++)
 		query(&c, "mx.sec.test.", LDNS_RR_TYPE_A, &sec, &n);
-	ok(c.nlog == DNS_LOG_MAX && c.total == 9 + DNS_LOG_MAX + 5, "log capped, all counted");
+	ok(c.nlog == DNS_LOG_MAX && c.total == 10 + DNS_LOG_MAX + 5, "log capped, all counted");
 	dns_ctx_free(&c);
 
 	dns_ctx_init(&c, r);
@@ -184,5 +476,8 @@ main(void)
 	dns_ctx_free(&c);
 	dns_resolver_free(net);
 	close(sfd);
+	test_outage();
+	test_two_servers();
+	test_shared_deadline();
 	return done_testing();
 }

@@ -30,14 +30,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "errors.h"
 #include "greylist/glstore.h"
+#include "greylist/greylist.h"
 #include "tap.h"
 
 #define COMMON_TESTS	26	/* test_common() */
 #define LMDB_TESTS	8	/* test_lmdb() */
 #define SPEC_TESTS	8	/* test_redis_specs() */
 #define REDIS_TESTS	17	/* test_redis() */
+#define GROW_TESTS	9	/* test_lmdb_grow() */
+#define RGREY_TESTS	6	/* test_redis_greylist() */
 #define NTHREADS	8
 #define NINCR		500
 #define NVISIT		2500
@@ -698,6 +703,123 @@ test_lmdb(struct glstore **sp, const char *spec, const char *path)
 	    buf[0] != '\0', "lmdb: an empty path is refused with a reason");
 }
 
+/* fill_g - put 200-byte values under g|NNNNN from *i on until a put
+ * fails or n are written; the failure's code (SCOPE_OK: all written) */
+static int
+fill_g(struct glstore *s, unsigned *i, unsigned n)
+{
+	char key[32], val[200];
+	unsigned end = *i + n;
+	int rc = SCOPE_OK;
+
+	memset(val, 'v', sizeof(val));
+	for (; *i < end && rc == SCOPE_OK; (*i)++) {
+		snprintf(key, sizeof(key), "g|%05u", *i);
+		rc = glstore_put(s, key, val, sizeof(val), 0);
+	}
+	return rc;
+}
+
+/* file_size - st_size of dir/name, -1 if none */
+static long long
+file_size(const char *name)
+{
+	char p[160];
+	struct stat st;
+
+	return stat(path_in(p, sizeof(p), name), &st) == 0 ?
+	    (long long)st.st_size : -1;
+}
+
+/* grow_child - a second process that opened the store while its map was
+ * small: after the parent grew it, read the parent's latest key and
+ * write one of its own (exit 0), 2 open failed, 3 read, 4 write */
+static void
+grow_child(const char *spec, int ready, int go)
+{
+	struct glstore_opts o = { 0, 1 << 20, 64 << 10 };
+	char buf[64], c = 0;
+	struct glstore *t;
+	struct glstore_val v;
+
+	redis_pid = redis_tcp_pid = 0;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (glstore_open_opts(&t, spec, &o, buf, sizeof(buf)) != SCOPE_OK)
+		_exit(2);
+	(void)!write(ready, "r", 1);
+	(void)!read(go, &c, 1);
+	if (glstore_get(t, "g|last", &v) != SCOPE_OK || v.len != 4)
+		_exit(3);
+	if (glstore_put(t, "g|child", "kid", 3, 0) != SCOPE_OK)
+		_exit(4);
+	glstore_close(t);
+	_exit(0);
+}
+
+/* test_lmdb_grow - a map of 64 KiB grows to GreylistMaxSize (1 MiB here)
+ * as it fills; a second process that opened it small adopts the larger
+ * map; at the maximum, SCOPE_ENOSPC; deletions still work when full */
+static void
+test_lmdb_grow(void)
+{
+	struct glstore_opts o = { 0, 1 << 20, 64 << 10 };
+	char spec[200], path[160], buf[256];
+	int ready[2], go[2], status = -1, rc;
+	unsigned i = 0, n, del;
+	struct glstore *s;
+	pid_t pid;
+
+	path_in(path, sizeof(path), "grow.mdb");
+	snprintf(spec, sizeof(spec), "lmdb:%s", path);
+	if (glstore_open_opts(&s, spec, &o, buf, sizeof(buf)) != SCOPE_OK ||
+	    pipe(ready) != 0 || pipe(go) != 0) {
+		skip(GROW_TESTS, "lmdb: grow store did not open");
+		return;
+	}
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		grow_child(spec, ready[1], go[0]);
+	lmdb_child = pid;
+	ok(pid > 0 && read(ready[0], buf, 1) == 1,
+	    "lmdb grow: a second process opened the 64 KiB map");
+	rc = fill_g(s, &i, 1500);
+	ok(rc == SCOPE_OK, "lmdb grow: 1500 x 200 bytes written into a 64 KiB "
+	    "map without an error (%s)", rc == 0 ? "ok" : glstore_error());
+	ok(file_size("grow.mdb") > 300 << 10, "lmdb grow: the file grew past "
+	    "the first map (%lld bytes)", file_size("grow.mdb"));
+	glstore_put(s, "g|last", "last", 4, 0);
+	(void)!write(go[1], "g", 1);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	lmdb_child = 0;
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "lmdb grow: the "
+	    "other process adopts the grown map, reads and writes (exit %d)",
+	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	is_str(get_str(s, "g|child", buf, sizeof(buf)), "kid",
+	    "lmdb grow: its write is seen here");
+	n = i;
+	rc = fill_g(s, &i, 20000);
+	ok(rc == SCOPE_ENOSPC && i > n, "lmdb grow: at GreylistMaxSize "
+	    "SCOPE_ENOSPC (%d after %u more)", rc, i - n);
+	ok(strstr(glstore_error(), "store full") != NULL &&
+	    strstr(glstore_error(), "GreylistMaxSize 1 MiB") != NULL,
+	    "lmdb grow: the reason names the limit (%s)", glstore_error());
+	ok(file_size("grow.mdb") <= (1 << 20) + (1 << 16),
+	    "lmdb grow: the file stays within the limit and a sixteenth "
+	    "(%lld bytes)", file_size("grow.mdb"));
+	for (del = 0, n = 0; n + 1 < i; n++) {
+		snprintf(buf, sizeof(buf), "g|%05u", n);
+		del += glstore_del(s, buf) == SCOPE_OK;
+	}
+	is_int(del, i - 1, "lmdb grow: a full store still deletes every "
+	    "entry");
+	glstore_close(s);
+	close(ready[0]);
+	close(ready[1]);
+	close(go[0]);
+	close(go[1]);
+}
+
 /* ---- Redis only ---- */
 
 static int
@@ -827,6 +949,74 @@ test_redis(struct glstore *s, const char *spec)
 		skip(2, "second handle");
 }
 
+/* redis_cmd_int - an integer reply of one command on our test server,
+ * -100 on any failure */
+static long long
+redis_cmd_int(const char *fmt, const char *arg)
+{
+	char sock[128];
+	redisContext *c = redisConnectUnix(path_in(sock, sizeof(sock),
+	    "redis.sock"));
+	redisReply *r;
+	long long v = -100;
+
+	if (c == NULL || c->err)
+		goto out;
+	r = redisCommand(c, fmt, arg);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		v = r->integer;
+	else if (r != NULL && r->type == REDIS_REPLY_STATUS)
+		v = strcmp(r->str, "OK") == 0 ? 0 : -100;
+	if (r != NULL)
+		freeReplyObject(r);
+out:
+	if (c != NULL)
+		redisFree(c);
+	return v;
+}
+
+/* test_redis_greylist - issue 12 on Redis: an unconfirmed triplet and
+ * its chain live the retry window (TTL), a passed one the lifetime; a
+ * server at its maxmemory is a full store (SCOPE_ENOSPC, store_full) */
+static void
+test_redis_greylist(struct glstore *s)
+{
+	struct greylist_params p;
+	struct greylist_attempt a = { "192.0.2.7", NULL, "ttl@x.example",
+	    "r@y.example", 1800000000, false, GREYLIST_OFF };
+	struct greylist_result r;
+	long long ttl, cttl;
+
+	greylist_params_default(&p);
+	p.mode = GREYLIST_ENFORCE;
+	greylist_check(&p, s, &a, &r);
+	ttl = redis_cmd_int("TTL %s", "t|192.0.2.0/24|ttl@x.example|r@y.example");
+	cttl = redis_cmd_int("TTL %s", "c|ttl@x.example|r@y.example");
+	ok(r.verdict == GREYLIST_NEW && ttl > p.window_s - 5 &&
+	    ttl <= p.window_s, "redis greylist: a new triplet's TTL is the "
+	    "retry window (%lld s)", ttl);
+	ok(cttl > p.window_s - 5 && cttl <= p.window_s,
+	    "redis greylist: so is its chain's (%lld s)", cttl);
+	a.now += 1000;
+	greylist_check(&p, s, &a, &r);
+	ttl = redis_cmd_int("TTL %s", "t|192.0.2.0/24|ttl@x.example|r@y.example");
+	ok(r.verdict == GREYLIST_PASSED && ttl > p.lifetime_s - 5 &&
+	    ttl <= p.lifetime_s, "redis greylist: once it passed, the "
+	    "lifetime (%lld s)", ttl);
+	ok(redis_cmd_int("CONFIG SET maxmemory %s", "1") == 0 &&
+	    glstore_put(s, "k|oom", "x", 1, 60) == SCOPE_ENOSPC &&
+	    glstore_full(s, NULL), "redis greylist: a server at maxmemory is "
+	    "full: SCOPE_ENOSPC (%s)", glstore_error());
+	a.sender = "oom@x.example";
+	greylist_check(&p, s, &a, &r);
+	ok(r.verdict == GREYLIST_ERROR && r.store_full &&
+	    !greylist_refuses(&p, &r), "redis greylist: verdict error, "
+	    "store_full, not refused (%s)", r.error);
+	ok(redis_cmd_int("CONFIG SET maxmemory %s", "0") == 0 &&
+	    glstore_put(s, "k|oom", "x", 1, 60) == SCOPE_OK,
+	    "redis greylist: writes again below maxmemory");
+}
+
 /* test_redis_faults - a hung, a killed, a restarted server; then TCP */
 static void
 test_redis_faults(struct glstore *s, const char *bin)
@@ -886,7 +1076,8 @@ main(void)
 	struct glstore *s;
 	int rc;
 
-	plan(3 * (1 + COMMON_TESTS) + LMDB_TESTS + SPEC_TESTS + REDIS_TESTS);
+	plan(3 * (1 + COMMON_TESTS) + LMDB_TESTS + GROW_TESTS + SPEC_TESTS +
+	    REDIS_TESTS + RGREY_TESTS);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -922,9 +1113,10 @@ main(void)
 		glstore_close(s);
 	} else
 		skip(COMMON_TESTS + LMDB_TESTS, "lmdb: open failed");
+	test_lmdb_grow();
 
 	if (!find_redis(bin, sizeof(bin))) {
-		skip(SPEC_TESTS + 1 + COMMON_TESTS + REDIS_TESTS,
+		skip(SPEC_TESTS + 1 + COMMON_TESTS + REDIS_TESTS + RGREY_TESTS,
 		    "no redis-server");
 		return done_testing();
 	}
@@ -933,13 +1125,14 @@ main(void)
 	snprintf(spec, sizeof(spec), "redis:unix:%s/redis.sock", dir);
 	if (redis_pid <= 0 || !wait_listening(0, 5000) ||
 	    glstore_open(&s, spec, 200, err, sizeof(err)) != SCOPE_OK) {
-		skip(1 + COMMON_TESTS + REDIS_TESTS,
+		skip(1 + COMMON_TESTS + REDIS_TESTS + RGREY_TESTS,
 		    "redis-server did not start");
 		return done_testing();
 	}
 	is_str(glstore_kind(s), "redis", "redis: kind");
 	test_common(s, "redis");
 	test_redis(s, spec);
+	test_redis_greylist(s);
 	test_redis_faults(s, bin);
 	glstore_close(s);
 	return done_testing();

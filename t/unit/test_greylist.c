@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "errors.h"
 #include "greylist/glstore_internal.h"
 #include "greylist/greylist.h"
@@ -518,7 +520,7 @@ failing(void)
 {
 	static const struct glstore_ops fail_ops = { "fake", fail_rmw, NULL,
 		NULL, NULL, NULL, NULL };
-	struct glstore fake = { &fail_ops, NULL };
+	struct glstore fake = { .ops = &fail_ops };
 	struct greylist_attempt a = { "192.0.2.1", NULL, "a@x", "b@y", T0, false,
 	    GREYLIST_OFF };
 	struct greylist_result r;
@@ -592,15 +594,16 @@ expiry(void)
 	glstore_put(S, "t|junk", "x", 1, 0);
 	is_int(greylist_expire(&P, S, T0 + 36 * DAY, &removed), 0,
 	    "expire: returns 0");
-	is_int((long long)removed, 4,
-	    "expire: old triplet, its chain, its client and junk removed");
+	is_int((long long)removed, 5,
+	    "expire: old triplet, its chain, its client, junk and the "
+	    "unconfirmed first triplet of the chain removed");
 	is_str(stored("t|192.0.2.0/24|old@x|r@y"), "", "expire: old triplet gone");
-	ok(stored("t|192.0.2.0/24|new@x|r@y")[0] != '\0',
+	ok(stored("t|198.51.100.0/24|new@x|r@y")[0] != '\0',
 	    "expire: recent triplet kept");
 	ok(stored("c|new@x|r@y")[0] != '\0', "expire: recent chain kept");
 	ok(stored("a|198.51.100.0/24")[0] != '\0', "expire: recent client kept");
-	is_int(count_kind("t|") + count_kind("c|") + count_kind("a|"), 4,
-	    "expire: four entries left");
+	is_int(count_kind("t|") + count_kind("c|") + count_kind("a|"), 3,
+	    "expire: three entries left");
 	greylist_expire(&P, S, T0 + 36 * DAY, &removed);
 	is_int((long long)removed, 0, "expire again: nothing");
 
@@ -630,6 +633,210 @@ expiry(void)
 	    "stats: empty store");
 }
 
+/* unconfirmed - a triplet that is never retried is kept for the retry
+ * window only, not the lifetime (issue 12: sprayed triplets filled the
+ * store); an early retry does not extend it; confirmed entries stay */
+static void
+unconfirmed(void)
+{
+	struct greylist_result r;
+	unsigned long removed = 99;
+
+	fresh();
+	try("192.0.2.1", "spray@x", "r@y", T0, &r);
+	try("192.0.2.1", "early@x", "r@y", T0, &r);
+	try("192.0.2.1", "early@x", "r@y", T0 + 100, &r);
+	try("192.0.2.1", "kept@x", "r@y", T0, &r);
+	try("192.0.2.1", "kept@x", "r@y", T0 + 400, &r);
+	is_int(r.verdict, GREYLIST_PASSED, "unconfirmed: kept@x passed");
+	greylist_expire(&P, S, T0 + P.window_s, &removed);
+	is_int((long long)removed, 0,
+	    "unconfirmed: kept until the retry window is over");
+	greylist_expire(&P, S, T0 + P.window_s + 1, &removed);
+	is_int((long long)removed, 3, "unconfirmed: past the window, the two "
+	    "unconfirmed triplets and the chain of the one never retried are "
+	    "removed");
+	ok(stored("t|192.0.2.0/24|spray@x|r@y")[0] == '\0' &&
+	    stored("c|spray@x|r@y")[0] == '\0',
+	    "unconfirmed: the never-retried triplet and chain are gone");
+	ok(stored("t|192.0.2.0/24|early@x|r@y")[0] == '\0',
+	    "unconfirmed: an early retry does not extend the window");
+	ok(stored("t|192.0.2.0/24|kept@x|r@y")[0] != '\0' &&
+	    stored("c|kept@x|r@y")[0] != '\0',
+	    "unconfirmed: a passed triplet (and its recent chain) stays");
+	greylist_expire(&P, S, T0 + 400 + P.window_s + 1, &removed);
+	ok(removed == 2 && stored("t|192.0.2.0/24|kept@x|r@y")[0] != '\0',
+	    "unconfirmed: chains without a pass from elsewhere go a window "
+	    "after their latest attempt, a passed triplet stays");
+	P.window_s = 5 * DAY;
+	try("192.0.2.1", "spray@x", "r@y", T0, &r);
+	greylist_expire(&P, S, T0 + 3 * DAY, &removed);
+	ok(removed == 0 && stored("t|192.0.2.0/24|spray@x|r@y")[0] != '\0',
+	    "unconfirmed: the configured window counts, not the default");
+}
+
+/* letters - i as lower-case letters (digit runs in senders are one '#') */
+static void
+letters(unsigned i, char *out, size_t outsz)
+{
+	size_t n = 0;
+
+	do {
+		if (n + 1 < outsz)
+			out[n++] = (char)('a' + i % 26);
+		i /= 26;
+	} while (i > 0);
+	out[n] = '\0';
+}
+
+static int full_begun, full_ended;
+static unsigned long full_failed;
+static char full_reason[256];
+
+/* on_full - the store's notify hook */
+static void
+on_full(void *arg, bool full, unsigned long failed, const char *reason)
+{
+	(void)arg;
+	if (full) {
+		full_begun++;
+		snprintf(full_reason, sizeof(full_reason), "%s", reason);
+	} else {
+		full_ended++;
+		full_failed = failed;
+	}
+}
+
+/* attempt - one attempt from the spraying network on store s */
+static enum greylist_verdict
+attempt(struct glstore *s, const char *from, int64_t now,
+    struct greylist_result *r)
+{
+	struct greylist_attempt a = { "203.0.113.9", NULL, from, "r@y", now,
+	    false, GREYLIST_OFF };
+
+	greylist_check(&P, s, &a, r);
+	return r->verdict;
+}
+
+/* spray - new triplets from one network until nerr errors (or limit);
+ * counts verdicts in v[], refusals of error verdicts, store_full ones */
+static unsigned
+spray(struct glstore *s, int64_t now, unsigned nerr, unsigned v[6],
+    unsigned *err_refused, unsigned *err_full)
+{
+	char from[64], part[16];
+	struct greylist_result r;
+	unsigned i;
+
+	memset(v, 0, 6 * sizeof(v[0]));
+	*err_refused = *err_full = 0;
+	for (i = 0; i < 20000 && v[GREYLIST_ERROR] < nerr; i++) {
+		letters(i, part, sizeof(part));
+		snprintf(from, sizeof(from), "bulk-%s@spray.example", part);
+		v[attempt(s, from, now, &r)]++;
+		if (r.verdict == GREYLIST_ERROR) {
+			*err_refused += greylist_refuses(&P, &r);
+			*err_full += r.store_full;
+		}
+	}
+	return i;
+}
+
+/* scratch_rm - an LMDB file and its lock file in dir */
+static void
+scratch_rm(const char *dir, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s-lock", dir, name);
+	unlink(path);
+}
+
+/* store_full - an LMDB store under a spray of new triplets (issue 12):
+ * its map grows to GreylistMaxSize, then greylisting fails open with
+ * the verdict error marked store_full, one notice per episode; expiry
+ * of the unconfirmed entries makes room again */
+static void
+store_full(void)
+{
+	char dir[] = "/tmp/test_greylist.XXXXXX", spec[96], err[256];
+	struct glstore_opts o = { 0, 256 << 10, 64 << 10 };
+	unsigned v[6], fixed_new, refused, nfull;
+	unsigned long removed = 0, failed = 0;
+	struct greylist_result r;
+	struct glstore *s;
+	bool full;
+
+	greylist_params_default(&P);
+	P.mode = GREYLIST_ENFORCE;
+	if (mkdtemp(dir) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		exit(1);
+	}
+	/* a map that cannot grow (max = initial): how many fit in 64 KiB */
+	snprintf(spec, sizeof(spec), "lmdb:%s/fixed.mdb", dir);
+	o.map_max = o.map_initial;
+	if (glstore_open_opts(&s, spec, &o, err, sizeof(err)) != 0) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+	spray(s, T0, 1, v, &refused, &nfull);
+	fixed_new = v[GREYLIST_NEW];
+	glstore_close(s);
+
+	snprintf(spec, sizeof(spec), "lmdb:%s/grow.mdb", dir);
+	o.map_max = 256 << 10;
+	if (glstore_open_opts(&s, spec, &o, err, sizeof(err)) != 0) {
+		printf("Bail out! %s\n", err);
+		exit(1);
+	}
+	glstore_set_notify(s, on_full, NULL);
+	spray(s, T0, 50, v, &refused, &nfull);
+	ok(fixed_new > 0 && v[GREYLIST_NEW] > 3 * fixed_new,
+	    "full: the map grows from 64 to 256 KiB before it is full "
+	    "(%u new triplets stored, %u in a fixed 64 KiB map)",
+	    v[GREYLIST_NEW], fixed_new);
+	is_int(v[GREYLIST_ERROR], 50, "full: then every new triplet is an "
+	    "error verdict");
+	is_int(nfull, 50, "full: each error says the store is full");
+	is_int(refused, 0, "full: no error verdict refuses (fail open)");
+	ok(v[GREYLIST_EARLY] + v[GREYLIST_PASSED] + v[GREYLIST_ALLOWED] +
+	    v[GREYLIST_SKIPPED] == 0, "full: nothing but new and error");
+	is_int(full_begun, 1, "full: one notice for 50 failures");
+	ok(strstr(full_reason, "store full") != NULL &&
+	    strstr(full_reason, "GreylistMaxSize 256 KiB") != NULL,
+	    "full: the notice says why (%s)", full_reason);
+	full = glstore_full(s, &failed);
+	ok(full && failed == 50,
+	    "full: the store counts the episode's failures (%lu)", failed);
+	is_int(full_ended, 0, "full: no end while full");
+
+	is_int(greylist_expire(&P, s, T0 + P.window_s + 1, &removed), 0,
+	    "full: expiry works on a full store");
+	ok(removed >= 2 * (unsigned long)v[GREYLIST_NEW],
+	    "full: expiry removes the sprayed triplets and chains (%lu)",
+	    removed);
+	is_int(attempt(s, "late@spray.example", T0 + P.window_s + 2, &r),
+	    GREYLIST_NEW, "full: after expiry a new triplet is stored again");
+	ok(full_ended == 0 && glstore_full(s, NULL),
+	    "full: the episode lasts until a minute without failures");
+	clock_set_fake(clock_mono() + 61 * 1000000);
+	is_int(attempt(s, "later@spray.example", T0 + P.window_s + 3, &r),
+	    GREYLIST_NEW, "full: a minute later, another new triplet");
+	clock_set_fake(0);
+	ok(full_ended == 1 && full_failed == 50 && !glstore_full(s, NULL),
+	    "full: one notice that the episode ended, with its 50 failures");
+	is_int(attempt(s, "late@spray.example", T0 + P.window_s + 302, &r),
+	    GREYLIST_PASSED, "full: its retry after the delay passes");
+	glstore_close(s);
+	scratch_rm(dir, "fixed.mdb");
+	scratch_rm(dir, "grow.mdb");
+	rmdir(dir);
+}
+
 /* names - verdict and mode names */
 static void
 names(void)
@@ -647,7 +854,7 @@ names(void)
 int
 main(void)
 {
-	plan(197);
+	plan(197 + 8 + 16);
 	greylist_params_default(&P);
 	networks();
 	senders();
@@ -658,6 +865,8 @@ main(void)
 	failing();
 	hostile();
 	expiry();
+	unconfirmed();
+	store_full();
 	names();
 	glstore_close(S);
 	return done_testing();

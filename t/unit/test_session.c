@@ -2,8 +2,12 @@
  * test_session.c - the message pipeline of lib/session with the checks
  * on: forged Authentication-Results removal through a fake MTA editor,
  * From header counts reaching DMARC, DMARCReject, the DKIM signature cap,
- * and a body of several MB streamed in small chunks with bounded memory.
- * DNS comes from in-memory zones; each case reads its record back.
+ * a body of several MB streamed in small chunks with bounded memory,
+ * one DNSTimeout budget for everything the end of a message waits for
+ * (iprev and SPF against a name server that never answers), and a full
+ * greylist store (counted, passed, no per-message fault).
+ * DNS comes from in-memory zones (and that silent server); each case
+ * reads its record back.
  */
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -11,15 +15,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "auth/auth.h"
+#include "clock.h"
+#include "errors.h"
 #include "macros_fake.h"
 #include "record/recordlog.h"
-#include "greylist/glstore.h"
+#include "errors.h"
+#include "greylist/glstore_internal.h"
+#include "greylist/greylist.h"
 #include "session.h"
+#include "stats.h"
 #include "tags.h"
 #include "tap.h"
 #include "testutil.h"
@@ -33,12 +43,21 @@ static struct auth_env auth;
 
 /* the fake MTA: what smtpscope asked it to change */
 struct edits {
-	unsigned removed[64];
-	unsigned nremoved;
+	unsigned removed[64];	/* the first 64 removals asked */
+	unsigned nremoved;	/* all removals asked */
 	char added[8192];
 	unsigned nadded;
 	int refuse;		/* answer every change with an error */
+	/* optional model of the message's A-R headers, in order:
+	 * AR_HARMLESS, AR_FORGED or AR_GONE (deleted) */
+	unsigned char *ar;
+	unsigned nar;
+	bool sendmail;		/* Sendmail counts deleted headers, Postfix
+				 * does not */
+	unsigned missed;	/* removals whose index named no header */
 };
+
+enum { AR_HARMLESS, AR_FORGED, AR_GONE };
 
 static int
 fake_add(void *arg, const char *name, const char *value)
@@ -52,6 +71,35 @@ fake_add(void *arg, const char *name, const char *value)
 	return 0;
 }
 
+/* model_remove - delete the index'th A-R header as the MTA would */
+static void
+model_remove(struct edits *e, unsigned index)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < e->nar; i++) {
+		if (e->ar[i] == AR_GONE && !e->sendmail)
+			continue;
+		if (++n == index)
+			break;
+	}
+	if (i == e->nar || e->ar[i] == AR_GONE)
+		e->missed++;	/* Sendmail: deleting a deleted one is a no-op */
+	else
+		e->ar[i] = AR_GONE;
+}
+
+/* model_count - A-R headers of one kind left in the model */
+static unsigned
+model_count(const struct edits *e, int kind)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < e->nar; i++)
+		n += e->ar[i] == kind;
+	return n;
+}
+
 static int
 fake_remove(void *arg, const char *name, unsigned index)
 {
@@ -60,11 +108,26 @@ fake_remove(void *arg, const char *name, unsigned index)
 	if (e->refuse || strcmp(name, "Authentication-Results") != 0)
 		return -2;
 	if (e->nremoved < 64)
-		e->removed[e->nremoved++] = index;
+		e->removed[e->nremoved] = index;
+	e->nremoved++;
+	if (e->ar != NULL)
+		model_remove(e, index);
 	return 0;
 }
 
 static const char *const none[] = { NULL };
+
+/* the last fault reported through env.fault */
+static int fault_code;
+static char fault_what[128];
+
+static void
+fault_note(void *arg, int code, const char *what)
+{
+	(void)arg;
+	fault_code = code;
+	snprintf(fault_what, sizeof(fault_what), "%s", what);
+}
 
 /* last_record - the last message record of the log, or NULL */
 static json_t *
@@ -136,6 +199,7 @@ test_forged(void)
 		"AUTHENTICATION-RESULTS", "\n\t(forged)\n\t mx.smtpscope.test.;\n\tdmarc=pass",
 		"Authentication-Results", " mx.smtpscope.test.evil; spf=pass",
 		"Authentication-Results ", " \"mx.smtpscope.test\" 1; none",
+		"Authentication-Results", " mx.smtpscope.test/1; dkim=pass",
 		"From", " <a@example.com>",
 		NULL
 	};
@@ -146,19 +210,20 @@ test_forged(void)
 	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
 	    &ed);
 	rec = last_record();
-	is_int(ed.nremoved, 4, "forged: four headers claim our id");
-	ok(ed.nremoved == 4 && ed.removed[0] == 6 && ed.removed[1] == 4 &&
-	    ed.removed[2] == 2 && ed.removed[3] == 1,
-	    "forged: removed last first (6, 4, 2, 1), others kept");
+	is_int(ed.nremoved, 5, "forged: five headers claim our id");
+	ok(ed.nremoved == 5 && ed.removed[0] == 7 && ed.removed[1] == 6 &&
+	    ed.removed[2] == 4 && ed.removed[3] == 2 && ed.removed[4] == 1,
+	    "forged: removed last first (7 \"id/1;\", 6, 4, 2, 1), others "
+	    "kept");
 	is_int(ed.nadded, 1, "forged: ours added once");
 	ok(strncmp(ed.added, SERVID ";", strlen(SERVID) + 1) == 0,
 	    "forged: ours starts with our authserv-id");
-	is_int(ifield(rec, "authentication_results.found"), 6,
-	    "record: six A-R headers found");
-	is_int(ifield(rec, "authentication_results.forged"), 4,
-	    "record: four forged");
-	is_int(ifield(rec, "authentication_results.removed"), 4,
-	    "record: four removed");
+	is_int(ifield(rec, "authentication_results.found"), 7,
+	    "record: seven A-R headers found");
+	is_int(ifield(rec, "authentication_results.forged"), 5,
+	    "record: five forged");
+	is_int(ifield(rec, "authentication_results.removed"), 5,
+	    "record: five removed");
 	is_str(sfield(rec, "authentication_results.value"), ed.added,
 	    "record: the value exactly as added");
 	ok(json_is_true(field(rec, "authentication_results.added")),
@@ -170,7 +235,7 @@ test_forged(void)
 	memset(&ed, 0, sizeof(ed));
 	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
 	    &ed);
-	is_int(ed.nremoved, 6, "RemoveAllAuthResults: all six removed");
+	is_int(ed.nremoved, 7, "RemoveAllAuthResults: all seven removed");
 	env.remove_all_ar = false;
 
 	/* Headers no: nothing touched, the record still has the value */
@@ -189,13 +254,20 @@ test_forged(void)
 	/* an MTA that refuses: counted, a fault, the mail still goes */
 	memset(&ed, 0, sizeof(ed));
 	ed.refuse = 1;
+	env.fault = fault_note;
 	ok(play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1,
 	    64, &ed) == SESSION_CONTINUE, "refused edits: mail continues");
 	rec = last_record();
-	is_int(ifield(rec, "authentication_results.not_removed"), 4,
+	is_int(ifield(rec, "authentication_results.not_removed"), 5,
 	    "refused edits: counted as not removed");
 	ok(json_is_true(json_object_get(rec, "fault")),
 	    "refused edits: the record shows a fault");
+	ok(fault_code == SCOPE_EREFUSED && strcmp(errors_str(fault_code),
+	    "the MTA did not take the header change") == 0 &&
+	    strstr(fault_what, "Authentication-Results") != NULL,
+	    "refused edits: the fault hook (syslog) says the MTA did not take "
+	    "the change to Authentication-Results");
+	env.fault = NULL;
 	json_decref(rec);
 }
 
@@ -345,6 +417,22 @@ test_dkim_header_cap(void)
 	json_decref(rec);
 }
 
+/* session_from_192_0_2_1 - a session from 192.0.2.1 after MAIL FROM */
+static struct session *
+session_from_192_0_2_1(const char **mail, struct macro_src *m)
+{
+	struct sockaddr_in sin;
+	struct session *s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
+	s = session_new(&env);
+	session_connect(s, "unknown", (struct sockaddr *)&sin, m);
+	session_mail(s, mail, m);
+	return s;
+}
+
 /* tags, and a tag's greylist mode: enforce for one tagged recipient
  * while the configured mode is observe */
 static void
@@ -357,7 +445,6 @@ test_tags_greylist(void)
 	    "greylist grey enforce\n";
 	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
 	struct macro_src m = fake_src(none);
-	struct sockaddr_in sin;
 	const char *mail[] = { "<a@example.com>", NULL };
 	const char *grey[] = { "<grey@smtpscope.test>", NULL };
 	const char *other[] = { "<other@smtpscope.test>", NULL };
@@ -382,12 +469,7 @@ test_tags_greylist(void)
 	env.tags = tags;
 	env.gl = &gp;
 	env.glstore = store;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr);
-	s = session_new(&env);
-	session_connect(s, "unknown", (struct sockaddr *)&sin, &m);
-	session_mail(s, mail, &m);
+	s = session_from_192_0_2_1(mail, &m);
 	ok(session_rcpt(s, other, &m, &reply) == SESSION_CONTINUE,
 	    "configured observe: a new triplet is not refused");
 	ok(session_rcpt(s, grey, &m, &reply) == SESSION_TEMPFAIL &&
@@ -414,6 +496,233 @@ test_tags_greylist(void)
 	tags_free(tags);
 }
 
+/* a store that is full: every write fails SCOPE_ENOSPC */
+static int
+full_rmw(struct glstore *st, const char *const *keys, unsigned nkeys,
+    int64_t ttl_s, glstore_fn fn, void *arg)
+{
+	(void)st; (void)keys; (void)nkeys; (void)ttl_s; (void)fn; (void)arg;
+	glstore_set_error("lmdb put: store full (test)");
+	return SCOPE_ENOSPC;
+}
+
+static unsigned faults;
+
+/* count_fault - the env's fault hook, counting */
+static void
+count_fault(void *arg, int code, const char *what)
+{
+	(void)arg; (void)code; (void)what;
+	faults++;
+}
+
+/* a full greylist store under enforce (issue 12): the recipients pass,
+ * both counters count them, and the per-message fault line (once a
+ * minute) stays quiet: the store logs the episode once instead */
+static void
+test_greylist_full(void)
+{
+	static const struct glstore_ops full_ops = { "full", full_rmw, NULL,
+		NULL, NULL, NULL, NULL };
+	struct glstore full = { .ops = &full_ops };
+	struct macro_src m = fake_src(none);
+	const char *mail[] = { "<a@example.com>", NULL };
+	const char *r1[] = { "<one@smtpscope.test>", NULL };
+	const char *r2[] = { "<two@smtpscope.test>", NULL };
+	uint64_t errs = stats_get(STATS_GREYLIST_ERRORS);
+	uint64_t nfull = stats_get(STATS_GREYLIST_STORE_FULL);
+	struct greylist_params gp;
+	const char *reply = NULL;
+	struct session *s;
+	json_t *rec;
+
+	greylist_params_default(&gp);
+	gp.mode = GREYLIST_ENFORCE;
+	env.gl = &gp;
+	env.glstore = &full;
+	env.fault = count_fault;
+	s = session_from_192_0_2_1(mail, &m);
+	ok(session_rcpt(s, r1, &m, &reply) == SESSION_CONTINUE &&
+	    session_rcpt(s, r2, &m, &reply) == SESSION_CONTINUE,
+	    "store full under enforce: both recipients pass (fail open)");
+	session_data(s, &m);
+	session_eoh(s, &m);
+	session_eom(s, &m, NULL, NULL);
+	session_close(s);
+	is_int((long long)(stats_get(STATS_GREYLIST_STORE_FULL) - nfull), 2,
+	    "store full: counter greylist_store_full counts each recipient");
+	is_int((long long)(stats_get(STATS_GREYLIST_ERRORS) - errs), 2,
+	    "store full: greylist_errors counts them too");
+	is_int(faults, 0, "store full: no per-message fault line");
+	is_str(stats_name(STATS_GREYLIST_STORE_FULL), "greylist_store_full",
+	    "store full: the counter's name in the stats line");
+	rec = last_record();
+	is_str(sfield(json_array_get(field(rec, "greylist.rcpt"), 0),
+	    "verdict"), "error", "store full: the record's verdict is error");
+	json_decref(rec);
+	env.gl = NULL;
+	env.glstore = NULL;
+	env.fault = NULL;
+}
+
+/* test_budget - iprev (first message of the session) and SPF share one
+ * budget: a silent resolver delays the message once, not once per check */
+static void
+test_budget(void)
+{
+	struct auth_checks checks = { true, true, false, false,
+	    { 10, 1024, false }, NULL };
+	static const char *const hdrs[] = { "From", " <a@example.com>", NULL };
+	struct auth_env silent;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char servers[64], err[512];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int64_t t0, took;
+	json_t *rec;
+
+	memset(&silent, 0, sizeof(silent));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+		return;
+	snprintf(servers, sizeof(servers), "127.0.0.1:%d", ntohs(sin.sin_port));
+	if (dns_resolver_new(&silent.dns, servers, 300, 1, err,
+	    sizeof(err)) != 0 || auth_env_checks(&silent, &checks, err,
+	    sizeof(err)) != 0) {
+		printf("Bail out! budget setup: %s\n", err);
+		exit(1);
+	}
+	env.auth = &silent;
+	t0 = clock_mono();
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    NULL);
+	took = clock_mono() - t0;
+	ok(took >= 250000 && took < 450000, "silent resolver: iprev and SPF "
+	    "together take one 300 ms DNSTimeout (%lld ms)",
+	    (long long)took / 1000);
+	rec = last_record();
+	is_str(sfield(rec, "auth.iprev.result"), "temperror",
+	    "silent resolver: iprev temperror");
+	is_str(sfield(rec, "auth.spf.mailfrom.result"), "temperror",
+	    "silent resolver: SPF temperror");
+	json_decref(rec);
+	env.auth = &auth;
+	auth_env_free(&silent);
+	close(fd);
+}
+
+/* play_ar - one message whose A-R headers are e->ar (AR_HARMLESS or
+ * AR_FORGED), a From header after them; the model then shows what the
+ * MTA kept; the message record, or NULL */
+static json_t *
+play_ar(struct edits *e)
+{
+	static const char harmless[] = " other.example; spf=pass";
+	static const char forged[] =
+	    " mx.smtpscope.test; dkim=pass header.d=paypal.com";
+	const char **hdrs = calloc(2 * (size_t)e->nar + 3, sizeof(*hdrs));
+	unsigned i;
+
+	if (hdrs == NULL)
+		return NULL;
+	for (i = 0; i < e->nar; i++) {
+		hdrs[2 * i] = "Authentication-Results";
+		hdrs[2 * i + 1] = e->ar[i] == AR_FORGED ? forged : harmless;
+	}
+	hdrs[2 * i] = "From";
+	hdrs[2 * i + 1] = " <a@example.com>";
+	play("<a@example.com>", hdrs, small_body, sizeof(small_body) - 1, 64,
+	    e);
+	free(hdrs);
+	return last_record();
+}
+
+/* ar_model - a model of n harmless A-R headers */
+static void
+ar_model(struct edits *e, unsigned n, bool sendmail)
+{
+	free(e->ar);
+	memset(e, 0, sizeof(*e));
+	e->ar = calloc(n, 1);
+	e->nar = n;
+	e->sendmail = sendmail;
+}
+
+/* a forged A-R header after many harmless ones: removal must not depend
+ * on how many A-R headers come first (issue 12: the 4,097th survived) */
+static void
+test_forged_many(void)
+{
+	struct edits e = { 0 };
+	json_t *rec;
+	unsigned i;
+
+	ar_model(&e, 4097, false);
+	e.ar[4096] = AR_FORGED;
+	rec = play_ar(&e);
+	ok(e.nremoved == 1 && e.removed[0] == 4097,
+	    "4096 harmless + 1 forged: the 4097th A-R header is removed");
+	ok(model_count(&e, AR_FORGED) == 0 &&
+	    model_count(&e, AR_HARMLESS) == 4096 && e.missed == 0,
+	    "4096 harmless + 1 forged: the MTA keeps the 4096, not the forged");
+	ok(ifield(rec, "authentication_results.found") == 4097 &&
+	    ifield(rec, "authentication_results.forged") == 1 &&
+	    ifield(rec, "authentication_results.removed") == 1 &&
+	    ifield(rec, "authentication_results.not_removed") == 0 &&
+	    !json_is_true(json_object_get(rec, "fault")),
+	    "4096 harmless + 1 forged: record found 4097, forged 1, removed 1,"
+	    " not_removed 0, no fault");
+	json_decref(rec);
+
+	/* 100,000 harmless, then five forged, under both MTAs' counting */
+	for (i = 0; i < 2; i++) {
+		ar_model(&e, 100005, i == 1);
+		memset(e.ar + 100000, AR_FORGED, 5);
+		rec = play_ar(&e);
+		ok(model_count(&e, AR_FORGED) == 0 &&
+		    model_count(&e, AR_HARMLESS) == 100000 && e.missed == 0 &&
+		    e.nremoved == 5 && e.removed[0] == 100005 &&
+		    e.removed[4] == 100001,
+		    "100,000 harmless + 5 forged (%s): the five removed, highest"
+		    " first, the others kept", i == 1 ? "Sendmail" : "Postfix");
+		is_int(ifield(rec, "authentication_results.removed"), 5,
+		    "100,000 harmless + 5 forged: record removed 5");
+		json_decref(rec);
+	}
+
+	/* 300 forged, each after a harmless one: past 256 runs every A-R
+	 * header from the 257th forged one on goes, harmless ones counted */
+	ar_model(&e, 610, true);
+	for (i = 0; i < 600; i += 2)
+		e.ar[i] = AR_FORGED;
+	rec = play_ar(&e);
+	ok(model_count(&e, AR_FORGED) == 0 && e.missed == 0,
+	    "300 separate forged headers: none kept");
+	is_int(model_count(&e, AR_HARMLESS), 256,
+	    "300 separate forged headers: the 256 harmless ones before the"
+	    " 257th forged one kept");
+	ok(ifield(rec, "authentication_results.removed") == 354 &&
+	    ifield(rec, "authentication_results.removed_other") == 54,
+	    "300 separate forged headers: record removed 354, of which 54"
+	    " harmless (removed_other)");
+	json_decref(rec);
+
+	/* RemoveAllAuthResults: every one of 5,000 */
+	env.remove_all_ar = true;
+	ar_model(&e, 5000, false);
+	e.ar[4999] = AR_FORGED;
+	rec = play_ar(&e);
+	ok(model_count(&e, AR_FORGED) + model_count(&e, AR_HARMLESS) == 0 &&
+	    e.missed == 0 && ifield(rec, "authentication_results.removed") ==
+	    5000, "RemoveAllAuthResults: all 5,000 A-R headers removed");
+	json_decref(rec);
+	env.remove_all_ar = false;
+	free(e.ar);
+}
+
 int
 main(void)
 {
@@ -422,7 +731,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(40);
+	plan(61);
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -440,11 +749,14 @@ main(void)
 	env.servid = SERVID;
 	env.headers = true;
 	test_forged();
+	test_forged_many();
 	test_from();
 	test_dmarc_reject();
 	test_dkim_bounds();
 	test_dkim_header_cap();
 	test_tags_greylist();
+	test_greylist_full();
+	test_budget();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);

@@ -543,6 +543,9 @@ test_files(void)
 	is_str(E, "/nonexistent/tags.rules: No such file or directory",
 	    "missing file: FILE: strerror");
 	ok(t == NULL, "missing file: no rules");
+	rc = tags_load(&t, "/dev/zero", E, sizeof(E));
+	ok(rc == SCOPE_EIO && t == NULL && strcmp(E, "/dev/zero: not a "
+	    "regular file") == 0, "a device is refused, not read (%s)", E);
 	fp = fopen(path, "w");
 	fputs("tag a rcpt x@y\n\ntag b local 192.0.2.1:99999\n", fp);
 	fclose(fp);
@@ -609,7 +612,7 @@ test_manual(void)
 int
 main(void)
 {
-	plan(136);
+	plan(137);
 	test_rcpt();
 	test_long();
 	test_sender();

@@ -1,11 +1,66 @@
 /*
- * test_text.c - bounded UTF-8 cleaning and strict integer parsing.
+ * test_text.c - bounded UTF-8 cleaning, strict integer parsing, and
+ * configured files read as regular files within a byte budget.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "errors.h"
 #include "tap.h"
 #include "text.h"
+
+/* test_file_open - text_file_open: regular files only, never blocking,
+ * the size limit at open and while reading */
+static void
+test_file_open(void)
+{
+	char dir[] = "/tmp/test_text.XXXXXX", path[64], fifo[64], buf[64];
+	const char *why = "";
+	FILE *fp = NULL, *w;
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	w = fopen(path, "w");
+	if (w == NULL || mkfifo(fifo, 0600) != 0)
+		abort();
+	fputs("line one\nline two\n", w);
+	fflush(w);
+	rc = text_file_open(path, 64, &fp, &why);
+	ok(rc == SCOPE_OK && text_read_line(fp, buf, sizeof(buf), &why) == 1 &&
+	    strcmp(buf, "line one") == 0, "file: a regular file reads");
+	/* it grows past its budget of 64 bytes while open */
+	fputs("0123456789012345678901234567890123456789012345678901234567\n", w);
+	fflush(w);
+	while ((rc = text_read_line(fp, buf, sizeof(buf), &why)) == 1)
+		;
+	ok(rc == SCOPE_EIO && strstr(why, "too large") != NULL,
+	    "file: reading past the budget fails (%s)", why);
+	if (fp != NULL)
+		fclose(fp);
+	fp = NULL;
+	rc = text_file_open(path, 64, &fp, &why);
+	is_int(rc, SCOPE_ETOOBIG, "file: over the limit at open: ETOOBIG");
+	rc = text_file_open(fifo, 64, &fp, &why);
+	ok(rc == SCOPE_EINVAL && strcmp(why, "not a regular file") == 0 &&
+	    fp == NULL, "file: a FIFO is refused without blocking");
+	rc = text_file_open("/dev/zero", 64, &fp, &why);
+	is_int(rc, SCOPE_EINVAL, "file: a device is refused");
+	rc = text_file_open(dir, 64, &fp, &why);
+	is_int(rc, SCOPE_EINVAL, "file: a folder is refused");
+	rc = text_file_open("/nonexistent/x", 64, &fp, &why);
+	ok(rc == SCOPE_EIO && strstr(why, "No such file") != NULL,
+	    "file: a missing file says why (%s)", why);
+	fclose(w);
+	unlink(path);
+	unlink(fifo);
+	rmdir(dir);
+}
 
 int
 main(void)
@@ -14,7 +69,7 @@ main(void)
 	bool cut;
 	long v;
 
-	plan(19);
+	plan(19 + 7);
 	text_copy(out, sizeof(out), "plain ascii", &cut);
 	is_str(out, "plain ascii", "ASCII is copied unchanged");
 	ok(!cut, "short ASCII is not truncated");
@@ -48,5 +103,6 @@ main(void)
 	    "header names: any case, blanks before the colon");
 	ok(!text_header_is("From-X", "From") && !text_header_is("Fro", "From") &&
 	    !text_header_is(NULL, "From"), "header names: no prefix matches");
+	test_file_open();
 	return done_testing();
 }

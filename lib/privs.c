@@ -2,7 +2,10 @@
  * privs.c - user lookup and privilege drop.
  *
  * The daemon opens its socket, record log and pid file as root, then
- * calls privs_drop() before it accepts a single connection.
+ * calls privs_drop() before it accepts a single connection;
+ * smtpscope-greylist drops to the same user before it opens the store, so
+ * that state it creates belongs to the daemon. Errors are returned with a
+ * message; nothing here logs or exits.
  */
 #include <errno.h>
 #include <grp.h>
@@ -21,7 +24,6 @@ privs_resolve(const char *spec, struct privs *out, char *err, size_t errsz)
 	const char *colon = strchr(spec, ':');
 	size_t ulen = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
 	struct passwd *pw;
-	struct group *gr;
 
 	if (ulen == 0 || ulen >= sizeof(user)) {
 		snprintf(err, errsz, "bad user name");
@@ -39,12 +41,20 @@ privs_resolve(const char *spec, struct privs *out, char *err, size_t errsz)
 	snprintf(out->user, sizeof(out->user), "%s", user);
 	if (colon == NULL)
 		return 0;
-	gr = getgrnam(colon + 1);
+	return privs_group(colon + 1, &out->gid, err, errsz);
+}
+
+/* privs_group - a group name to its id */
+int
+privs_group(const char *name, gid_t *out, char *err, size_t errsz)
+{
+	struct group *gr = getgrnam(name);
+
 	if (gr == NULL) {
-		snprintf(err, errsz, "no such group '%s'", colon + 1);
+		snprintf(err, errsz, "no such group '%s'", name);
 		return -1;
 	}
-	out->gid = gr->gr_gid;
+	*out = gr->gr_gid;
 	return 0;
 }
 
