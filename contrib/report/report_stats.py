@@ -163,6 +163,11 @@ class Group:
         }
 
 
+def _str(v):
+    """_str - v when it is a string, else None (keys must be hashable)"""
+    return v if isinstance(v, str) else None
+
+
 def _get(obj, *path):
     for p in path:
         if not isinstance(obj, dict):
@@ -283,7 +288,7 @@ class Aggregator:
         entries = _get(rec, "greylist", "rcpt")
         if not isinstance(entries, list):
             return False
-        sender = _get(rec, "envelope", "from")
+        sender = _str(_get(rec, "envelope", "from"))
         fam = _get(rec, "client", "family")
         retried_any = False
         for e in entries:
@@ -297,7 +302,7 @@ class Aggregator:
             if verdict == "new":
                 for g in groups:
                     g.gl_new += 1
-                key = (e.get("net"), sender, e.get("rcpt"))
+                key = (_str(e.get("net")), sender, _str(e.get("rcpt")))
                 if key in self.pending:
                     del self.pending[key]          # re-insert as newest
                 elif len(self.pending) >= self.pending_cap:
@@ -319,9 +324,10 @@ class Aggregator:
                         g.gl_chain += 1
                         if cross:
                             g.gl_cross += 1
-                nets = [e.get("net")] + [c.get("net") for c in chain if isinstance(c, dict)]
+                nets = [_str(e.get("net"))] + [_str(c.get("net")) for c in chain
+                                               if isinstance(c, dict)]
                 for net in nets:
-                    first = self.pending.pop((net, sender, e.get("rcpt")), None)
+                    first = self.pending.pop((net, sender, _str(e.get("rcpt"))), None)
                     if first is not None:
                         for g in first:
                             g.gl_matched += 1
@@ -363,7 +369,7 @@ class Aggregator:
         tls = rec.get("tls")
         if isinstance(tls, dict):
             # TLS of a version not in TLS_RANK ranks 0.5: "unknown"
-            row[2] = max(row[2], TLS_RANK.get(tls.get("version"), 0.5))
+            row[2] = max(row[2], TLS_RANK.get(_str(tls.get("version")), 0.5))
         if retried:
             row[3] = True
         if dkim == "pass":

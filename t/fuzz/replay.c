@@ -2,10 +2,14 @@
  * replay.c - run a fuzz target without a fuzzer, as a TAP test.
  *
  * Replays every file of t/fuzz/corpus/NAME (NAME from the program name,
- * fuzz_NAME), then a fixed number of deterministic mutations of each
- * (bit flips, truncations, byte insertions), so fuzz findings committed
- * to the corpus become regression tests and `make check` still explores
- * a little. A crash or sanitizer report fails the test.
+ * fuzz_NAME), then deterministic mutations of each (bit flips,
+ * truncations, byte insertions): REPLAY_BUDGET in all, shared by the files
+ * (at least REPLAY_MIN, at most REPLAY_MUTATIONS each), so `make check`
+ * takes about as long whatever the size of a corpus that make fuzz grew;
+ * a slow target lowers the budget by defining fuzz_replay_budget.
+ * Fuzz findings committed to the corpus become regression tests and `make
+ * check` still explores a little. A crash or sanitizer report fails the
+ * test.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -14,9 +18,15 @@
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* optional, in the target: its own REPLAY_BUDGET */
+extern const int fuzz_replay_budget __attribute__((weak));
 
 #define REPLAY_MAX	65536
 #define REPLAY_MUTATIONS	500
+#define REPLAY_MIN	20
+#define REPLAY_BUDGET	10000
+
+static int replay_mutations = REPLAY_MUTATIONS;
 
 static uint32_t replay_seed = 12345;
 
@@ -38,7 +48,7 @@ replay_mutate(const uint8_t *data, size_t size)
 	size_t len, pos;
 	int i;
 
-	for (i = 0; i < REPLAY_MUTATIONS; i++) {
+	for (i = 0; i < replay_mutations; i++) {
 		len = size;
 		memcpy(buf, data, size);
 		pos = size > 0 ? replay_rand() % size : 0;
@@ -90,7 +100,7 @@ main(int argc, char **argv)
 	char dir[1024], path[2048];
 	struct dirent *de;
 	DIR *d;
-	int n = 0, failed = 0;
+	int n = 0, failed = 0, budget;
 
 	(void)argc;
 	name = name != NULL ? name + 1 : argv[0];
@@ -103,6 +113,16 @@ main(int argc, char **argv)
 		printf("1..0 # SKIP no corpus at %s\n", dir);
 		return 1;
 	}
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	budget = &fuzz_replay_budget != NULL ? fuzz_replay_budget :
+	    REPLAY_BUDGET;
+	if (n > 0 && budget / n < replay_mutations)
+		replay_mutations = budget / n;
+	if (replay_mutations < REPLAY_MIN)
+		replay_mutations = REPLAY_MIN;
+	rewinddir(d);
+	n = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -113,7 +133,7 @@ main(int argc, char **argv)
 			failed++;
 		} else {
 			printf("ok %d - replay %s and %d mutations\n", n,
-			    de->d_name, REPLAY_MUTATIONS);
+			    de->d_name, replay_mutations);
 		}
 	}
 	closedir(d);
