@@ -108,10 +108,15 @@ pf_delivered() { [ "$(delivered)" -ge "$1" ]; }
 # mid_load K - wait until the case's records hold K lines (the load runs)
 mid_load() { harness_wait 60 scope_has_all "$1"; }
 scope_has_all() { [ "$(cat "$CASE_DIR"/records.jsonl* 2>/dev/null | wc -l)" -ge "$1" ]; }
-# load_wait - wait for smtp-source; prints its status
-load_wait() { wait "$LOAD_PID"; echo $?; }
+# load_wait - wait for smtp-source; its status in LOAD_RC
+load_wait() { wait "$LOAD_PID"; LOAD_RC=$?; }
 # records FILTER - jq -r FILTER over every record of the case (all files)
 records() { cat "$CASE_DIR"/records.jsonl* 2>/dev/null | jq -r "$1"; }
+# sessions_done - a session record for each Postfix session since the mark
+sessions_done() {
+	[ "$(records 'select(.event == "session") | 1' | wc -l)" -ge \
+		"$(pflog_since | grep -cE 'postfix/smtpd\[[0-9]+\]: connect from [^ ]*\[198\.51\.100\.')" ]
+}
 # fds_settled - the fds are back within 4 of the count before the load
 fds_settled() { [ "$(ls "/proc/$SCOPE_PID/fd" 2>/dev/null | wc -l)" -le $((FD0 + 4)) ]; }
 
@@ -120,6 +125,8 @@ fds_settled() { [ "$(ls "/proc/$SCOPE_PID/fd" 2>/dev/null | wc -l)" -le $((FD0 +
 # accepted)
 check() {
 	local name=$1 lost=${2:-0} lines objs ids nids recs sessions conns rss fd missing
+	# the last session records follow the last connections' close
+	harness_wait "$([ "$lost" = 0 ] && echo 30 || echo 5)" sessions_done
 	lines=$(cat "$CASE_DIR"/records.jsonl* 2>/dev/null | wc -l)
 	objs=$(records 'select(type == "object") | 1' 2>/dev/null | wc -l)
 	tap_ok "$([ "$lines" -gt 0 ] && [ "$objs" = "$lines" ]; echo $?)" \
@@ -135,7 +142,10 @@ check() {
 		tap_ok "$([ "$missing" -le "$lost" ]; echo $?)" \
 			"$name: message records missing for $missing of $nids accepted messages (at most $lost)"
 	fi
-	tap_is "$(echo "$recs" | uniq -d | grep -c .)" 0 "$name: no message record written twice"
+	# a queue id can come back when Postfix reuses an inode: a message is
+	# its queue id within its session
+	tap_is "$(records 'select(.event == "message") | .session + " " + .queue_id' | sort | uniq -d | grep -c .)" 0 \
+		"$name: no message record written twice"
 	sessions=$(records 'select(.event == "session") | 1' | wc -l)
 	conns=$(pflog_since | grep -cE 'postfix/smtpd\[[0-9]+\]: connect from [^ ]*\[198\.51\.100\.')
 	if [ "$lost" = 0 ]; then
@@ -152,7 +162,8 @@ check() {
 # run_plain NAME - load, wait, count; for cases whose fault is set up before
 run_plain() {
 	load_start
-	tap_is "$(load_wait)" 0 "$1: smtp-source sent $N messages"
+	load_wait
+	tap_is "$LOAD_RC" 0 "$1: smtp-source sent $N messages"
 }
 
 # --- cases -------------------------------------------------------------------
@@ -191,7 +202,8 @@ case_log() {
 	more_mail 15
 	window=$(($(delivered) - d0))
 	kill -HUP "$SCOPE_PID"
-	tap_is "$(load_wait)" 0 "$name: smtp-source sent $N messages"
+	load_wait
+	tap_is "$LOAD_RC" 0 "$name: smtp-source sent $N messages"
 	case $what in
 	renamed)
 		# nothing lost: the renamed file, then the reopened one
@@ -219,7 +231,7 @@ case_kill() {
 	SCOPE_NAME=milter scope_start "${BASE[@]}" RecordLog "$CASE_DIR/records.jsonl" "${LMDB[@]}" &&
 		harness_wait "$HARNESS_READY" scope_listens
 	tap_ok $? "$name: smtpscope restarts on the stale socket and the same LMDB store"
-	load_wait >/dev/null	# messages during the gap got 451 (milter_default_action)
+	load_wait	# messages during the gap got 451 (milter_default_action)
 	# the LMDB store works after the kill: the triplet still passes
 	before=$(records 'select(.event == "message") | 1' | wc -l)
 	dnslab_swaks 198.51.100.10 --helo client.sec.test --from a@sec.test --to r@smtpscope.test >/dev/null
@@ -236,7 +248,7 @@ case_kill() {
 # greylisted - one attempt of the test triplet gets 451 4.7.1
 greylisted() {
 	dnslab_swaks 198.51.100.10 --helo client.sec.test --from a@sec.test --to r@smtpscope.test >/dev/null
-	tail -30 "$T/swaks.log" | grep -q '451 4.7.1'
+	[ $? = 24 ]	# swaks: refused at RCPT
 }
 redis_start() {
 	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 777 --save '' \
@@ -259,7 +271,8 @@ case_redis() {
 		sleep 2	# the fault itself: Redis frozen for 2 s
 		kill -CONT "$REDIS_PID"
 	fi
-	tap_is "$(load_wait)" 0 "$name: every message accepted (fail open)"
+	load_wait
+	tap_is "$LOAD_RC" 0 "$name: every message accepted (fail open)"
 	v=$(records 'select(.event == "message") | .greylist.rcpt[0].verdict')
 	tap_ok "$([ "$(echo "$v" | grep -cx error)" -gt 0 ] && [ "$(echo "$v" | grep -cvxE 'error|passed|new|early')" = 0 ]; echo $?)" \
 		"$name: verdict error while Redis was out, passed otherwise ($(echo "$v" | sort | uniq -c | tr -s ' \n' ' '))"
@@ -297,7 +310,8 @@ for s in socks:
     s.close()
 EOF
 	fl=$!
-	tap_is "$(load_wait)" 0 "$name: smtp-source sent $N messages during the flood"
+	load_wait
+	tap_is "$LOAD_RC" 0 "$name: smtp-source sent $N messages during the flood"
 	wait "$fl"
 	tap_diag "flood: $(tr '\n' ' ' <"$CASE_DIR/flood.log")"
 	check "$name"
