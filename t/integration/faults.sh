@@ -55,6 +55,10 @@ mkdir -p "$T/milter" && chown nobody "$T/milter"
 tap_ok $? "message signed"
 BASE=(Nameservers "$DNSLAB_RESOLVER" SPF yes IPrev yes DKIM yes DMARC yes
 	Greylist enforce GreylistDelay 1 GreylistChain no GreylistTimeout 200)
+# VmRSS may grow by 64 MiB under load; an ASan build keeps freed memory in
+# its quarantine (256 MiB by default) and maps shadow memory: 1 GiB there
+RSS_SLACK=65536
+ldd "$SCOPE_BIN" 2>/dev/null | grep -q libasan && RSS_SLACK=1048576
 LMDB=(GreylistStore "lmdb:$T/milter/greylist.lmdb")
 REDIS=(GreylistStore "redis:unix:$REDIS_SOCK")
 
@@ -160,7 +164,8 @@ check() {
 	harness_wait 30 fds_settled
 	read -r rss fd < <(sample)
 	tap_ok "$([ "$fd" -le $((FD0 + 4)) ]; echo $?)" "$name: fds bounded ($FD0 before, $fd after)"
-	tap_ok "$([ "$rss" -le $((RSS0 + 65536)) ]; echo $?)" "$name: VmRSS bounded ($RSS0 KiB before, $rss after)"
+	tap_ok "$([ "$rss" -le $((RSS0 + RSS_SLACK)) ]; echo $?)" \
+		"$name: VmRSS bounded ($RSS0 KiB before, $rss after, at most +$RSS_SLACK)"
 }
 # run_plain NAME - load, wait, count; for cases whose fault is set up before
 run_plain() {
@@ -247,8 +252,9 @@ case_kill() {
 		"$name: the LMDB store answers (verdict $v: passed or allowed, not error)"
 	read -r RSS0 FD0 < <(sample)	# the new process is the one to bound
 	# lost: messages in flight at the kill, sessions Postfix could not
-	# take to the milter while it was down
-	check "$name" $((S + $(pflog_since | grep -c 'connect to Milter service')))
+	# take to the milter while it was down (one warning each: cannot
+	# connect, or the connection was reset in the dead daemon's backlog)
+	check "$name" $((S + $(pflog_since | grep -cE 'warning: (connect to Milter service|milter unix:)')))
 	scope_stop
 }
 # greylisted - one attempt of the test triplet gets 451 4.7.1
