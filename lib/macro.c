@@ -87,19 +87,6 @@ macro_tls_version(const char *in, char *out, size_t outsz, bool *truncated)
 	text_copy(out, outsz, in, truncated);
 }
 
-/* macro_hexval - value of one hex digit, -1 if none */
-static int
-macro_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* macro_xtext_decode - "+XX" to the byte XX; a bad escape stays as is */
 size_t
 macro_xtext_decode(const char *in, char *out, size_t outsz, bool *truncated)
@@ -109,8 +96,8 @@ macro_xtext_decode(const char *in, char *out, size_t outsz, bool *truncated)
 	int hi, lo;
 
 	while (*in != '\0' && n < sizeof(raw)) {
-		if (in[0] == '+' && (hi = macro_hexval(in[1])) >= 0 &&
-		    (lo = macro_hexval(in[2])) >= 0) {
+		if (in[0] == '+' && (hi = text_hexval(in[1])) >= 0 &&
+		    (lo = text_hexval(in[2])) >= 0) {
 			raw[n++] = (char)(hi * 16 + lo);
 			in += 3;
 		} else {

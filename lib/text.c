@@ -244,3 +244,16 @@ text_file_open(const char *path, size_t max, FILE **out, const char **why)
 	}
 	return SCOPE_OK;
 }
+
+/* text_hexval - the value of one hex digit, -1 if c is none */
+int
+text_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}

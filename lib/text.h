@@ -21,6 +21,8 @@ size_t text_clean(char *out, size_t outsz, const char *in, size_t inlen,
 /* text_copy - text_clean for a C string; a NULL src gives "" */
 size_t text_copy(char *out, size_t outsz, const char *src, bool *truncated);
 
+/* text_hexval - the value of one hex digit, -1 if c is none */
+int text_hexval(int c);
 /* text_parse_long - whole-string decimal (or base 8 with base==8) in [min,max] */
 int text_parse_long(const char *s, int base, long min, long max, long *out);
 

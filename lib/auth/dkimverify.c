@@ -482,19 +482,6 @@ dkimverify_copy_tag(char *dst, size_t dstsz, DKIM_SIGINFO *sig,
 	text_copy(dst, dstsz, buf, NULL);
 }
 
-/* dkimverify_hex - the value of a hex digit, or -1 */
-static int
-dkimverify_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * dkimverify_qp_decode - DKIM-Quoted-Printable (RFC 6376 section 2.11) of
  * the i= tag, bounded by outsz. Ours, not dkim_sig_getidentity():
@@ -513,8 +500,8 @@ dkimverify_qp_decode(const char *in, unsigned char *out, size_t outsz)
 			in++;
 			continue;
 		}
-		if (*in == '=' && (hi = dkimverify_hex(in[1])) >= 0 &&
-		    (lo = dkimverify_hex(in[2])) >= 0) {
+		if (*in == '=' && (hi = text_hexval(in[1])) >= 0 &&
+		    (lo = text_hexval(in[2])) >= 0) {
 			out[n++] = (unsigned char)(hi << 4 | lo);
 			in += 3;
 			continue;

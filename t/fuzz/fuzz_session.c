@@ -133,8 +133,9 @@ fuzz_get(void *arg, const char *name)
 
 /* fuzz_fault - the env's fault hook: counted */
 static void
-fuzz_fault(void *arg, int code, const char *what)
+fuzz_fault(void *arg, int code, int sys_errno, const char *what)
 {
+	(void)sys_errno;
 	(void)arg;
 	(void)code;
 	(void)what;
