@@ -60,6 +60,7 @@ def run_one(data, argset):
     r = REPORT
     opts = r.build_parser().parse_args(argset)
     opts.tagset = set(opts.tag)
+    opts.testbed_obj = None         # no --testbed file here
     agg = r.report_stats.Aggregator(PSL, tag_cap=opts.tag_cap,
                                     cat_cap=opts.category_cap,
                                     org_cap=opts.org_cap,
