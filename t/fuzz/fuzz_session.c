@@ -46,7 +46,9 @@
 #define FUZZ_ASAN 1
 #endif
 #ifdef FUZZ_ASAN
-#include <sanitizer/allocator_interface.h>
+/* from the ASan runtime (clang's sanitizer/allocator_interface.h; gcc
+ * ships no such header, so it is declared here) */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
