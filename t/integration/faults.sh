@@ -8,9 +8,9 @@
 #   dns-garbage     the only resolver answers random bytes     } a fake DNS
 #   dns-truncated   ... TC over UDP, cut-off TCP replies        } server on
 #   dns-oversized   ... 1,500 A records / 64 KB TXT answers     } loopback
-#   log-renamed     record log renamed, later SIGHUP
-#   log-deleted     record log deleted, later SIGHUP
-#   log-symlink     record log replaced by a symlink, then SIGHUP
+#   log-renamed     record log renamed, later SIGUSR1 (as logrotate)
+#   log-deleted     record log deleted, later SIGUSR1
+#   log-symlink     record log replaced by a symlink, then SIGUSR1
 #   kill            smtpscope SIGKILLed, restarted on the same LMDB store
 #   redis-kill      the Redis greylist store killed (then restarted)
 #   redis-stop      the Redis greylist store SIGSTOPped for 2 s
@@ -207,7 +207,7 @@ case_log() {
 	symlink) mv "$log" "$log.1"; ln -s "$CASE_DIR/elsewhere" "$log" ;;
 	esac
 	more_mail 15
-	kill -HUP "$SCOPE_PID"
+	kill -USR1 "$SCOPE_PID"	# the reopen signal (SIGHUP reloads first)
 	# deleted: everything written before the reopen is gone with the file
 	harness_wait 10 test -e "$log"
 	window=$(accepted_ids | grep -c .)
@@ -219,11 +219,11 @@ case_log() {
 		check "$name" ;;
 	deleted)
 		# what went to the deleted file is gone (messages accepted
-		# before the reopen, and those in flight); after SIGHUP the new
+		# before the reopen, and those in flight); after SIGUSR1 the new
 		# file gets the rest and the old one is closed
 		check "$name" $((window + S))
 		tap_ok "$(ls -l "/proc/$SCOPE_PID/fd" | grep -q '(deleted)'; [ $? -ne 0 ]; echo $?)" \
-			"$name: the deleted file is closed after SIGHUP" ;;
+			"$name: the deleted file is closed after SIGUSR1" ;;
 	symlink)
 		# the reopen refuses the symlink: records stay in the old file
 		check "$name"
