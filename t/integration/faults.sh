@@ -136,7 +136,9 @@ check() {
 	harness_wait "$([ "$lost" = 0 ] && echo 30 || echo 5)" sessions_done
 	lines=$(cat "$CASE_DIR"/records.jsonl* 2>/dev/null | wc -l)
 	objs=$(records 'select(type == "object") | 1' 2>/dev/null | wc -l)
-	tap_ok "$([ "$lines" -gt 0 ] && [ "$objs" = "$lines" ]; echo $?)" \
+	# (a case that may lose records may end with none: a deleted log
+	# whose load finished before the reopen)
+	tap_ok "$({ [ "$lines" -gt 0 ] || [ "$lost" != 0 ]; } && [ "$objs" = "$lines" ]; echo $?)" \
 		"$name: every line valid JSON ($objs of $lines)"
 	harness_wait 60 pf_settled
 	ids=$(accepted_ids)
