@@ -12,7 +12,8 @@ static const char *const stats_names[STATS_NCOUNTERS] = {
 	"dns_malformed", "greylist_refused", "greylist_errors",
 	"dns_skipped", "dns_resolver_down", "greylist_store_full",
 	"sessions_refused", "reloads", "reload_failures",
-	"dns_cache_hits", "dns_cache_misses", "dns_cache_evictions"
+	"dns_cache_hits", "dns_cache_misses", "dns_cache_evictions",
+	"dkim_keys_parsed", "dkim_key_cache_hits"
 };
 
 /* stats_add - add n to a counter */

@@ -31,6 +31,8 @@ enum stats_counter {
 	STATS_DNS_CACHE_HITS,	/* lookups answered from the DNS cache */
 	STATS_DNS_CACHE_MISSES,	/* lookups the cache did not have */
 	STATS_DNS_CACHE_EVICTIONS,	/* answers dropped to stay in DNSCacheSize */
+	STATS_DKIM_KEYS_PARSED,	/* DKIM public keys decoded (key cache misses) */
+	STATS_DKIM_KEY_CACHE_HITS,	/* DKIM public keys found already parsed */
 	STATS_NCOUNTERS
 };
 

@@ -34,6 +34,7 @@
 
 #include "auth/auth.h"
 #include "auth/authres.h"
+#include "auth/dkimkeycache.h"
 #include "greylist_daemon.h"
 #include "record/pseudo.h"
 #include "tags.h"
@@ -656,6 +657,9 @@ main(int argc, char **argv)
 	main_check_guard();
 	daemon_log(LOG_INFO, "started on %s, records to %s", st.cfg.socket,
 	    st.cfg.record_log);
+	if (st.cfg.dkim && !dkimkeycache_active())
+		daemon_log(LOG_NOTICE, "DKIM keys are parsed for every "
+		    "signature: the key cache is not bound (see smtpscope(8))");
 	main_ready();
 	main_loop(&st);
 	main_shutdown(&st);

@@ -13,11 +13,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "auth/dkimkey.h"
+#include "auth/dkimkeycache.h"
 #include "auth/dkimverify.h"
 #include "dns/dns.h"
 #include "errors.h"
 #include "msgfile.h"
+#include "stats.h"
 #include "tap.h"
 
 static char tmpdir[] = "/tmp/test_dkimverify.XXXXXX";
@@ -794,6 +800,178 @@ test_unsigned(struct dkimverify *v, struct dns_resolver *r)
 	dkimverify_outcome_free(&out);
 }
 
+/* test_line_ends - bodies mixing CRLF and bare LF verify in chunks of
+ * every small size (a CR ending one chunk and the LF starting the next
+ * are one CRLF; a bare LF is hashed as CRLF, as the signer did). A bare
+ * CR is body text like any other (t/differential: dkimpy, Mail::DKIM) */
+static void
+test_line_ends(struct dkimverify *v, struct dns_resolver *r)
+{
+	static const char body[] = "crlf line\r\nbare lf line\n\r\n\n"
+	    "crlf\r\nlf\nlf\n\n\r\n\r\n\n"
+	    "last line without an end";
+	size_t hlen = strstr(base_msg, "\n\n") + 2 - base_msg, n;
+	struct dkimverify_outcome out;
+	const char *canon[] = { "relaxed/relaxed", "simple/simple" };
+	char msg[1024], opts[128], *s;
+	size_t chunk, c;
+	unsigned bad;
+
+	memcpy(msg, base_msg, hlen);
+	memcpy(msg + hlen, body, sizeof(body));
+	n = hlen + sizeof(body) - 1;
+	for (c = 0; c < 2; c++) {
+		snprintf(opts, sizeof(opts), "-d example.org -s rsa -c %s",
+		    canon[c]);
+		s = sign(msg, n, "rsa2048", opts);
+		bad = 0;
+		for (chunk = 1; chunk <= 9; chunk++) {
+			if (verify_chunks(v, r, s, strlen(s), chunk, &out) != 0 ||
+			    out.nsig != 1 ||
+			    out.sig[0].result != DKIMVERIFY_PASS)
+				bad++;
+			dkimverify_outcome_free(&out);
+		}
+		ok(bad == 0, "mixed line ends, %s: passes in chunks of "
+		    "1 to 9 bytes (%u failed)", canon[c], bad);
+		free(s);
+	}
+}
+
+/* keycache_delta - dkim_keys_parsed and dkim_key_cache_hits since *p, *h */
+static void
+keycache_delta(uint64_t *p, uint64_t *h)
+{
+	uint64_t np = stats_get(STATS_DKIM_KEYS_PARSED);
+	uint64_t nh = stats_get(STATS_DKIM_KEY_CACHE_HITS);
+
+	*p = np - *p;
+	*h = nh - *h;
+}
+
+/* keycache_verify - one message's result with the key counters' moves */
+static enum dkimverify_res
+keycache_verify(struct dkimverify *v, struct dns_resolver *r,
+    const char *key, const char *sel, uint64_t *parsed, uint64_t *hits)
+{
+	enum dkimverify_res res;
+	char opts[128], *s;
+
+	snprintf(opts, sizeof(opts), "-d example.org -s %s", sel);
+	s = sign(base_msg, strlen(base_msg), key, opts);
+	*parsed = stats_get(STATS_DKIM_KEYS_PARSED);
+	*hits = stats_get(STATS_DKIM_KEY_CACHE_HITS);
+	res = one_result(v, r, s, NULL, 0, NULL);
+	keycache_delta(parsed, hits);
+	free(s);
+	return res;
+}
+
+/* keycache_der - the DER SPKI of key NAME (caller frees), its length */
+static unsigned char *
+keycache_der(const char *name, size_t *len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s.der", tmpdir, name);
+	return (unsigned char *)slurp_file(path, len);
+}
+
+/* test_keycache_bio - our d2i_PUBKEY_bio reads as OpenSSL's does */
+static void
+test_keycache_bio(void)
+{
+	char cmd[1024], path[512];
+	unsigned char *der, *buf, rest[8];
+	size_t len;
+	uint64_t parsed, hits;
+	EVP_PKEY *k1, *k2;
+	BIO *b;
+
+	snprintf(cmd, sizeof(cmd), "openssl pkey -in %s/rsa1024.pem -pubout "
+	    "-outform DER -out %s/rsa1024.der 2>/dev/null", tmpdir, tmpdir);
+	if (!run(cmd) || (der = keycache_der("rsa1024", &len)) == NULL) {
+		printf("Bail out! cannot write rsa1024.der\n");
+		exit(1);
+	}
+	buf = malloc(len + 3);
+	if (buf == NULL) {
+		printf("Bail out! malloc\n");
+		exit(1);
+	}
+	memcpy(buf, der, len);
+	memcpy(buf + len, "xyz", 3);
+	dkimkeycache_clear();
+	parsed = stats_get(STATS_DKIM_KEYS_PARSED);
+	hits = stats_get(STATS_DKIM_KEY_CACHE_HITS);
+	b = BIO_new_mem_buf(buf, (int)len + 3);
+	k1 = d2i_PUBKEY_bio(b, NULL);
+	ok(k1 != NULL && EVP_PKEY_get_bits(k1) == 1024,
+	    "key cache: a DER key with trailing bytes parses (1024 bits)");
+	is_int(BIO_read(b, rest, sizeof(rest)), 3,
+	    "key cache: exactly the key's bytes were taken from the BIO");
+	BIO_free(b);
+	b = BIO_new_mem_buf(der, (int)len);
+	k2 = d2i_PUBKEY_bio(b, NULL);
+	BIO_free(b);
+	ok(k2 != NULL && k2 == k1 && EVP_PKEY_eq(k1, k2) == 1,
+	    "key cache: the same bytes give the same parsed key");
+	EVP_PKEY_free(k2);
+	keycache_delta(&parsed, &hits);
+	ok(parsed == 1 && hits == 1, "key cache: 1 parse, 1 hit (%llu, %llu)",
+	    (unsigned long long)parsed, (unsigned long long)hits);
+	buf[len - 20] ^= 0x55;	/* inside the modulus: still DER */
+	b = BIO_new_mem_buf(buf, (int)len);
+	k2 = d2i_PUBKEY_bio(b, NULL);
+	BIO_free(b);
+	ok(k2 != NULL && k2 != k1 && EVP_PKEY_eq(k1, k2) != 1,
+	    "key cache: one changed byte is another key");
+	EVP_PKEY_free(k2);
+	b = BIO_new_mem_buf(buf, 40);
+	ok(d2i_PUBKEY_bio(b, NULL) == NULL, "key cache: a cut key is refused");
+	BIO_free(b);
+	snprintf(path, sizeof(path), "%s/rsa1024.der", tmpdir);
+	b = BIO_new_file(path, "rb");
+	k2 = b != NULL ? d2i_PUBKEY_bio(b, NULL) : NULL;
+	ok(k2 != NULL && k2 != k1 && EVP_PKEY_eq(k1, k2) == 1,
+	    "key cache: a file BIO goes to OpenSSL's function");
+	EVP_PKEY_free(k2);
+	BIO_free(b);
+	EVP_PKEY_free(k1);
+	free(buf);
+	free(der);
+}
+
+/* test_keycache - keys parsed once, never confused, through libopendkim */
+static void
+test_keycache(struct dkimverify *v, struct dns_resolver *r)
+{
+	uint64_t parsed, hits;
+
+	ok(dkimkeycache_active(), "key cache: bound in front of OpenSSL's");
+	dkimkeycache_clear();
+	is_int(keycache_verify(v, r, "rsa2048", "rsa", &parsed, &hits),
+	    DKIMVERIFY_PASS, "key cache: first message passes");
+	ok(parsed == 1 && hits == 0, "key cache: first message parses its key "
+	    "(%llu, %llu)", (unsigned long long)parsed,
+	    (unsigned long long)hits);
+	is_int(keycache_verify(v, r, "rsa2048", "rsa", &parsed, &hits),
+	    DKIMVERIFY_PASS, "key cache: second message passes");
+	ok(parsed == 0 && hits == 1, "key cache: second message finds its "
+	    "key parsed (%llu, %llu)", (unsigned long long)parsed,
+	    (unsigned long long)hits);
+	is_int(keycache_verify(v, r, "rsa1024", "spki1024", &parsed, &hits),
+	    DKIMVERIFY_PASS, "key cache: another key passes");
+	ok(parsed == 1, "key cache: another key is parsed");
+	is_int(keycache_verify(v, r, "rsa1024", "rsa", &parsed, &hits),
+	    DKIMVERIFY_FAIL, "key cache: 1024 signature, 2048 key: fail");
+	is_int(keycache_verify(v, r, "rsa2048", "spki1024", &parsed, &hits),
+	    DKIMVERIFY_FAIL, "key cache: 2048 signature, 1024 key: fail");
+	ok(parsed == 0 && hits == 1, "key cache: both keys were cached");
+	test_keycache_bio();
+	dkimkeycache_clear();
+}
+
 /* test_names - the RFC 8601 words and option checks */
 static void
 test_names(void)
@@ -900,7 +1078,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(121);
+	plan(121 + 17 + 2);
 	r = zone();
 	if (dkimverify_new(&v, &strict, err, sizeof(err)) != 0 ||
 	    dkimverify_new(&vl, &lenient, err, sizeof(err)) != 0) {
@@ -918,6 +1096,8 @@ main(int argc, char **argv)
 	test_stream(v, r);
 	test_garbage(v, r);
 	test_unsigned(v, r);
+	test_keycache(v, r);
+	test_line_ends(v, r);
 	test_names();
 	dkimverify_free(v);
 	dkimverify_free(vl);
