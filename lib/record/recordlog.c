@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "record/record_json.h"
 #include "record/recordlog.h"
 
 struct recordlog {
@@ -230,36 +231,20 @@ recordlog_write(struct recordlog *rl, const char *line, size_t len)
 	return err == 0 ? SCOPE_OK : SCOPE_EIO;
 }
 
-/* recordlog_write_json - serialise compactly and append with a newline */
+/* recordlog_write_json - serialise compactly (record_json.c) and append
+ * with a newline; SCOPE_ETOOBIG past RECORDLOG_RECORD_MAX */
 int
 recordlog_write_json(struct recordlog *rl, const json_t *rec)
 {
-	size_t cap = 4096, need;
-	char *buf = NULL, *grown;
+	char *buf;
+	size_t len;
 	int rc;
 
-	for (;;) {
-		grown = realloc(buf, cap);
-		if (grown == NULL) {
-			free(buf);
-			return SCOPE_ENOMEM;
-		}
-		buf = grown;
-		need = json_dumpb(rec, buf, cap - 1, RECORDLOG_JSON_FLAGS);
-		if (need == 0) {
-			free(buf);
-			return SCOPE_ENOMEM;
-		}
-		if (need <= cap - 1)
-			break;
-		if (need + 1 > RECORDLOG_RECORD_MAX) {
-			free(buf);
-			return SCOPE_ETOOBIG;
-		}
-		cap = need + 1;
-	}
-	buf[need] = '\n';
-	rc = recordlog_write(rl, buf, need + 1);
+	rc = record_json_dump(rec, RECORDLOG_RECORD_MAX - 1, 1, &buf, &len);
+	if (rc != SCOPE_OK)
+		return rc == SCOPE_EINVAL ? SCOPE_ENOMEM : rc;
+	buf[len] = '\n';
+	rc = recordlog_write(rl, buf, len + 1);
 	free(buf);
 	return rc;
 }

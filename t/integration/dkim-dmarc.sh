@@ -24,7 +24,7 @@ done
 [ -x "$SIGN" ] || tap_skip_all "t/tools/dkimsign not built"
 dnslab_available || tap_skip_all "DNS lab tools missing"
 harness_init dkimdmarc
-tap_plan 66
+tap_plan 68
 
 dnslab_start; tap_ok $? "DNS lab (nsd + validating unbound) starts"
 [ -n "$DNSLAB_DKIM_KEY" ] && [ -n "$DNSLAB_DKIM_ED_KEY" ]
@@ -242,6 +242,16 @@ tap_is "$n" 1 "HELO with U+202E: the session record keeps the HELO as sent"
 
 # 9. DMARCReject yes: the tampered message is refused with 550 5.7.1
 scope_stop
+
+# the DKIM key cache (first instance, its exit stats): every RSA key that
+# was decoded counts once, as parsed or as found; sel1 signed several
+stat_of() { grep -o "stats (exit):.*" "$SCOPE_DIR/stderr" | head -1 | grep -o " $1=[0-9]*" | cut -d= -f2; }
+parsed=$(stat_of dkim_keys_parsed) hits=$(stat_of dkim_key_cache_hits)
+rsa=$(jq -s '[.[] | select(.event == "message") | .auth.dkim[]? |
+	select(.key_type == "rsa" and .key_bits > 0)] | length' "$SCOPE_LOG")
+tap_is "$((${parsed:-0} + ${hits:-0}))" "$rsa" "key cache: parsed + found ($parsed + $hits) = RSA keys used ($rsa)"
+tap_ok "$([ "${hits:-0}" -ge 1 ] && [ "${parsed:-0}" -lt "$rsa" ]; echo $?)" \
+	"key cache: a key used again was not decoded again ($parsed decoded for $rsa uses)"
 start_scope DMARCReject yes
 nrec=$(wc -l <"$SCOPE_LOG")
 msg a@sec.test t9@smtpscope.test | sign sec.test sel1 "$DNSLAB_DKIM_KEY" rsa-sha256 |

@@ -1,0 +1,327 @@
+/*
+ * record_json.c - a record's compact JSON text without jansson's dumper
+ * (see record_json.h for what it writes and why).
+ *
+ * One growing buffer per call; every append checks the cap first, so a
+ * record never costs more than max + extra bytes. Strings: a table says
+ * which bytes are copied as they are (printable ASCII but '"' and '\\');
+ * a run of them is one memcpy, a control or quote is escaped, a byte
+ * from 0x80 up starts a UTF-8 sequence that is checked as RFC 3629
+ * section 4 defines it (no overlong forms, no surrogates, nothing past
+ * U+10FFFF) and copied.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "record/record_json.h"
+#include "record/recordlog.h"
+
+struct record_json_buf {
+	char *p;
+	size_t len, cap;
+	size_t max;		/* text limit */
+	size_t extra;		/* spare bytes the caller wants after it */
+	int err;		/* first failure, SCOPE_OK until then */
+};
+
+/* bytes copied as they are inside a string: 0x20..0x7f but '"' and '\\' */
+static bool
+record_json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* record_json_grow - room for n more bytes of text (sets err if not) */
+static bool
+record_json_grow(struct record_json_buf *b, size_t n)
+{
+	size_t want, cap;
+	char *p;
+
+	if (b->err != SCOPE_OK)
+		return false;
+	if (n > b->max - b->len) {
+		b->err = SCOPE_ETOOBIG;
+		return false;
+	}
+	want = b->len + n + b->extra;
+	if (want <= b->cap)
+		return true;
+	cap = b->cap != 0 ? b->cap : 4096;
+	while (cap < want)
+		cap *= 2;
+	if (cap > b->max + b->extra)
+		cap = b->max + b->extra;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->err = SCOPE_ENOMEM;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+/* record_json_put - append n bytes */
+static void
+record_json_put(struct record_json_buf *b, const char *s, size_t n)
+{
+	if (n == 0 || !record_json_grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* record_json_putc - append one byte */
+static void
+record_json_putc(struct record_json_buf *b, char c)
+{
+	if (record_json_grow(b, 1))
+		b->p[b->len++] = c;
+}
+
+/* record_json_utf8_len - bytes of the valid UTF-8 sequence at s, or 0 */
+static size_t
+record_json_utf8_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;		/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;		/* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;		/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;		/* past U+10FFFF */
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* record_json_escape - one ASCII byte that is not plain, escaped */
+static void
+record_json_escape(struct record_json_buf *b, unsigned char c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
+
+	switch (c) {
+	case '"':	record_json_put(b, "\\\"", 2); return;
+	case '\\':	record_json_put(b, "\\\\", 2); return;
+	case '\b':	record_json_put(b, "\\b", 2); return;
+	case '\f':	record_json_put(b, "\\f", 2); return;
+	case '\n':	record_json_put(b, "\\n", 2); return;
+	case '\r':	record_json_put(b, "\\r", 2); return;
+	case '\t':	record_json_put(b, "\\t", 2); return;
+	default:
+		u[4] = hex[c >> 4];
+		u[5] = hex[c & 0x0f];
+		record_json_put(b, u, sizeof(u));
+	}
+}
+
+/* record_json_string - a quoted, escaped string of n bytes */
+static void
+record_json_string(struct record_json_buf *b, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, start, k;
+
+	record_json_putc(b, '"');
+	while (i < n && b->err == SCOPE_OK) {
+		start = i;
+		while (i < n && record_json_plain(s[i]))
+			i++;
+		record_json_put(b, str + start, i - start);
+		if (i == n)
+			break;
+		if (s[i] < 0x80) {
+			record_json_escape(b, s[i]);
+			i++;
+			continue;
+		}
+		if ((k = record_json_utf8_len(s + i, n - i)) == 0) {
+			if (b->err == SCOPE_OK)
+				b->err = SCOPE_EINVAL;
+			return;
+		}
+		record_json_put(b, str + i, k);
+		i += k;
+	}
+	record_json_putc(b, '"');
+}
+
+/* record_json_integer - a json_int_t in decimal */
+static void
+record_json_integer(struct record_json_buf *b, json_int_t v)
+{
+	char digits[24], *p = digits + sizeof(digits);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	record_json_put(b, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+/*
+ * record_json_real - a real as jansson writes it with JSON_REAL_PRECISION
+ * (12): "%.12g", ".0" added when that has neither '.' nor 'e', and the
+ * exponent without '+' or leading zeros. The daemon never calls
+ * setlocale(), so the decimal point is '.'. json_real() takes no NaN or
+ * infinity.
+ */
+static void
+record_json_real(struct record_json_buf *b, double v)
+{
+	char text[40], *e, *from;
+	int n;
+
+	n = snprintf(text, sizeof(text) - 2, "%.12g", v);
+	if (n < 0 || (size_t)n >= sizeof(text) - 2) {
+		if (b->err == SCOPE_OK)
+			b->err = SCOPE_EINVAL;
+		return;
+	}
+	if (strchr(text, '.') == NULL && strchr(text, 'e') == NULL) {
+		memcpy(text + n, ".0", 3);
+		n += 2;
+	}
+	if ((e = strchr(text, 'e')) != NULL) {
+		e++;
+		if (*e == '-')
+			e++;
+		for (from = e; *from == '+' || *from == '0'; from++)
+			;
+		if (*from == '\0')
+			from--;		/* keep one digit of "e+00" */
+		memmove(e, from, strlen(from) + 1);
+		n = (int)strlen(text);
+	}
+	record_json_put(b, text, (size_t)n);
+}
+
+static void record_json_value(struct record_json_buf *, const json_t *,
+    unsigned);
+
+/* record_json_object - members in insertion order */
+static void
+record_json_object(struct record_json_buf *b, const json_t *obj,
+    unsigned depth)
+{
+	void *it;
+	bool first = true;
+
+	record_json_putc(b, '{');
+	for (it = json_object_iter((json_t *)obj); it != NULL &&
+	    b->err == SCOPE_OK; it = json_object_iter_next((json_t *)obj, it)) {
+		if (!first)
+			record_json_putc(b, ',');
+		first = false;
+		record_json_string(b, json_object_iter_key(it),
+		    json_object_iter_key_len(it));
+		record_json_putc(b, ':');
+		record_json_value(b, json_object_iter_value(it), depth + 1);
+	}
+	record_json_putc(b, '}');
+}
+
+/* record_json_array - elements in order */
+static void
+record_json_array(struct record_json_buf *b, const json_t *arr,
+    unsigned depth)
+{
+	size_t i, n = json_array_size(arr);
+
+	record_json_putc(b, '[');
+	for (i = 0; i < n && b->err == SCOPE_OK; i++) {
+		if (i > 0)
+			record_json_putc(b, ',');
+		record_json_value(b, json_array_get(arr, i), depth + 1);
+	}
+	record_json_putc(b, ']');
+}
+
+/* record_json_value - any value */
+static void
+record_json_value(struct record_json_buf *b, const json_t *v, unsigned depth)
+{
+	if (depth > RECORD_JSON_DEPTH || v == NULL) {
+		if (b->err == SCOPE_OK)
+			b->err = SCOPE_EINVAL;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		record_json_object(b, v, depth);
+		break;
+	case JSON_ARRAY:
+		record_json_array(b, v, depth);
+		break;
+	case JSON_STRING:
+		record_json_string(b, json_string_value(v),
+		    json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		record_json_integer(b, json_integer_value(v));
+		break;
+	case JSON_REAL:
+		record_json_real(b, json_real_value(v));
+		break;
+	case JSON_TRUE:
+		record_json_put(b, "true", 4);
+		break;
+	case JSON_FALSE:
+		record_json_put(b, "false", 5);
+		break;
+	case JSON_NULL:
+		record_json_put(b, "null", 4);
+		break;
+	default:
+		if (b->err == SCOPE_OK)
+			b->err = SCOPE_EINVAL;
+	}
+}
+
+/* record_json_dump - rec's compact text in a new buffer */
+int
+record_json_dump(const json_t *rec, size_t max, size_t extra, char **out,
+    size_t *len)
+{
+	struct record_json_buf b = { .max = max, .extra = extra };
+
+	*out = NULL;
+	*len = 0;
+	if (!json_is_object(rec) && !json_is_array(rec))
+		return SCOPE_EINVAL;	/* as json_dumpb without ENCODE_ANY */
+	record_json_value(&b, rec, 0);
+	if (b.err == SCOPE_OK && b.p == NULL)
+		b.err = SCOPE_ENOMEM;
+	if (b.err != SCOPE_OK) {
+		free(b.p);
+		return b.err;
+	}
+	*out = b.p;
+	*len = b.len;
+	return SCOPE_OK;
+}
