@@ -324,8 +324,8 @@ checkconf_store(struct checkconf *c)
 	}
 	if (errno != ENOENT)
 		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
-	if (errno == ENOENT && checkconf_folder(path, why, sizeof(why)) == 0)
-		return;
+	else if (checkconf_folder(path, why, sizeof(why)) == 0)
+		return;		/* start creates it */
 	checkconf_error(c, CONFIG_KEY_GREYLIST_STORE, EX_CONFIG, "%s: %s "
 	    "(as %s)", spec, why, c->who);
 }

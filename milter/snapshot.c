@@ -222,6 +222,7 @@ snapshot_check(const char *file, const char *socket, struct config_errs *errs)
 
 	if (s == NULL)
 		return NULL;
+	s->refs = 1;
 	if (config_load_all(&s->cfg, file, errs) != 0 && s->cfg.file == NULL)
 		return s;		/* the file itself cannot be read */
 	if (socket != NULL && config_set(&s->cfg, "Socket", socket,
@@ -232,7 +233,6 @@ snapshot_check(const char *file, const char *socket, struct config_errs *errs)
 		    snapshot_parts[i].build(s, err, sizeof(err)) != 0)
 			config_errs_add(errs, (int)snapshot_parts[i].key, err);
 	}
-	s->refs = 1;
 	return s;
 }
 
