@@ -37,11 +37,11 @@
 
 #include "auth/auth.h"
 #include "auth/authres.h"
-#include "checkconf.h"
 #include "greylist_daemon.h"
 #include "record/pseudo.h"
 #include "tags.h"
 #include "config.h"
+#include "checkconf.h"
 #include "clock.h"
 #include "daemon_log.h"
 #include "fdlimit.h"
