@@ -408,49 +408,111 @@ config_split(char *line, char **key, char **value, const char **why)
 	return 1;
 }
 
-/* config_load_stream - every line of an open file */
+/* config_sink - where the loader's errors go: the first one into err
+ * (the load stops there), or every one into errs (it goes on) */
+struct config_sink {
+	char *err;
+	size_t errsz;
+	struct config_errs *errs;
+	int rc;			/* the first error's code */
+};
+
+/* config_report - hand the message in buf to the sink; true: stop */
+static bool
+config_report(struct config_sink *sink, int key, int code, const char *buf)
+{
+	if (sink->rc == SCOPE_OK)
+		sink->rc = code;
+	if (sink->errs == NULL) {
+		snprintf(sink->err, sink->errsz, "%s", buf);
+		return true;
+	}
+	config_errs_add(sink->errs, key, buf);
+	return code == SCOPE_EIO || code == SCOPE_ENOMEM;
+}
+
+/* config_skip_line - after a NUL byte or a line too long: the rest of it */
+static void
+config_skip_line(FILE *fp)
+{
+	int c;
+
+	while ((c = getc(fp)) != EOF && c != '\n')
+		continue;
+}
+
+/* config_line - one line read into buf: split it and set the key; 0, or
+ * the error's code with the message in msg and the key id in *key_id */
+static int
+config_line(struct config *cfg, char *buf, const char *path, unsigned line,
+    char *msg, size_t msgsz, int *key_id)
+{
+	const struct config_key *k;
+	const char *why = NULL;
+	char *key, *value;
+	int rc;
+
+	rc = config_split(buf, &key, &value, &why);
+	if (rc <= 0)
+		return rc < 0 ? config_error(msg, msgsz, path, line, NULL, rc,
+		    "%s", why) : SCOPE_OK;
+	k = config_lookup(key);
+	*key_id = k != NULL ? (int)(k - config_table) : -1;
+	if (*value == '\0')
+		return config_error(msg, msgsz, path, line,
+		    k != NULL ? k->name : key, SCOPE_EINVAL, "missing value");
+	return config_set(cfg, key, value, path, line, msg, msgsz);
+}
+
+/* config_load_sink - every line of an open file, errors to the sink */
+static int
+config_load_sink(struct config *cfg, FILE *fp, const char *path,
+    struct config_sink *sink)
+{
+	char buf[CONFIG_LINE_MAX + 2], msg[CONFIG_ERR_MAX];
+	const char *why = NULL;
+	unsigned line = 0;
+	int rc, key;
+
+	for (;;) {
+		line++;
+		key = -1;
+		rc = text_read_line(fp, buf, sizeof(buf), &why);
+		if (rc == 0)
+			return sink->rc;
+		if (rc < 0) {
+			config_error(msg, sizeof(msg), path, line, NULL, rc,
+			    "%s", why);
+			if (config_report(sink, -1, rc, msg))
+				return sink->rc;
+			config_skip_line(fp);
+			continue;
+		}
+		rc = config_line(cfg, buf, path, line, msg, sizeof(msg), &key);
+		if (rc != SCOPE_OK && config_report(sink, key, rc, msg))
+			return sink->rc;
+	}
+}
+
+/* config_load_stream - every line of an open file, up to the first error */
 int
 config_load_stream(struct config *cfg, FILE *fp, const char *path,
     char *err, size_t errsz)
 {
-	char buf[CONFIG_LINE_MAX + 2], *key, *value;
-	const char *why = NULL;
-	unsigned line = 0;
-	int rc;
+	struct config_sink sink = { err, errsz, NULL, SCOPE_OK };
 
-	for (;;) {
-		line++;
-		rc = text_read_line(fp, buf, sizeof(buf), &why);
-		if (rc == 0)
-			return SCOPE_OK;
-		if (rc < 0)
-			return config_error(err, errsz, path, line, NULL, rc,
-			    "%s", why);
-		rc = config_split(buf, &key, &value, &why);
-		if (rc < 0)
-			return config_error(err, errsz, path, line, NULL, rc,
-			    "%s", why);
-		if (rc == 0)
-			continue;
-		if (*value == '\0')
-			return config_error(err, errsz, path, line,
-			    config_lookup(key) ? config_lookup(key)->name : key,
-			    SCOPE_EINVAL, "missing value");
-		rc = config_set(cfg, key, value, path, line, err, errsz);
-		if (rc != SCOPE_OK)
-			return rc;
-	}
+	return config_load_sink(cfg, fp, path, &sink);
 }
 
-/* config_load - read a configuration file over cfg's current values */
-int
-config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+/* config_open - open the file for reading and remember its name */
+static int
+config_open(struct config *cfg, const char *path, FILE **fp, char *err,
+    size_t errsz)
 {
 	const char *why;
-	FILE *fp;
 	int rc;
 
-	rc = text_file_open(path, CONFIG_FILE_MAX, &fp, &why);
+	rc = text_file_open(path, CONFIG_FILE_MAX, fp, &why);
 	if (rc == SCOPE_ETOOBIG)
 		return config_error(err, errsz, path, 0, NULL, rc,
 		    "cannot open: over %d bytes", CONFIG_FILE_MAX);
@@ -460,11 +522,118 @@ config_load(struct config *cfg, const char *path, char *err, size_t errsz)
 	free(cfg->file);
 	cfg->file = strdup(path);
 	if (cfg->file == NULL) {
-		fclose(fp);
+		fclose(*fp);
 		return config_error(err, errsz, path, 0, NULL, SCOPE_ENOMEM,
 		    "out of memory");
 	}
+	return SCOPE_OK;
+}
+
+/* config_load - read a configuration file over cfg's current values */
+int
+config_load(struct config *cfg, const char *path, char *err, size_t errsz)
+{
+	FILE *fp;
+	int rc;
+
+	if ((rc = config_open(cfg, path, &fp, err, errsz)) != SCOPE_OK)
+		return rc;
 	rc = config_load_stream(cfg, fp, path, err, errsz);
 	fclose(fp);
 	return rc;
+}
+
+/* config_load_all - the same, going on past errors: each one into errs */
+int
+config_load_all(struct config *cfg, const char *path, struct config_errs *errs)
+{
+	struct config_sink sink = { NULL, 0, errs, SCOPE_OK };
+	char err[CONFIG_ERR_MAX];
+	FILE *fp;
+	int rc;
+
+	if ((rc = config_open(cfg, path, &fp, err, sizeof(err))) != SCOPE_OK) {
+		config_errs_add(errs, -1, err);
+		return rc;
+	}
+	rc = config_load_sink(cfg, fp, path, &sink);
+	fclose(fp);
+	return rc;
+}
+
+/* config_errs_add - one more error; kept if there is room, else counted */
+void
+config_errs_add(struct config_errs *e, int key, const char *text)
+{
+	if (key >= 0 && key < CONFIG_NKEYS)
+		e->bad[key] = true;
+	e->count++;
+	if (e->kept < CONFIG_ERRS_KEEP &&
+	    (e->text[e->kept] = strdup(text)) != NULL)
+		e->kept++;
+}
+
+/* config_errs_free - the kept texts */
+void
+config_errs_free(struct config_errs *e)
+{
+	unsigned i;
+
+	for (i = 0; i < e->kept; i++)
+		free(e->text[i]);
+	memset(e, 0, sizeof(*e));
+}
+
+/* config_format - key id's value as the file writes it; 0, or
+ * SCOPE_ENOENT when it is not set (no default, not in the file) */
+int
+config_format(const struct config *cfg, enum config_key_id id, char *out,
+    size_t outsz)
+{
+	const struct config_key *key = &config_table[id];
+	const void *field = (const char *)cfg + key->offset;
+	const char *s;
+
+	switch (key->type) {
+	case CONFIG_BOOL:
+		snprintf(out, outsz, "%s", *(const bool *)field ? "yes" : "no");
+		return SCOPE_OK;
+	case CONFIG_INT:
+		snprintf(out, outsz, "%ld", *(const long *)field);
+		return SCOPE_OK;
+	case CONFIG_OCTAL:
+		snprintf(out, outsz, "%04lo", *(const long *)field);
+		return SCOPE_OK;
+	case CONFIG_ENUM:
+		return config_enum_choice(key, *(const int *)field, out, outsz);
+	default:
+		s = *(char *const *)field;
+		if (s == NULL)
+			return SCOPE_ENOENT;
+		if (strlen(s) >= outsz)
+			return SCOPE_ETOOBIG;
+		snprintf(out, outsz, "%s", s);
+		return SCOPE_OK;
+	}
+}
+
+/* config_print - every key in table order, "Key value", a file that
+ * loads into the same values; a key without value is a comment line */
+int
+config_print(const struct config *cfg, FILE *fp)
+{
+	char value[CONFIG_LINE_MAX];
+	int i, rc;
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		rc = config_format(cfg, (enum config_key_id)i, value,
+		    sizeof(value));
+		if (rc == SCOPE_ENOENT)
+			fprintf(fp, "# %s (not set)\n", config_table[i].name);
+		else if (rc == SCOPE_OK)
+			fprintf(fp, "%s %s\n", config_table[i].name, value);
+		else
+			return rc;
+	}
+	return fflush(fp) == 0 && !ferror(fp) ? SCOPE_OK : SCOPE_EIO;
 }

@@ -8,7 +8,8 @@
  * t/unit/test_config_doc.c fails when the two disagree.
  *
  * Errors are reported as "FILE:LINE: Key: what is wrong" in the caller's
- * buffer. A struct config owns its strings; config_free() releases them.
+ * buffer (config_load: the first one), or each of them in a struct
+ * config_errs (config_load_all, for smtpscope -n). A struct config owns its strings; config_free() releases them.
  */
 #ifndef SMTPSCOPE_CONFIG_H
 #define SMTPSCOPE_CONFIG_H
@@ -20,6 +21,7 @@
 #define CONFIG_LINE_MAX	4096	/* longest line accepted, bytes */
 #define CONFIG_FILE_MAX	(1 << 20)	/* largest file accepted, bytes */
 #define CONFIG_ERR_MAX	512	/* size of an error message buffer */
+#define CONFIG_ERRS_KEEP	100	/* errors a struct config_errs keeps */
 
 enum config_type {
 	CONFIG_STRING,		/* printable text, no spaces at the ends */
@@ -163,6 +165,15 @@ struct config {
 
 extern const struct config_key config_table[CONFIG_NKEYS];
 
+/* every error of a check (smtpscope -n), each "FILE:LINE: Key: reason";
+ * the first CONFIG_ERRS_KEEP are kept, the rest only counted */
+struct config_errs {
+	unsigned count;			/* errors found */
+	unsigned kept;			/* of them in text[] */
+	char *text[CONFIG_ERRS_KEEP];	/* owned: config_errs_free() */
+	bool bad[CONFIG_NKEYS];		/* keys with an error */
+};
+
 /* config_init - defaults; returns 0 or SCOPE_ENOMEM */
 int config_init(struct config *cfg);
 /* config_load - read a file over the defaults; err gets FILE:LINE: Key: text */
@@ -170,6 +181,23 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errsz);
 /* config_load_stream - the same from an open stream named 'name' */
 int config_load_stream(struct config *cfg, FILE *fp, const char *name,
     char *err, size_t errsz);
+/* config_load_all - the same, but loading goes on past each error, and
+ * every error goes to errs (the texts config_load would give); 0, or the
+ * first error's code */
+int config_load_all(struct config *cfg, const char *path,
+    struct config_errs *errs);
+/* config_errs_add - one error about key id (-1: none); copies text */
+void config_errs_add(struct config_errs *e, int key, const char *text);
+/* config_errs_free - release the texts; e is empty again */
+void config_errs_free(struct config_errs *e);
+/* config_format - a key's value as the file writes it; SCOPE_ENOENT
+ * when the key has no value (no default, not set) */
+int config_format(const struct config *cfg, enum config_key_id id, char *out,
+    size_t outsz);
+/* config_print - the effective configuration in file syntax, every key
+ * in table order ("# Key (not set)" for one without value); the output
+ * loads into the same values */
+int config_print(const struct config *cfg, FILE *fp);
 /* config_same - does key id have the same value in a and b? */
 bool config_same(const struct config *a, const struct config *b,
     enum config_key_id id);

@@ -52,6 +52,25 @@ greylist_daemon_full(void *arg, bool full, unsigned long failed,
 	}
 }
 
+/* greylist_daemon_opts - the store's options from the configuration */
+void
+greylist_daemon_opts(const struct config *cfg, struct glstore_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = cfg->greylist_timeout;
+	o->map_max = (size_t)cfg->greylist_max_size << 20;
+}
+
+/* greylist_daemon_error - "FILE:LINE: GreylistStore: SPEC: why"; -1 */
+int
+greylist_daemon_error(const struct config *cfg, const char *why, char *err,
+    size_t errsz)
+{
+	snprintf(err, errsz, "%s:%u: GreylistStore: %s: %s", cfg->file,
+	    cfg->line[CONFIG_KEY_GREYLIST_STORE], cfg->greylist_store, why);
+	return -1;
+}
+
 /* greylist_daemon_open - the store, when greylisting is on */
 int
 greylist_daemon_open(struct greylist_daemon *gd, const struct config *cfg,
@@ -62,16 +81,10 @@ greylist_daemon_open(struct greylist_daemon *gd, const struct config *cfg,
 
 	if (gd->p.mode == GREYLIST_OFF)
 		return 0;
-	memset(&o, 0, sizeof(o));
-	o.timeout_ms = cfg->greylist_timeout;
-	o.map_max = (size_t)cfg->greylist_max_size << 20;
+	greylist_daemon_opts(cfg, &o);
 	if (glstore_open_opts(&gd->store, cfg->greylist_store, &o, why,
-	    sizeof(why)) != SCOPE_OK) {
-		snprintf(err, errsz, "%s:%u: GreylistStore: %s: %s", cfg->file,
-		    cfg->line[CONFIG_KEY_GREYLIST_STORE], cfg->greylist_store,
-		    why);
-		return -1;
-	}
+	    sizeof(why)) != SCOPE_OK)
+		return greylist_daemon_error(cfg, why, err, errsz);
 	glstore_set_notify(gd->store, greylist_daemon_full, gd);
 	gd->next_expire = clock_mono() + gd->interval_us;
 	daemon_log(LOG_INFO, "greylisting (%s) with %s store %s",

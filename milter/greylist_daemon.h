@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "greylist/glstore.h"
 #include "greylist/greylist.h"
 
 struct greylist_daemon {
@@ -26,6 +27,12 @@ struct greylist_daemon {
 /* greylist_daemon_config - parameters; exits 78 on a bad allow-list */
 void greylist_daemon_config(struct greylist_daemon *gd,
     const struct config *cfg);
+/* greylist_daemon_opts - the store's options (timeout, map size) */
+void greylist_daemon_opts(const struct config *cfg, struct glstore_opts *o);
+/* greylist_daemon_error - the store error start and -n print:
+ * "FILE:LINE: GreylistStore: SPEC: why" into err; returns -1 */
+int greylist_daemon_error(const struct config *cfg, const char *why,
+    char *err, size_t errsz);
 /* greylist_daemon_open - open the store (when on); 0 or -1 with err */
 int greylist_daemon_open(struct greylist_daemon *gd, const struct config *cfg,
     char *err, size_t errsz);

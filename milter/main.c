@@ -2,7 +2,7 @@
  * main.c - smtpscope daemon: options, start-up, privileges, main loop.
  *
  * SYNOPSIS
- *	smtpscope -c FILE [-f] [-n] [-p SOCKET] [-V]
+ *	smtpscope -c FILE [-f] [-n [-v]] [-p SOCKET] [-V]
  *
  * DESCRIPTION
  *	Reads the configuration (exit 78 on any error, naming file, line
@@ -13,6 +13,9 @@
  *	SIGTERM/SIGINT stop accepting connections, wait up to
  *	ShutdownTimeout for sessions in flight, remove socket and pid file
  *	and exit 0.
+ *
+ *	-n checks the configuration and what start needs, reporting every
+ *	problem (checkconf.c); -n -v prints the effective configuration too.
  *
  * DIAGNOSTICS
  *	Start-up problems go to stderr and syslog with a sysexits code.
@@ -39,6 +42,7 @@
 #include "record/pseudo.h"
 #include "tags.h"
 #include "config.h"
+#include "checkconf.h"
 #include "clock.h"
 #include "daemon_log.h"
 #include "fdlimit.h"
@@ -60,6 +64,7 @@ struct main_opts {
 	const char *socket;
 	int foreground;
 	int check_only;
+	int verbose;
 };
 
 struct main_state {
@@ -81,7 +86,8 @@ struct main_state {
 static void
 main_usage(void)
 {
-	fprintf(stderr, "usage: smtpscope -c FILE [-f] [-n] [-p SOCKET] [-V]\n");
+	fprintf(stderr, "usage: smtpscope -c FILE [-f] [-n [-v]] [-p SOCKET] "
+	    "[-V]\n");
 	exit(EX_USAGE);
 }
 
@@ -103,7 +109,7 @@ main_opts_parse(int argc, char **argv, struct main_opts *o)
 	int ch;
 
 	memset(o, 0, sizeof(*o));
-	while ((ch = getopt(argc, argv, "c:fnp:Vh")) != -1) {
+	while ((ch = getopt(argc, argv, "c:fnp:vVh")) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config_file = optarg;
@@ -117,6 +123,9 @@ main_opts_parse(int argc, char **argv, struct main_opts *o)
 		case 'p':
 			o->socket = optarg;
 			break;
+		case 'v':
+			o->verbose = 1;
+			break;
 		case 'V':
 			main_version();
 			exit(EX_OK);
@@ -124,7 +133,8 @@ main_opts_parse(int argc, char **argv, struct main_opts *o)
 			main_usage();
 		}
 	}
-	if (o->config_file == NULL || optind != argc)
+	if (o->config_file == NULL || optind != argc ||
+	    (o->verbose && !o->check_only))
 		main_usage();
 }
 
@@ -132,8 +142,11 @@ main_opts_parse(int argc, char **argv, struct main_opts *o)
 static void
 main_config(const struct main_opts *o, struct main_state *st)
 {
-	char err[CONFIG_ERR_MAX], perr[CONFIG_ERR_MAX];
+	struct checkconf_ids ids;
+	struct config_errs errs;
+	char err[CONFIG_ERR_MAX];
 
+	memset(&errs, 0, sizeof(errs));
 	if (config_init(&st->cfg) != 0) {
 		fprintf(stderr, "smtpscope: out of memory\n");
 		exit(EX_OSERR);
@@ -144,40 +157,26 @@ main_config(const struct main_opts *o, struct main_state *st)
 		fprintf(stderr, "smtpscope: %s\n", err);
 		exit(EX_CONFIG);
 	}
-	if (st->cfg.user_id != NULL) {
-		if (privs_resolve(st->cfg.user_id, &st->privs, perr,
-		    sizeof(perr)) != 0) {
-			fprintf(stderr, "smtpscope: %s:%u: UserID: %s\n",
-			    o->config_file, st->cfg.line[CONFIG_KEY_USER_ID],
-			    perr);
-			exit(EX_CONFIG);
-		}
-		st->have_privs = 1;
-	}
-	st->socket_gid = st->have_privs ? st->privs.gid : (gid_t)-1;
-	if (st->cfg.socket_group != NULL && privs_group(st->cfg.socket_group,
-	    &st->socket_gid, perr, sizeof(perr)) != 0) {
-		fprintf(stderr, "smtpscope: %s:%u: SocketGroup: %s\n",
-		    o->config_file, st->cfg.line[CONFIG_KEY_SOCKET_GROUP], perr);
+	checkconf_identity(&st->cfg, &ids, &errs);
+	if (errs.count > 0) {
+		fprintf(stderr, "smtpscope: %s\n", errs.kept > 0 ?
+		    errs.text[0] : "out of memory");
+		config_errs_free(&errs);
 		exit(EX_CONFIG);
 	}
-	if (geteuid() == 0 && !st->have_privs) {
-		fprintf(stderr, "smtpscope: %s: UserID: refusing to run as "
-		    "root without UserID\n", o->config_file);
-		exit(EX_CONFIG);
-	}
+	st->privs = ids.privs;
+	st->have_privs = ids.have_privs;
+	st->socket_gid = ids.socket_gid;
 }
 
-/* main_metrics_check - MetricsListen must be an address and port (-n too) */
+/* main_metrics_check - MetricsListen must be an address and port */
 static void
-main_metrics_check(const struct main_opts *o, const struct main_state *st)
+main_metrics_check(const struct main_state *st)
 {
 	char err[CONFIG_ERR_MAX];
 
-	if (st->cfg.metrics_listen != NULL && metrics_http_check(
-	    st->cfg.metrics_listen, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s:%u: MetricsListen: %s\n",
-		    o->config_file, st->cfg.line[CONFIG_KEY_METRICS_LISTEN], err);
+	if (checkconf_metrics(&st->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtpscope: %s\n", err);
 		exit(EX_CONFIG);
 	}
 }
@@ -611,6 +610,8 @@ main(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	main_opts_parse(argc, argv, &o);
+	if (o.check_only)
+		return checkconf_run(o.config_file, o.socket, o.verbose != 0);
 	main_config(&o, &st);
 	st.socket_override = o.socket;
 	if (snapshot_load(&st.snap, o.config_file, o.socket, err,
@@ -619,13 +620,7 @@ main(int argc, char **argv)
 		exit(EX_CONFIG);
 	}
 	greylist_daemon_config(&st.gl, &st.cfg);
-	main_metrics_check(&o, &st);
-	if (o.check_only) {
-		printf("%s: configuration OK\n", o.config_file);
-		snapshot_release(st.snap);
-		config_free(&st.cfg);
-		return EX_OK;
-	}
+	main_metrics_check(&st);
 	config_enum_choice(&config_table[CONFIG_KEY_SYSLOG_FACILITY],
 	    st.cfg.syslog_facility, facility, sizeof(facility));
 	daemon_log_open("smtpscope", st.cfg.syslog,

@@ -155,33 +155,85 @@ snapshot_greylist(struct snapshot *s, char *err, size_t errsz)
 	return 0;
 }
 
+/* the parts built from a loaded configuration, in order; key: the one a
+ * check (-n) skips the part for when that key's line was bad */
+static const struct {
+	int (*build)(struct snapshot *s, char *err, size_t errsz);
+	enum config_key_id key;
+} snapshot_parts[] = {
+	{ snapshot_headers, CONFIG_KEY_AUTHSERV_ID },
+	{ snapshot_greylist, CONFIG_KEY_GREYLIST },
+	{ snapshot_auth, CONFIG_KEY_PUBLIC_SUFFIX_LIST },
+	{ snapshot_tags, CONFIG_KEY_TAG_RULES },
+	{ snapshot_pseudo, CONFIG_KEY_PSEUDO_KEY_FILE }
+};
+#define SNAPSHOT_NPARTS	(sizeof(snapshot_parts) / sizeof(snapshot_parts[0]))
+
+/* snapshot_new - an empty snapshot at the defaults, NULL: out of memory */
+static struct snapshot *
+snapshot_new(void)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	if (s != NULL && config_init(&s->cfg) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* snapshot_load - read the file and build everything from it */
 int
 snapshot_load(struct snapshot **out, const char *file, const char *socket,
     char *err, size_t errsz)
 {
-	struct snapshot *s = calloc(1, sizeof(*s));
+	struct snapshot *s = snapshot_new();
+	size_t i;
 
 	*out = NULL;
-	if (s == NULL || config_init(&s->cfg) != 0) {
+	if (s == NULL) {
 		snprintf(err, errsz, "%s: out of memory", file);
-		free(s);
 		return -1;
 	}
 	if (config_load(&s->cfg, file, err, errsz) != 0 ||
 	    (socket != NULL && config_set(&s->cfg, "Socket", socket,
-	    "(command line -p)", 0, err, errsz) != 0) ||
-	    snapshot_headers(s, err, errsz) != 0 ||
-	    snapshot_greylist(s, err, errsz) != 0 ||
-	    snapshot_auth(s, err, errsz) != 0 ||
-	    snapshot_tags(s, err, errsz) != 0 ||
-	    snapshot_pseudo(s, err, errsz) != 0) {
+	    "(command line -p)", 0, err, errsz) != 0)) {
 		snapshot_free(s);
 		return -1;
+	}
+	for (i = 0; i < SNAPSHOT_NPARTS; i++) {
+		if (snapshot_parts[i].build(s, err, errsz) != 0) {
+			snapshot_free(s);
+			return -1;
+		}
 	}
 	s->refs = 1;
 	*out = s;
 	return 0;
+}
+
+/* snapshot_check - snapshot_load going on past every error (-n) */
+struct snapshot *
+snapshot_check(const char *file, const char *socket, struct config_errs *errs)
+{
+	struct snapshot *s = snapshot_new();
+	char err[CONFIG_ERR_MAX];
+	size_t i;
+
+	if (s == NULL)
+		return NULL;
+	s->refs = 1;
+	if (config_load_all(&s->cfg, file, errs) != 0 && s->cfg.file == NULL)
+		return s;		/* the file itself cannot be read */
+	if (socket != NULL && config_set(&s->cfg, "Socket", socket,
+	    "(command line -p)", 0, err, sizeof(err)) != 0)
+		config_errs_add(errs, CONFIG_KEY_SOCKET, err);
+	for (i = 0; i < SNAPSHOT_NPARTS; i++) {
+		if (!errs->bad[snapshot_parts[i].key] &&
+		    snapshot_parts[i].build(s, err, sizeof(err)) != 0)
+			config_errs_add(errs, (int)snapshot_parts[i].key, err);
+	}
+	return s;
 }
 
 /* snapshot_bind - the record log, fault hook and greylist store */

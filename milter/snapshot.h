@@ -50,6 +50,15 @@ int snapshot_load(struct snapshot **out, const char *file, const char *socket,
     char *err, size_t errsz);
 
 /*
+ * snapshot_check - for smtpscope -n: the same, but every error goes to
+ * errs and building goes on past it (a part whose key's line was bad is
+ * skipped); the snapshot (with one reference) holds what could be built.
+ * NULL: out of memory. cfg.file is NULL when the file cannot be read.
+ */
+struct snapshot *snapshot_check(const char *file, const char *socket,
+    struct config_errs *errs);
+
+/*
  * snapshot_bind - take the process-wide parts from shared: the record log,
  * the fault hook and the greylist store (greylisting is on for the
  * snapshot's sessions when its Greylist mode is not off and a store is

@@ -1,6 +1,7 @@
 /*
  * test_config.c - the smtpscope.conf parser on good and bad files.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,147 @@ files(struct config *cfg, char *err)
 	unlink(path);
 }
 
+/* load_all - parse bytes with config_load_all; errs gets every error */
+static int
+load_all(const char *name, const char *data, size_t len, struct config *cfg,
+    struct config_errs *errs)
+{
+	const char *path = write_file(name, data, len);
+
+	config_init(cfg);
+	memset(errs, 0, sizeof(*errs));
+	return config_load_all(cfg, path, errs);
+}
+
+/* has_error - is want the start of error i? */
+static bool
+has_error(const struct config_errs *errs, unsigned i, const char *want)
+{
+	if (i < errs->kept && strstr(errs->text[i], want) != NULL)
+		return true;
+	printf("# error %u: %s\n", i, i < errs->kept ? errs->text[i] : "(none)");
+	return false;
+}
+
+/* every_error - config_load_all goes on past each bad line (issue 14) */
+static void
+every_error(void)
+{
+	static const char three[] =
+	    "Socket unix:/run/s.sock\n"
+	    "OnError maybe\n"
+	    "Syslog no\n"
+	    "ShutdownTimeout 99999\n"
+	    "Frobnicate 1\n"
+	    "RecordLog /var/log/r.jsonl\n";
+	struct config cfg;
+	struct config_errs errs;
+	char err[CONFIG_ERR_MAX], *many;
+	size_t i, len;
+	int rc;
+
+	rc = load_all("three.conf", three, strlen(three), &cfg, &errs);
+	ok(rc != 0, "config_load_all fails on a file with errors");
+	is_int((int)errs.count, 3, "three bad lines give three errors");
+	ok(has_error(&errs, 0, "three.conf:2: OnError: 'maybe'"),
+	    "the first error names line 2 and OnError");
+	ok(has_error(&errs, 1, "three.conf:4: ShutdownTimeout: '99999': value out of range"),
+	    "the second error names line 4 and ShutdownTimeout");
+	ok(has_error(&errs, 2, "three.conf:5: unknown key 'Frobnicate'"),
+	    "the third error names line 5 and the unknown key");
+	ok(errs.bad[CONFIG_KEY_ON_ERROR] && errs.bad[CONFIG_KEY_SHUTDOWN_TIMEOUT] &&
+	    !errs.bad[CONFIG_KEY_SYSLOG], "the keys in error are marked");
+	ok(!cfg.syslog && strcmp(cfg.record_log, "/var/log/r.jsonl") == 0,
+	    "the good lines after a bad one are still loaded");
+	config_free(&cfg);
+	config_init(&cfg);
+	rc = config_load(&cfg, write_file("three.conf", three, strlen(three)),
+	    err, sizeof(err));
+	ok(rc != 0 && errs.kept > 0 && strcmp(err, errs.text[0]) == 0,
+	    "config_load stops at the first error, with the same text");
+	config_errs_free(&errs);
+	config_free(&cfg);
+
+	rc = load_all("nul2.conf", "Syslog\0 no\nOnError never\n", 25, &cfg, &errs);
+	ok(errs.count == 2 && has_error(&errs, 0, "nul2.conf:1: NUL byte") &&
+	    has_error(&errs, 1, "nul2.conf:2: OnError"),
+	    "a NUL byte costs its line only; the next line is read");
+	config_errs_free(&errs);
+	config_free(&cfg);
+
+	len = 150 * 12;
+	many = malloc(len + 1);
+	if (many == NULL)
+		abort();
+	for (i = 0; i < 150; i++)
+		memcpy(many + i * 12, "Syslog what\n", 12);
+	many[len] = '\0';
+	rc = load_all("many.conf", many, len, &cfg, &errs);
+	ok(errs.count == 150 && errs.kept == CONFIG_ERRS_KEEP &&
+	    has_error(&errs, CONFIG_ERRS_KEEP - 1, "many.conf:100: Syslog"),
+	    "150 errors: all counted, the first %d kept", CONFIG_ERRS_KEEP);
+	config_errs_free(&errs);
+	config_free(&cfg);
+	free(many);
+}
+
+/* print_round_trip - config_print's output loads into the same values
+ * and prints the same text (smtpscope -n -v) */
+static void
+print_round_trip(void)
+{
+	static const char some[] =
+	    "Socket inet:8891@127.0.0.1\n"
+	    "UserID smtpscope:postfix\n"
+	    "SocketMode 0600\n"
+	    "OnError tempfail\n"
+	    "Syslog no\n"
+	    "Nameservers 127.0.0.1:5353, [::1]:53\n"
+	    "GreylistAllowNetworks 10.0.0.0/8 192.0.2.1\n";
+	struct config cfg, again;
+	char err[CONFIG_ERR_MAX], path[256], first[16384], second[16384];
+	const char *in = write_file("some.conf", some, strlen(some));
+	FILE *fp;
+	size_t n1, n2;
+	int i, same = 0, rc;
+
+	config_init(&cfg);
+	rc = config_load(&cfg, in, err, sizeof(err));
+	snprintf(path, sizeof(path), "%s/printed.conf", tmpdir);
+	fp = fopen(path, "w+");
+	if (rc != 0 || fp == NULL)
+		abort();
+	ok(config_print(&cfg, fp) == 0, "config_print writes the configuration");
+	rewind(fp);
+	n1 = fread(first, 1, sizeof(first) - 1, fp);
+	first[n1] = '\0';
+	fclose(fp);
+	ok(strstr(first, "SocketMode 0600\n") != NULL &&
+	    strstr(first, "OnError tempfail\n") != NULL &&
+	    strstr(first, "Syslog no\n") != NULL &&
+	    strstr(first, "RecordLog /var/log/smtpscope/records.jsonl\n") != NULL &&
+	    strstr(first, "# PidFile (not set)\n") != NULL,
+	    "values in file syntax, defaults filled in, unset keys as comments");
+	ok(strncmp(first, "Socket ", 7) == 0, "keys in table order");
+	config_init(&again);
+	rc = config_load(&again, path, err, sizeof(err));
+	if (rc != 0)
+		printf("# %s\n", err);
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		same += config_same(&cfg, &again, (enum config_key_id)i);
+	ok(rc == 0 && same == CONFIG_NKEYS, "the printed file loads into the same values");
+	fp = tmpfile();
+	if (fp == NULL || config_print(&again, fp) != 0)
+		abort();
+	rewind(fp);
+	n2 = fread(second, 1, sizeof(second) - 1, fp);
+	second[n2] = '\0';
+	fclose(fp);
+	is_str(second, first, "and prints the same text");
+	config_free(&again);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -144,7 +286,7 @@ main(void)
 
 	if (mkdtemp(tmpdir) == NULL)
 		return 1;
-	plan(24 + 12);
+	plan(24 + 12 + 10 + 5);
 	config_init(&cfg);
 	is_str(cfg.socket, "unix:/run/smtpscope/smtpscope.sock", "default Socket");
 	is_int(cfg.on_error, CONFIG_ON_ERROR_ACCEPT, "default OnError is accept");
@@ -184,6 +326,8 @@ main(void)
 	big[sizeof(big) - 1] = '\0';
 	expect_error("long.conf", big, "long.conf:1: line too long");
 	files(&cfg, err);
+	every_error();
+	print_round_trip();
 	config_init(&cfg);
 	rc = config_load(&cfg, "/nonexistent/smtpscope.conf", err, sizeof(err));
 	ok(rc != 0 && strstr(err, "/nonexistent/smtpscope.conf") != NULL &&
