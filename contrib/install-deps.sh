@@ -16,7 +16,7 @@ PACKAGES="
 	liblmdb-dev libhiredis-dev lmdb-utils redis-server
 	ldnsutils nsd unbound bind9-dnsutils
 	postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl
-	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time
+	openssl libssl-dev jq m4 iproute2 procps perl python3 chromium time strace
 	python3-spf libmail-spf-perl libnet-dns-resolver-programmable-perl
 	sasl2-bin libsasl2-modules
 	debhelper dh-autoreconf dpkg-dev fakeroot adduser logrotate

@@ -22,6 +22,7 @@
 
 static bool daemon_log_syslog;
 static bool daemon_log_stderr = true;
+static bool daemon_log_opened;	/* daemon_log_open() chose the outputs */
 static struct ratelimit daemon_log_limit;
 static struct ratelimit daemon_log_notice_limit;
 
@@ -55,6 +56,7 @@ daemon_log_open(const char *ident, bool use_syslog, int facility,
 {
 	daemon_log_syslog = use_syslog;
 	daemon_log_stderr = use_stderr;
+	daemon_log_opened = true;
 	ratelimit_init(&daemon_log_limit, DAEMON_LOG_FAULT_US);
 	ratelimit_init(&daemon_log_notice_limit, DAEMON_LOG_FAULT_US);
 	if (use_syslog)
@@ -66,6 +68,21 @@ void
 daemon_log_open_stderr(bool use_stderr)
 {
 	daemon_log_stderr = use_stderr;
+}
+
+/* daemon_log_early - before the configuration chose the outputs: an
+ * error that stops the start reaches the mail log too (facility mail,
+ * as Syslog's default), not only a terminal nobody may be reading */
+static void
+daemon_log_early(int priority, const char *line)
+{
+	static bool opened;
+
+	if (!opened) {
+		openlog("smtpscope", LOG_PID, LOG_MAIL);
+		opened = true;
+	}
+	syslog(LOG_MAIL | priority, "%s", line);
 }
 
 /* daemon_log - one sanitised line to each output */
@@ -84,6 +101,8 @@ daemon_log(int priority, const char *fmt, ...)
 			*p = '?';
 	if (daemon_log_syslog)
 		syslog(priority, "%s", line);
+	else if (!daemon_log_opened && priority <= LOG_ERR)
+		daemon_log_early(priority, line);
 	if (daemon_log_stderr)
 		fprintf(stderr, "smtpscope: %s\n", line);
 }

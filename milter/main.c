@@ -148,18 +148,18 @@ main_config(const struct main_opts *o, struct main_state *st)
 
 	memset(&errs, 0, sizeof(errs));
 	if (config_init(&st->cfg) != 0) {
-		fprintf(stderr, "smtpscope: out of memory\n");
+		daemon_log(LOG_ERR, "out of memory");
 		exit(EX_OSERR);
 	}
 	if (config_load(&st->cfg, o->config_file, err, sizeof(err)) != 0 ||
 	    (o->socket != NULL && config_set(&st->cfg, "Socket", o->socket,
 	    "(command line -p)", 0, err, sizeof(err)) != 0)) {
-		fprintf(stderr, "smtpscope: %s\n", err);
+		daemon_log(LOG_ERR, "%s", err);
 		exit(EX_CONFIG);
 	}
 	checkconf_identity(&st->cfg, &ids, &errs);
 	if (errs.count > 0) {
-		fprintf(stderr, "smtpscope: %s\n", errs.kept > 0 ?
+		daemon_log(LOG_ERR, "%s", errs.kept > 0 ?
 		    errs.text[0] : "out of memory");
 		config_errs_free(&errs);
 		exit(EX_CONFIG);
@@ -176,7 +176,7 @@ main_metrics_check(const struct main_state *st)
 	char err[CONFIG_ERR_MAX];
 
 	if (checkconf_metrics(&st->cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s\n", err);
+		daemon_log(LOG_ERR, "%s", err);
 		exit(EX_CONFIG);
 	}
 }
@@ -616,7 +616,7 @@ main(int argc, char **argv)
 	st.socket_override = o.socket;
 	if (snapshot_load(&st.snap, o.config_file, o.socket, err,
 	    sizeof(err)) != 0) {
-		fprintf(stderr, "smtpscope: %s\n", err);
+		daemon_log(LOG_ERR, "%s", err);
 		exit(EX_CONFIG);
 	}
 	greylist_daemon_config(&st.gl, &st.cfg);

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 42
+tap_plan 43
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
@@ -37,6 +37,11 @@ printf 'RecordLog %s/r.jsonl\n' "$d" > "$d/root.conf"
 err=$("$bin" -f -c "$d/root.conf" 2>&1); rc=$?
 tap_is $rc 78 "refuses to run as root without UserID"
 tap_ok "$(echo "$err" | grep -q "refusing to run as root"; echo $?)" "and says why"
+# an error that stops the start before Syslog is read reaches syslog too
+# (facility mail): glibc's syslog() connects to /dev/log for it
+strace -f -qq -e trace=connect -o "$d/early.trace" "$bin" -f -c "$d/bad.conf" >/dev/null 2>&1
+tap_ok "$(grep -q '"/dev/log"' "$d/early.trace"; echo $?)" \
+	"a start stopped by a bad file logs to syslog as well (connect to /dev/log)"
 
 "$bin" -c "$d/missing.conf" -n >/dev/null 2>&1
 tap_is $? 78 "an unreadable file exits 78"
