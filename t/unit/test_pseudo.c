@@ -56,16 +56,13 @@ mk(enum pseudo_mode ip, enum pseudo_mode names, enum pseudo_mode addrs,
 	return p;
 }
 
-/* rnd - xorshift64*, fixed seed: the same pairs on every run */
+/* rnd - fixed seed: the same pairs on every run */
 static uint64_t rnd_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t
 rnd(void)
 {
-	rnd_state ^= rnd_state >> 12;
-	rnd_state ^= rnd_state << 25;
-	rnd_state ^= rnd_state >> 27;
-	return rnd_state * 0x2545f4914f6cdd1dULL;
+	return test_rng(&rnd_state);
 }
 
 /* common_bits - length of the common prefix of two addresses */

@@ -26,17 +26,15 @@
 #include "record/record_json.h"
 #include "record/recordlog.h"
 #include "tap.h"
+#include "testutil.h"
 
 static uint64_t rng_state;
 
-/* rng - xorshift64*, deterministic from the seed */
+/* rng - deterministic from the seed */
 static uint64_t
 rng(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 2685821657736338717ULL;
+	return test_rng(&rng_state);
 }
 
 static unsigned

@@ -1,15 +1,28 @@
 /*
  * testutil.h - checks shared by the unit tests: UTF-8 validity of a
- * string, and fields of a parsed record by dotted path.
+ * string, fields of a parsed record by dotted path, and a seeded
+ * pseudo-random generator.
  */
 #ifndef SMTPSCOPE_TESTUTIL_H
 #define SMTPSCOPE_TESTUTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
+
+/* test_rng - xorshift64*: the same sequence from the same (non-zero)
+ * state on every run */
+static inline uint64_t
+test_rng(uint64_t *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545f4914f6cdd1dULL;
+}
 
 /* valid_utf8 - is s valid UTF-8 (RFC 3629 shape, no overlongs)? */
 static inline bool
