@@ -218,9 +218,28 @@ ar_is_token(const char *s, size_t n)
 	return n > 0;
 }
 
-/* ar_is_dot_atom - RFC 5322 dot-atom-text, ASCII only */
+/* ar_is_atext - an RFC 5322 atext character, ASCII only */
 static bool
-ar_is_dot_atom(const char *s, size_t n)
+ar_is_atext(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') ||
+	    (c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
+}
+
+/* ar_is_ldh - a letter, digit or hyphen */
+static bool
+ar_is_ldh(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* ar_is_dotted - non-empty parts of bytes that pass ok() joined by single
+ * dots; with hyphen_inside, no part starts or ends with '-' */
+static bool
+ar_is_dotted(const char *s, size_t n, bool (*ok)(unsigned char),
+    bool hyphen_inside)
 {
 	size_t i;
 	unsigned char c;
@@ -230,15 +249,23 @@ ar_is_dot_atom(const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c == '.') {
-			if (s[i + 1] == '.')
+			if (s[i + 1] == '.')	/* i + 1 < n: s[n - 1] is no dot */
 				return false;
-		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') ||
-		    strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL) || c == '\0') {
+		} else if (!ok(c)) {
+			return false;
+		} else if (c == '-' && hyphen_inside && (i == 0 ||
+		    s[i - 1] == '.' || i + 1 == n || s[i + 1] == '.')) {
 			return false;
 		}
 	}
 	return true;
+}
+
+/* ar_is_dot_atom - RFC 5322 dot-atom-text, ASCII only */
+static bool
+ar_is_dot_atom(const char *s, size_t n)
+{
+	return ar_is_dotted(s, n, ar_is_atext, false);
 }
 
 /* ar_is_domain - labels of letters, digits and '-' (not first or last
@@ -246,26 +273,7 @@ ar_is_dot_atom(const char *s, size_t n)
 static bool
 ar_is_domain(const char *s, size_t n)
 {
-	size_t i;
-	unsigned char c;
-
-	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
-		return false;
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c == '.') {
-			if (s[i + 1] == '.')
-				return false;
-		} else if (c == '-') {
-			if (i == 0 || s[i - 1] == '.' || i + 1 == n ||
-			    s[i + 1] == '.')
-				return false;
-		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9'))) {
-			return false;
-		}
-	}
-	return true;
+	return ar_is_dotted(s, n, ar_is_ldh, true);
 }
 
 /* ar_put_quoted - s as a quoted-string, '\' and '"' escaped */
