@@ -250,7 +250,8 @@ eval_options(int argc, char **argv, struct eval_opts *o)
 			eval_zone_option(o, ch, optarg);
 			break;
 		case 'n': o->nameservers = optarg; break;
-		case 't': o->dns_timeout = atol(optarg); break;
+		case 't': o->dns_timeout = eval_number(optarg, 100, 60000,
+		    "--dns-timeout"); break;
 		case 7: o->spf = false; break;
 		case 8: o->iprev = false; break;
 		case 9: o->dkim = false; break;

@@ -8,7 +8,7 @@ command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 EVAL=${top_builddir:-../..}/eval/smtpscope-eval
 data=${top_srcdir:-$here/../..}/t/data/eval
 SIGN=${top_builddir:-../..}/t/tools/dkimsign
-tap_plan 46
+tap_plan 47
 
 run() { "$EVAL" --zone "$data/example.zone" "$@" "$data/msg.eml"; }
 out=$(run --client-ip 192.0.2.25 --helo mail.example.test --mail-from alice@example.test \
@@ -49,6 +49,12 @@ msg=$(run --client-ip 198.51.100.7 --mail-from other@peruser.example.test | head
 tap_is "$(f .auth.spf.mailfrom.result)" fail "a user without a name: fail"
 "$EVAL" --helo x >/dev/null 2>&1
 tap_is "$?" 64 "missing --client-ip is a usage error"
+bad=0
+for v in 5x "" -1 99 60001 " 300"; do
+	"$EVAL" --client-ip 192.0.2.1 --dns-timeout "$v" </dev/null >/dev/null 2>&1
+	[ $? -eq 64 ] || bad=$((bad + 1))
+done
+tap_is "$bad" 0 "--dns-timeout must be a number of ms from 100 to 60000 (5x, empty, -1, 99, 60001, ' 300': usage error 64)"
 
 # DKIM and DMARC: msg.eml signed here with fresh RSA and Ed25519 keys,
 # the keys and a DMARC record in a zone file of their own
