@@ -53,7 +53,7 @@ pkg_paths() {
 harness_init package
 trap 'pkg_cleanup; harness_cleanup' EXIT
 paths_before=$(pkg_paths)
-tap_plan 28
+tap_plan 29
 
 # --- build --------------------------------------------------------------
 src=$T/src/smtpscope-0.1.0
@@ -79,6 +79,8 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$T/install.log" 2
 tap_is $? 0 "apt-get install ./$(basename "${deb:-none.deb}")"
 sed 's/^/# install: /' "$T/install.log" | tail -n 5
 tap_ok "$(/usr/sbin/smtpscope -V | grep -q '^smtpscope 0\.'; echo $?)" "/usr/sbin/smtpscope runs"
+tap_ok "$(nm -D /usr/sbin/smtpscope 2>/dev/null | grep -q ' T d2i_PUBKEY_bio$'; echo $?)" \
+	"the packaged binary exports d2i_PUBKEY_bio (the DKIM key cache binds with Debian's build flags)"
 tap_ok "$(dpkg-query -W -f='${Conffiles}' smtpscope | grep -q " $CONF "; echo $?)" \
 	"$CONF is a conffile"
 uid=$(id -u smtpscope 2>/dev/null)
