@@ -4,8 +4,14 @@
  * hold them (every string a text_clean() copy, so valid UTF-8 of at most
  * its array's size) and sets every count and list: recipients, DKIM
  * signatures, DNS lookups, PTR names, greylist results and chains, tags,
- * each up to its cap, with totals beyond it. A first-byte bit fills every
- * string to its cap, the largest record the structures allow.
+ * each up to its cap, with totals beyond it. The input decides how big
+ * the record gets: a string is empty, its pattern, the pattern 8 times,
+ * or (a length byte of 0xff) filled to its cap; a list holds as many
+ * entries as its count byte says. The first-byte bit 1 together with a
+ * second byte of 0xfc or more fills every string and list to its cap,
+ * the largest record the structures allow (corpus/record/all-full).
+ * Lists are allocated at the length they are given, so a read past
+ * their count is a sanitizer report.
  *
  * Checked: record_message() and record_session() return an object whose
  * serialisation is valid JSON with v, ts, event and session. A record
@@ -31,8 +37,8 @@
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* make check's replay: mutations in all (records of a few hundred KB each) */
-const int fuzz_replay_budget = 600;
+/* make check's replay: mutations in all (a full record takes ms) */
+const int fuzz_replay_budget = 3000;
 
 #define FUZZ_HEAP_MAX	16384	/* heap strings (A-R value) up to this */
 
@@ -78,8 +84,9 @@ fuzz_time(struct fuzz_in *in)
 	return (int64_t)fuzz_u32(in);
 }
 
-/* fuzz_fill - out gets a clean copy of a pattern of the input, repeated
- * to the cap (full) or as short as given */
+/* fuzz_fill - out gets a clean copy of a pattern of the input (c & 63)
+ * + 1 bytes long, by c >> 6: empty, the pattern, the pattern 8 times;
+ * c == 0xff or full: repeated past the cap (twice the array's size) */
 static void
 fuzz_fill(struct fuzz_in *in, char *out, size_t outsz)
 {
@@ -93,7 +100,8 @@ fuzz_fill(struct fuzz_in *in, char *out, size_t outsz)
 		plen = in->left;
 	in->p += plen;
 	in->left -= plen;
-	len = in->full || (c >> 6) == 3 ? 2 * outsz : plen;
+	len = in->full || c == 0xff ? 2 * outsz : (c >> 6) == 3 ?
+	    8 * plen : plen;
 	if (len > sizeof(src))
 		len = sizeof(src);
 	for (i = 0; i < len; i++)
@@ -240,7 +248,8 @@ fuzz_gl(struct fuzz_in *in, unsigned *n, unsigned *total)
 
 	*n = in->full ? SESSION_GL_MAX : fuzz_byte(in) % (SESSION_GL_MAX + 1);
 	*total = *n + fuzz_u32(in) % 100000;
-	if ((gl = calloc(SESSION_GL_MAX, sizeof(*gl))) == NULL)
+	gl = calloc(*n, sizeof(*gl));
+	if (gl == NULL && *n > 0)
 		abort();
 	for (i = 0; i < *n; i++) {
 		struct greylist_result *r = &gl[i].r;
@@ -293,7 +302,8 @@ fuzz_dkim(struct fuzz_in *in, struct dkimverify_outcome *d)
 	    (DKIMVERIFY_SIGS_HARDMAX + 1);
 	d->total = d->nsig + fuzz_u32(in) % 1000;
 	FILL(in, d->error);
-	if ((d->sig = calloc(DKIMVERIFY_SIGS_HARDMAX, sizeof(*d->sig))) == NULL)
+	d->sig = calloc(d->nsig, sizeof(*d->sig));
+	if (d->sig == NULL && d->nsig > 0)
 		abort();
 	for (i = 0; i < d->nsig; i++) {
 		struct dkimverify_sig *g = &d->sig[i];
@@ -469,7 +479,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct greylist_params gp;
 	struct session_env env;
 	struct fuzz_in in = { data, size, false };
-	uint8_t f;
+	uint8_t f, g;
 
 	fuzz_setup();
 	if (fuzz_runs++ == 0)
@@ -477,12 +487,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&s, 0, sizeof(s));
 	memset(&m, 0, sizeof(m));
 	memset(&env, 0, sizeof(env));
-	f = size > 0 ? fuzz_byte(&in) : 0;
-	in.full = f & 1;
+	f = fuzz_byte(&in);
+	g = fuzz_byte(&in);
+	in.full = (f & 1) && g >= 0xfc;	/* the largest record: rare */
 	env.tags = f & 2 ? fuzz_tags : NULL;
 	env.pseudo = f & 4 ? fuzz_pseudo : NULL;
 	greylist_params_default(&gp);
-	gp.mode = fuzz_byte(&in) % 4;
+	gp.mode = g % 4;
 	env.gl = gp.mode <= GREYLIST_ENFORCE ? &gp : NULL;
 	s.env = &env;
 	fuzz_session_fields(&in, &s);
