@@ -19,7 +19,8 @@
 #	(-merge=1, which prefers small inputs) into a fresh folder, capped at
 #	FUZZ_MAX_FILES by dropping the largest, and replace the old ones.
 #	The Python target t/fuzz/fuzz_report.py (the report's reader) runs
-#	the same time with its own seeded mutation loop.
+#	the same time (or FUZZ_EXECS lines) with its own seeded mutation
+#	loop; an execution there is one mutated record line.
 #
 #	Environment: FUZZ_SECONDS (60), FUZZ_EXECS (stop a target earlier,
 #	after this many executions; default: no limit), FUZZ_TIMEOUT (seconds per input, 10;
@@ -175,7 +176,7 @@ fuzz_run_py() {
 	log=$logs/report.1.log start=$(date +%s)
 	mkdir -p "$corpora/report"
 	nice -n 19 "$python" "$srcdir/t/fuzz/fuzz_report.py" \
-	    --seconds "$seconds" --findings "$findings" \
+	    --seconds "$seconds" --runs "$maxexecs" --findings "$findings" \
 	    "$corpora/report" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^executions: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)

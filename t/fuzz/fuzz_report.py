@@ -2,21 +2,31 @@
 # fuzz_report.py - fuzz target: the reader and aggregator of smtpscope-report
 #
 #   fuzz_report.py --replay CORPUS             TAP: every file of CORPUS and
-#                                              a fixed set of its mutations
-#   fuzz_report.py --seconds N [--seed S] [--findings DIR] CORPUS
+#                                              a fixed stream of mutations
+#   fuzz_report.py --seconds N [--runs N] [--seed S] [--findings DIR] CORPUS
 #                                              a seeded mutation loop
 #
-# One input is a record file: its lines go through the report's own reader
-# (process(), as smtpscope-report reads a file), then the report is built
-# and rendered in every format. The report must never raise: a malformed
-# line is counted in "skipped", a record of the wrong shape is aggregated
-# as far as it makes sense. Mutations work on the JSON structure (values
-# replaced by other types, huge numbers, deep nesting, long or odd strings,
-# keys dropped) and on the bytes (flips, cuts, insertions, NUL, bad UTF-8).
-# Debian 12 has no python3-atheris, so this is a plain seeded loop,
-# standard library only. Findings are written to DIR as report-crash-SHA1
-# with the traceback in report-crash-SHA1.txt; the loop prints
-# "executions: N" and "findings: N" and exits 1 when it found any.
+# What takes hostile input is the report's reader and aggregator: one
+# execution is one mutated record line (a line of a corpus file, mutated;
+# a byte mutation may split it into several lines) fed to the report's
+# own reader (process(), as smtpscope-report reads a file) and aggregator,
+# with each argument set, on a state that accumulates. The accumulated
+# state is rendered in every format (text, CSV, JSON, HTML) every
+# RENDER_EVERY lines and at the end, then started afresh: rendering is
+# checked on many states, not once per line. Each corpus file is also run
+# whole (reader, aggregator, every format) by the replay.
+#
+# The report must never raise: a malformed line is counted in "skipped", a
+# record of the wrong shape is aggregated as far as it makes sense, and
+# every line read is counted once. Mutations work on the JSON structure
+# (values replaced by other types, huge numbers, deep nesting, long or odd
+# strings, keys dropped) and on the bytes (flips, cuts, insertions, NUL,
+# bad UTF-8). Debian 12 has no python3-atheris, so this is a plain seeded
+# loop, standard library only. A finding is written to DIR as
+# report-crash-SHA1 (the line alone when it fails alone as a whole file,
+# else the lines fed since the last render), with the traceback in
+# report-crash-SHA1.txt; the loop prints "executions: N" (lines fed) and
+# "findings: N" and exits 1 when it found any.
 import argparse
 import copy
 import hashlib
@@ -34,7 +44,9 @@ HERE = os.path.dirname(os.path.realpath(__file__))
 TOP = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(HERE))
 REPORT_DIR = os.path.join(TOP, "contrib", "report")
 sys.path.insert(0, REPORT_DIR)
-REPLAY_MUTATIONS = 200
+REPLAY_MUTATIONS = 400  # mutated lines a corpus file feeds under make check
+REPLAY_RENDER = 50      # make check renders every this many lines
+RENDER_EVERY = 2000     # the loop renders every this many lines
 INPUT_MAX = 2 << 20     # bytes of one input: past the report's LINE_MAX
 
 
@@ -55,36 +67,72 @@ ARGSETS = [[], ["--tag", "lab", "--since", "2026-01-01T00:00:00Z",
                 "--tag-cap", "1", "--category-cap", "1", "--pending-cap", "1"]]
 
 
-def run_one(data, argset):
-    """run_one - the report over one input; any exception escapes."""
-    r = REPORT
-    opts = r.build_parser().parse_args(argset)
-    opts.tagset = set(opts.tag)
-    opts.testbed_obj = None         # no --testbed file here
-    agg = r.report_stats.Aggregator(PSL, tag_cap=opts.tag_cap,
-                                    cat_cap=opts.category_cap,
-                                    org_cap=opts.org_cap,
-                                    pending_cap=opts.pending_cap)
-    counts = r.Counts()
-    r.process(io.BufferedReader(io.BytesIO(data)), agg, counts, opts,
-              json.loads)
-    report = r.report_output.build(agg, counts, opts, PSL, r.VERSION)
-    for render in (r.report_output.text, r.report_output.csv_long,
-                   r.report_output.json_doc, r.report_html.html):
-        out = render(report)
-        if not isinstance(out, str):
-            raise TypeError("renderer returned %r" % type(out))
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    seen = counts.records + sum(counts.skipped.values())
-    if seen != counts.lines or counts.lines > lines:
-        raise AssertionError("lines %d, counted %d of %d" %
-                             (lines, seen, counts.lines))
+class Report:
+    """Report - one argument set's reader and aggregator state."""
+
+    def __init__(self, argset):
+        r = REPORT
+        self.opts = r.build_parser().parse_args(argset)
+        self.opts.tagset = set(self.opts.tag)
+        self.opts.testbed_obj = None        # no --testbed file here
+        self.agg = r.report_stats.Aggregator(
+            PSL, tag_cap=self.opts.tag_cap, cat_cap=self.opts.category_cap,
+            org_cap=self.opts.org_cap, pending_cap=self.opts.pending_cap)
+        self.counts = r.Counts()
+
+    def feed(self, data):
+        """feed - data (lines) through the reader into the aggregator;
+        every line it holds is counted once"""
+        r, c = REPORT, self.counts
+        before = c.lines
+        r.process(io.BufferedReader(io.BytesIO(data)), self.agg, c,
+                  self.opts, json.loads)
+        lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data
+                                     else 1)
+        seen = c.records + sum(c.skipped.values())
+        if seen != c.lines or c.lines - before > lines:
+            raise AssertionError("lines %d, counted %d of %d" %
+                                 (lines, seen, c.lines))
+
+    def render(self):
+        """render - the report of the state so far, in every format"""
+        r = REPORT
+        report = r.report_output.build(self.agg, self.counts, self.opts, PSL,
+                                       r.VERSION)
+        for render in (r.report_output.text, r.report_output.csv_long,
+                       r.report_output.json_doc, r.report_html.html):
+            out = render(report)
+            if not isinstance(out, str):
+                raise TypeError("renderer returned %r" % type(out))
+
+
+class Stream:
+    """Stream - the state every argument set accumulates; fed a line at a
+    time, rendered now and then; the lines fed since the last render are
+    kept to save a finding that needs them"""
+
+    def __init__(self):
+        self.reports = [Report(a) for a in ARGSETS]
+        self.fed = []
+
+    def feed(self, data):
+        self.fed.append(data)
+        for rep in self.reports:
+            rep.feed(data)
+
+    def render(self):
+        for rep in self.reports:
+            rep.render()
+        self.reports = [Report(a) for a in ARGSETS]
+        self.fed = []
 
 
 def check(data):
-    """check - run_one with every argument set"""
-    for argset in ARGSETS:
-        run_one(data, argset)
+    """check - one whole input (a record file) with every argument set:
+    reader, aggregator, every format"""
+    s = Stream()
+    s.feed(data)
+    s.render()
 
 
 ODD_VALUES = [None, True, False, 0, -1, 1, 2 ** 63, -2 ** 64, 10 ** 400,
@@ -134,12 +182,14 @@ def mutate_json(rng, line):
         rec = json.loads(line)
     except (ValueError, RecursionError):
         return None
+    ps = paths(rec)     # once: a place a step removed is skipped
     for _ in range(rng.randrange(1, 4)):
-        ps = paths(rec)
         if not ps:
             rec = odd(rng)
             break
         obj, key = rng.choice(ps)
+        if key not in obj if isinstance(obj, dict) else key >= len(obj):
+            continue
         k = rng.randrange(4)
         if k == 0 and isinstance(obj, dict):
             del obj[key]
@@ -178,18 +228,20 @@ def mutate_bytes(rng, data):
     return bytes(b[:INPUT_MAX])
 
 
-def mutate(rng, data):
-    """mutate - a new input from one of the corpus"""
-    lines = data.split(b"\n")
-    i = rng.randrange(len(lines))
+def mutate_line(rng, line):
+    """mutate_line - one execution's input: a corpus line, mutated in its
+    structure (mostly) or its bytes, with its line end"""
     if rng.random() < 0.7:
-        m = mutate_json(rng, lines[i])
+        m = mutate_json(rng, line)
         if m is not None:
-            lines[i] = m
-            if rng.random() < 0.3:
-                lines.insert(rng.randrange(len(lines) + 1), m)
-            return b"\n".join(lines)
-    return mutate_bytes(rng, data)
+            return m + b"\n"
+    return mutate_bytes(rng, line) + b"\n"
+
+
+def corpus_lines(corpus):
+    """corpus_lines - every non-empty line of the corpus files"""
+    out = [ln for _, d in corpus for ln in d.split(b"\n") if ln.strip()]
+    return out or [b"{}"]
 
 
 def read_corpus(folder):
@@ -203,15 +255,21 @@ def read_corpus(folder):
 
 
 def replay(folder):
-    """replay - TAP: each corpus file and its deterministic mutations"""
+    """replay - TAP: each corpus file whole, then a stream of mutations of
+    its lines (seeded by its name), rendered every REPLAY_RENDER lines"""
     corpus = read_corpus(folder)
     n = failed = 0
     for name, data in corpus:
         rng = random.Random(name)
+        lines = corpus_lines([(name, data)])
         try:
             check(data)
-            for _ in range(REPLAY_MUTATIONS):
-                check(mutate(rng, data))
+            s = Stream()
+            for i in range(REPLAY_MUTATIONS):
+                s.feed(mutate_line(rng, rng.choice(lines)))
+                if (i + 1) % REPLAY_RENDER == 0:
+                    s.render()
+            s.render()
             what = "ok"
         except Exception:
             traceback.print_exc()
@@ -236,26 +294,49 @@ def save(folder, data, text):
     return path
 
 
-def loop(folder, seconds, seed, findings):
-    """loop - mutate for seconds; new findings saved and counted"""
+def reproducer(stream, data):
+    """reproducer - the smallest input kept for a finding: the line alone
+    when it fails alone, else every line fed since the last render"""
+    try:
+        check(data)
+    except Exception:
+        return data
+    return b"".join(stream.fed)
+
+
+def loop(folder, seconds, seed, findings, runs=0):
+    """loop - feed mutated lines for seconds (or runs lines); new
+    findings saved and counted"""
     rng = random.Random(seed)
-    corpus = [d for _, d in read_corpus(folder)] or [b"{}"]
+    lines = corpus_lines(read_corpus(folder))
     end = time.monotonic() + seconds
     execs = found = 0
     known = set()
-    while time.monotonic() < end:
-        data = mutate(rng, rng.choice(corpus))
+    stream = Stream()
+    while (runs <= 0 or execs < runs) and (
+            execs % 256 != 0 or time.monotonic() < end):
+        data = mutate_line(rng, rng.choice(lines))
         execs += 1
         try:
-            check(data)
+            stream.feed(data)
+            if execs % RENDER_EVERY == 0:
+                stream.render()
         except Exception:
             text = traceback.format_exc()
             where = text.strip().splitlines()[-3:]
             if tuple(where) not in known:
                 known.add(tuple(where))
                 found += 1
-                print("finding: %s\n%s" % (save(findings, data, text), text),
-                      flush=True)
+                kept = save(findings, reproducer(stream, data), text)
+                print("finding: %s\n%s" % (kept, text), flush=True)
+            stream = Stream()
+    try:
+        stream.render()
+    except Exception:
+        text = traceback.format_exc()
+        found += 1
+        kept = save(findings, b"".join(stream.fed), text)
+        print("finding: %s\n%s" % (kept, text), flush=True)
     print("executions: %d" % execs)
     print("findings: %d" % found)
     return 1 if found else 0
@@ -266,6 +347,8 @@ def main(argv):
     p.add_argument("corpus")
     p.add_argument("--replay", action="store_true")
     p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--runs", type=int, default=0,
+                   help="stop after this many lines (0: no limit)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--findings", default="fuzz-findings")
     a = p.parse_args(argv)
@@ -273,7 +356,7 @@ def main(argv):
         return replay(a.corpus)
     seed = a.seed if a.seed is not None else int(time.time())
     print("seed: %d" % seed)
-    return loop(a.corpus, a.seconds, seed, a.findings)
+    return loop(a.corpus, a.seconds, seed, a.findings, a.runs)
 
 
 if __name__ == "__main__":
