@@ -19,7 +19,8 @@
  * Checked: record_message() and record_session() return an object whose
  * serialisation is valid JSON (fuzz_json.h, which accepts what jansson's
  * parser accepts, without building the tree) with v, ts, event and
- * session. A record
+ * session, and the record log's own writer (record_json.c) gives exactly
+ * jansson's bytes. A record
  * the writer does not return, or one past RECORDLOG_RECORD_MAX (which
  * recordlog_write_json() refuses), is counted, not a failure: the record
  * writer's handling of oversized records is being changed; the counts are
@@ -33,7 +34,9 @@
 
 #include <jansson.h>
 
+#include "errors.h"
 #include "record/pseudo.h"
+#include "record/record_json.h"
 #include "record/record.h"
 #include "record/recordlog.h"
 #include "session.h"
@@ -421,6 +424,27 @@ fuzz_message(struct fuzz_in *in, struct session_message *m)
 	fuzz_tags_set(in, &m->tags);
 }
 
+/* fuzz_same_text - the record log's writer (record_json.c) gives jansson's
+ * bytes, or refuses only what jansson's text could not be written as
+ * (past the cap) */
+static void
+fuzz_same_text(const json_t *rec, const char *text, size_t len)
+{
+	char *ours;
+	size_t n;
+	int rc;
+
+	rc = record_json_dump(rec, RECORDLOG_RECORD_MAX - 1, 1, &ours, &n);
+	if (rc == SCOPE_ETOOBIG && len + 1 > RECORDLOG_RECORD_MAX)
+		return;
+	if (rc != SCOPE_OK || n != len || memcmp(ours, text, len) != 0) {
+		fprintf(stderr, "record_json_dump (%d, %zu bytes) differs from "
+		    "jansson (%zu bytes)\n", rc, n, len);
+		abort();
+	}
+	free(ours);
+}
+
 /* fuzz_check - serialise as the log would; count what it would refuse */
 static void
 fuzz_check(json_t *rec)
@@ -447,6 +471,7 @@ fuzz_check(json_t *rec)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (types[i] == 0)
 			abort();
+	fuzz_same_text(rec, text, len);
 	free(text);
 	json_decref(rec);
 }
