@@ -88,7 +88,7 @@ checkconf_note(const struct checkconf *c, const char *text)
 }
 
 /* checkconf_add - one finding, "FILE:LINE: Key: text" */
-static void
+static void __attribute__((format(printf, 4, 0)))
 checkconf_add(struct checkconf *c, struct config_errs *list, int key,
     const char *fmt, va_list ap)
 {
