@@ -16,12 +16,18 @@
  *
  * A struct dkimverify_msg owns its DKIM handle; headers are handed on as
  * "Name:value" exactly as received except that a bare LF in the folding
- * becomes CRLF; the body is streamed to dkim_body() and never kept here,
- * a bare LF in it handed on as CRLF too. We do that rather than set
- * DKIM_LIBFLAGS_FIXCRLF, which copies the body byte by byte (a fifth of
- * smtpscope's instructions per message: docs/performance.md), while a
- * body from an MTA is already in CRLF form and a memchr per line finds
- * that out.
+ * becomes CRLF. libopendkim verifies the header hash and the signature;
+ * the body hash is ours (dkimbody.c): at the end of the header block
+ * each signature's body canonicalization, digest and l= are read from
+ * libopendkim, and the body streams through our hashes, never kept, a
+ * bare LF in it taken as CRLF (not DKIM_LIBFLAGS_FIXCRLF, which copies
+ * every byte and makes a bare CR a line end too). libopendkim is given no
+ * body, only what its l= check needs (dkimverify_body_pad); its body
+ * hash verdict is replaced by ours (dkimverify_sig_state). Why: its body
+ * canonicalization was a third of smtpscope's instructions per message
+ * (docs/performance.md), and its relaxed form drops a bare CR that RFC
+ * 6376 keeps. Should our hashes not be set up (no memory), libopendkim
+ * gets the body and its own verdict stands.
  * The prescreen callback ignores (dkim_sig_ignore) every signature after
  * the first max_sigs; DKIM-Signature headers are counted on arrival.
  *
@@ -69,6 +75,7 @@
 
 #include <opendkim/dkim.h>
 
+#include "auth/dkimbody.h"
 #include "auth/dkimkey.h"
 #include "auth/dkimverify.h"
 #include "errors.h"
@@ -101,6 +108,13 @@ struct dkimverify_msg {
 	bool eoh;		/* dkim_eoh() called */
 	bool unusable;		/* libopendkim gave up on the message */
 	bool body_cr;		/* the last body byte handed on was CR */
+	bool lib_body;		/* libopendkim hashes the body too */
+	struct dkimbody *body;	/* our body hashes (NULL: none needed) */
+	DKIM_SIGINFO *bsig[DKIMVERIFY_SIGS_HARDMAX];	/* as at eoh */
+	int bhash[DKIMVERIFY_SIGS_HARDMAX];	/* its hash, -1: none */
+	enum dkimbody_canon bcanon[DKIMVERIFY_SIGS_HARDMAX];
+	int64_t blimit[DKIMVERIFY_SIGS_HARDMAX];	/* l=, -1: none */
+	unsigned nbsig;
 	size_t hdr_bytes;	/* header bytes handed to libopendkim */
 	char error[128];
 	struct dns_ctx *dns;	/* set only during dkimverify_msg_eom() */
@@ -432,6 +446,95 @@ dkimverify_msg_header(struct dkimverify_msg *m, const char *name,
 		dkimverify_msg_note(m, "header", st);
 }
 
+/*
+ * dkimverify_body_want - our body hash for signature i as parsed at the
+ * end of the header block: -1 (none) for a signature libopendkim already
+ * found wrong or ignores; its l= (or -1) kept for dkimverify_body_pad.
+ */
+static int
+dkimverify_body_want(struct dkimverify_msg *m, unsigned i, DKIM_SIGINFO *sig)
+{
+	dkim_canon_t bc;
+	dkim_alg_t alg;
+	ssize_t signlen = -1;
+	int idx;
+
+	if ((dkim_sig_getflags(sig) & DKIM_SIGFLAG_IGNORE) != 0 ||
+	    dkim_sig_geterror(sig) != DKIM_SIGERROR_UNKNOWN ||
+	    dkim_sig_getcanonlen(m->dkim, sig, NULL, NULL, &signlen) !=
+	    DKIM_STAT_OK ||
+	    dkim_sig_getcanons(sig, NULL, &bc) != DKIM_STAT_OK ||
+	    dkim_sig_getsignalg(sig, &alg) != DKIM_STAT_OK)
+		return -1;
+	m->bcanon[i] = bc == DKIM_CANON_RELAXED ? DKIMBODY_RELAXED :
+	    DKIMBODY_SIMPLE;
+	m->blimit[i] = signlen < 0 ? -1 : (int64_t)signlen;
+	idx = dkimbody_want(m->body, m->bcanon[i], alg == DKIM_SIGN_RSASHA1 ?
+	    DKIMBODY_SHA1 : DKIMBODY_SHA256, m->blimit[i]);
+	if (idx < 0)
+		m->lib_body = true;	/* libopendkim's result stands */
+	return idx;
+}
+
+/*
+ * dkimverify_body_pad - what libopendkim is given for a body when it is
+ * not given the body: before it verifies a signature with l= at all, it
+ * checks that its own canonicalized body reached l= (else permerror).
+ * It gets one line of F bytes, F the largest l= that our canonicalized
+ * body reaches: every such signature passes its check, every other one
+ * (l= beyond our body, so beyond F) fails it. The line has no white
+ * space, so it is F bytes in either canonicalization. Its body hash is
+ * not used (dkimverify_sig_state); the cost is that of hashing F bytes,
+ * no more than the body.
+ */
+static void
+dkimverify_body_pad(struct dkimverify_msg *m)
+{
+	unsigned char xs[512];
+	uint64_t f = 0, n;
+	unsigned i;
+
+	if (m->lib_body || m->body == NULL)
+		return;
+	memset(xs, 'x', sizeof(xs));
+	for (i = 0; i < m->nbsig; i++)
+		if (m->bhash[i] >= 0 && m->blimit[i] >= 0 &&
+		    (uint64_t)m->blimit[i] > f &&
+		    dkimbody_canon_len(m->body, m->bcanon[i]) >=
+		    (uint64_t)m->blimit[i])
+			f = (uint64_t)m->blimit[i];
+	if (f == 0)
+		return;
+	for (f = f < 3 ? 1 : f - 2; f > 0; f -= n) {
+		n = f < sizeof(xs) ? f : sizeof(xs);
+		(void)dkim_body(m->dkim, (unsigned char *)xs, (size_t)n);
+	}
+	(void)dkim_body(m->dkim, (unsigned char *)"\r\n", 2);
+}
+
+/* dkimverify_body_setup - the body hashes the signatures need */
+static void
+dkimverify_body_setup(struct dkimverify_msg *m)
+{
+	DKIM_SIGINFO **sigs = NULL;
+	int nsigs = 0;
+	unsigned i;
+
+	if (dkim_getsiglist(m->dkim, &sigs, &nsigs) != DKIM_STAT_OK ||
+	    sigs == NULL || nsigs <= 0)
+		return;
+	m->body = dkimbody_new();
+	if (m->body == NULL) {
+		m->lib_body = true;
+		return;
+	}
+	for (i = 0; i < (unsigned)nsigs && i < m->v->opt.max_sigs; i++) {
+		m->bsig[i] = sigs[i];
+		m->bhash[i] = dkimverify_body_want(m, i, sigs[i]);
+	}
+	m->nbsig = i;
+}
+
 /* dkimverify_msg_eoh - end of the header block */
 void
 dkimverify_msg_eoh(struct dkimverify_msg *m)
@@ -442,11 +545,25 @@ dkimverify_msg_eoh(struct dkimverify_msg *m)
 		return;
 	m->eoh = true;
 	st = dkim_eoh(m->dkim);
-	if (st != DKIM_STAT_OK && st != DKIM_STAT_NOSIG) {
+	if (st == DKIM_STAT_OK)
+		dkimverify_body_setup(m);
+	else if (st != DKIM_STAT_NOSIG) {
 		dkimverify_msg_note(m, "end of header", st);
 		if (st != DKIM_STAT_CANTVRFY)
 			m->unusable = true;
 	}
+}
+
+/* dkimverify_body_put - body bytes to our hashes and, when it needs
+ * them, to libopendkim */
+static void
+dkimverify_body_put(struct dkimverify_msg *m, const unsigned char *p,
+    size_t n)
+{
+	if (m->body != NULL)
+		dkimbody_update(m->body, p, n);
+	if (m->lib_body)
+		(void)dkim_body(m->dkim, (unsigned char *)p, n);
 }
 
 /* dkimverify_msg_body - one body chunk, hashed as it passes; a bare LF
@@ -461,7 +578,7 @@ dkimverify_msg_body(struct dkimverify_msg *m, const unsigned char *buf,
 
 	if (!m->eoh)
 		dkimverify_msg_eoh(m);
-	if (m->unusable || len == 0)
+	if (m->unusable || len == 0 || (m->body == NULL && !m->lib_body))
 		return;
 	for (lf = memchr(buf, '\n', len); lf != NULL;
 	    lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1))) {
@@ -469,12 +586,11 @@ dkimverify_msg_body(struct dkimverify_msg *m, const unsigned char *buf,
 		if (after_cr)
 			continue;
 		if (lf > seg)
-			(void)dkim_body(m->dkim, (unsigned char *)seg,
-			    (size_t)(lf - seg));
-		(void)dkim_body(m->dkim, (unsigned char *)"\r", 1);
+			dkimverify_body_put(m, seg, (size_t)(lf - seg));
+		dkimverify_body_put(m, (const unsigned char *)"\r", 1);
 		seg = lf;	/* the LF starts the next piece */
 	}
-	(void)dkim_body(m->dkim, (unsigned char *)seg, (size_t)(end - seg));
+	dkimverify_body_put(m, seg, (size_t)(end - seg));
 	m->body_cr = end[-1] == '\r';
 }
 
@@ -658,13 +774,63 @@ dkimverify_policy(const struct dkimverify_options *opt,
 	}
 }
 
+/* what became of one signature: libopendkim's flags, error and body hash
+ * verdict, the last two with our body hash put in */
+struct dkimverify_state {
+	unsigned int flags;
+	int err;
+	int bh;
+};
+
+/*
+ * dkimverify_sig_state - libopendkim verified the header hash; whether
+ * the body hash matches is ours to say when we hashed the body for the
+ * signature. libopendkim compared bh= with a hash of the body it was
+ * given (none, or the body through its own canonicalization) and said
+ * BADSIG on a mismatch; that verdict is replaced. An error it set after
+ * the body hash (t=s) stands. A body hash that matches gets the key
+ * size floor libopendkim would have applied to it.
+ */
+static void
+dkimverify_sig_state(struct dkimverify_msg *m, unsigned i,
+    DKIM_SIGINFO *sig, struct dkimverify_state *s)
+{
+	unsigned int bits = 0;
+	dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
+	bool ours;
+
+	s->flags = dkim_sig_getflags(sig);
+	s->err = dkim_sig_geterror(sig);
+	s->bh = dkim_sig_getbh(sig);
+	if (m->body == NULL || i >= m->nbsig || m->bsig[i] != sig ||
+	    m->bhash[i] < 0 || (s->flags & DKIM_SIGFLAG_PASSED) == 0)
+		return;
+	ours = dkimbody_match(m->body, m->bhash[i], dkimverify_tag(sig, "bh"));
+	if (s->err == DKIM_SIGERROR_BADSIG && s->bh == DKIM_SIGBH_MISMATCH)
+		s->err = DKIM_SIGERROR_OK;
+	s->bh = ours ? DKIM_SIGBH_MATCH : DKIM_SIGBH_MISMATCH;
+	if (s->err != DKIM_SIGERROR_OK && s->err != DKIM_SIGERROR_UNKNOWN)
+		return;
+	if (!ours) {
+		s->err = DKIM_SIGERROR_BADSIG;
+		return;
+	}
+	(void)dkim_sig_getsignalg(sig, &alg);
+	if (alg != DKIM_SIGN_ED25519SHA256 &&
+	    (dkim_sig_getkeysize(sig, &bits) != DKIM_STAT_OK ||
+	    bits < DKIMVERIFY_LIB_MINBITS)) {
+		s->err = DKIM_SIGERROR_KEYTOOSMALL;
+		s->flags &= ~(unsigned int)DKIM_SIGFLAG_PASSED;
+	}
+}
+
 /* dkimverify_sig_result - what became of one signature */
 static void
-dkimverify_sig_result(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
-    struct dkimverify_sig *o)
+dkimverify_sig_result(struct dkimverify_msg *m,
+    const struct dkimverify_state *s, struct dkimverify_sig *o)
 {
-	unsigned int flags = dkim_sig_getflags(sig);
-	int err = dkim_sig_geterror(sig);
+	unsigned int flags = s->flags;
+	int err = s->err;
 	const char *why;
 
 	if (err == DKIM_SIGERROR_OK || err == DKIM_SIGERROR_UNKNOWN) {
@@ -672,7 +838,7 @@ dkimverify_sig_result(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
 			o->result = DKIMVERIFY_NEUTRAL;
 			dkimverify_printf(o->reason, sizeof(o->reason), "%s",
 			    m->error[0] != '\0' ? m->error : "not evaluated");
-		} else if (dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
+		} else if (s->bh == DKIM_SIGBH_MISMATCH) {
 			o->result = DKIMVERIFY_FAIL;
 			snprintf(o->reason, sizeof(o->reason),
 			    "body hash mismatch");
@@ -691,8 +857,7 @@ dkimverify_sig_result(struct dkimverify_msg *m, DKIM_SIGINFO *sig,
 		dkimverify_dns_reason(m, o);
 		return;
 	}
-	if (err == DKIM_SIGERROR_BADSIG && dkim_sig_getbh(sig) ==
-	    DKIM_SIGBH_MISMATCH)
+	if (err == DKIM_SIGERROR_BADSIG && s->bh == DKIM_SIGBH_MISMATCH)
 		why = "body hash mismatch";
 	else if (err == DKIM_SIGERROR_BADSIG)
 		why = "signature did not verify";
@@ -711,6 +876,7 @@ static int
 dkimverify_collect(struct dkimverify_msg *m, struct dkimverify_outcome *out)
 {
 	DKIM_SIGINFO **sigs = NULL;
+	struct dkimverify_state state;
 	int nsigs = 0, i;
 	unsigned n;
 
@@ -723,8 +889,9 @@ dkimverify_collect(struct dkimverify_msg *m, struct dkimverify_outcome *out)
 	if (out->sig == NULL)
 		return SCOPE_ENOMEM;
 	for (i = 0; (unsigned)i < n; i++) {
+		dkimverify_sig_state(m, (unsigned)i, sigs[i], &state);
 		dkimverify_sig_fields(m, sigs[i], &out->sig[i]);
-		dkimverify_sig_result(m, sigs[i], &out->sig[i]);
+		dkimverify_sig_result(m, &state, &out->sig[i]);
 	}
 	out->nsig = n;
 	return SCOPE_OK;
@@ -743,6 +910,10 @@ dkimverify_msg_eom(struct dkimverify_msg *m, struct dns_ctx *dns,
 	out->total = m->total;
 	if (!m->eoh)
 		dkimverify_msg_eoh(m);
+	if (m->body != NULL && !m->unusable) {
+		dkimbody_final(m->body);
+		dkimverify_body_pad(m);
+	}
 	if (!m->unusable) {
 		m->dns = dns;
 		dkimverify_cur = m;
@@ -772,6 +943,7 @@ dkimverify_msg_free(struct dkimverify_msg *m)
 		return;
 	if (m->dkim != NULL)
 		dkim_free(m->dkim);
+	dkimbody_free(m->body);
 	free(m);
 }
 
