@@ -10,11 +10,14 @@
  * Owns struct milter_conn: one per SMTP session, freed at close. An MTA
  * may reuse a milter connection for the next SMTP session (SMFIC_QUIT_NC):
  * libmilter then calls close and, for the next session, connect again,
- * without a new negotiation. So close leaves in the context's private
- * pointer not a freed struct but the negotiated protocol flags, tagged
- * (low bit set: no allocation is odd), and connect makes a full new
+ * without a new negotiation. So close sets the context's private pointer
+ * to NULL (libmilter logs "private data not NULL" for a connection that
+ * ends with it set) and keeps the negotiated protocol flags in
+ * milter_reuse.c; connect on a context with no state makes a full new
  * session from them. Nothing is allocated between sessions, so nothing
- * leaks when the connection then ends.
+ * leaks when the connection then ends. A connection whose state could
+ * not be allocated at negotiation stays passive: its private pointer is
+ * MILTER_PASSIVE, not a pointer.
  *
  * New connections beyond milter_cb_limit() are refused at negotiation
  * (libmilter closes them at once, the MTA applies its default action and
@@ -31,6 +34,7 @@
 #include "daemon_log.h"
 #include "errors.h"
 #include "milter_cb.h"
+#include "milter_reuse.h"
 #include "ratelimit.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -45,8 +49,10 @@ static unsigned milter_active;
 static unsigned milter_max;	/* 0: no limit */
 static int milter_stopping;
 static struct ratelimit milter_refuse_limit;
+static struct ratelimit milter_guess_limit;
 
 #define MILTER_REFUSE_LOG_US	(60LL * 1000000)
+#define MILTER_PASSIVE	((void *)1)	/* no state: allocation failed */
 
 /*
  * Steps we leave without a reply, where the MTA offers it: those inside
@@ -66,6 +72,7 @@ void
 milter_cb_init(void)
 {
 	ratelimit_init(&milter_refuse_limit, MILTER_REFUSE_LOG_US);
+	ratelimit_init(&milter_guess_limit, MILTER_REFUSE_LOG_US);
 }
 
 /* milter_cb_limit - at most max sessions at once (0: no limit) */
@@ -96,25 +103,23 @@ milter_getsym(void *arg, const char *name)
 	return smfi_getsymval(arg, (char *)name);
 }
 
-/* milter_conn_of - our state for a context, or NULL (none, or between
- * two sessions of a reused connection) */
+/* milter_conn_of - our state for a context, or NULL (none, passive, or
+ * between two sessions of a reused connection) */
 static struct milter_conn *
 milter_conn_of(SMFICTX *ctx)
 {
 	void *p = smfi_getpriv(ctx);
 
-	return ((uintptr_t)p & 1) != 0 ? NULL : p;
+	return p == MILTER_PASSIVE ? NULL : p;
 }
 
 /* milter_pflags - the negotiated protocol flags of a context */
 static unsigned long
 milter_pflags(SMFICTX *ctx)
 {
-	void *p = smfi_getpriv(ctx);
+	struct milter_conn *c = milter_conn_of(ctx);
 
-	if (((uintptr_t)p & 1) != 0)
-		return (unsigned long)((uintptr_t)p >> 1);
-	return p != NULL ? ((struct milter_conn *)p)->pflags : 0;
+	return c != NULL ? c->pflags : 0;
 }
 
 /* milter_admit - count one more session; false (and not counted) when
@@ -172,6 +177,20 @@ milter_refuse(void)
 		    STATS_SESSIONS_REFUSED));
 }
 
+/* milter_reuse_guessed - a reused connection's flags were not kept (see
+ * milter_reuse.c): counted, logged once a minute */
+static void
+milter_reuse_guessed(void)
+{
+	uint64_t held = 0;
+
+	stats_add(STATS_INTERNAL_ERRORS, 1);
+	if (ratelimit_allow(&milter_guess_limit, clock_mono(), &held))
+		daemon_log(LOG_WARNING, "a reused milter connection's "
+		    "negotiated flags were not kept: the last negotiated "
+		    "ones are used");
+}
+
 /* milter_symlist - ask for one stage's macros; failure is not fatal */
 static void
 milter_symlist(SMFICTX *ctx, int stage, const char *list)
@@ -199,8 +218,11 @@ milter_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	}
 	c = milter_conn_new(ctx, (f1 & milter_nr_wanted) |
 	    (f1 & SMFIP_NOUNKNOWN) | (f1 & SMFIP_HDR_LEADSPC));
-	if (c == NULL)
+	if (c == NULL) {
+		smfi_setpriv(ctx, MILTER_PASSIVE);
 		return SMFIS_ALL_OPTS;	/* libmilter defaults; we stay passive */
+	}
+	milter_reuse_negotiated(ctx, c->pflags);
 	*pf0 = f0 & (SMFIF_SETSYMLIST | (c->snap != NULL &&
 	    c->snap->env.headers ? SMFIF_ADDHDRS | SMFIF_CHGHDRS : 0));
 	*pf1 = c->pflags;
@@ -234,10 +256,14 @@ milter_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	struct milter_conn *c = milter_conn_of(ctx);
 	struct macro_src m = { milter_getsym, ctx };
+	unsigned long pflags;
 
-	if (c == NULL && ((uintptr_t)smfi_getpriv(ctx) & 1) != 0 &&
-	    milter_admit(false))
-		c = milter_conn_new(ctx, milter_pflags(ctx));
+	if (smfi_getpriv(ctx) == NULL) {	/* a reused connection */
+		if (!milter_reuse_take(ctx, &pflags))
+			milter_reuse_guessed();
+		if (milter_admit(false))
+			c = milter_conn_new(ctx, pflags);
+	}
 	if (c == NULL)
 		return milter_reply(ctx, SMFIP_NR_CONN);
 	if (c->s == NULL && c->snap != NULL)
@@ -410,7 +436,8 @@ milter_close(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
-	smfi_setpriv(ctx, (void *)(((uintptr_t)c->pflags << 1) | 1));
+	smfi_setpriv(ctx, NULL);
+	milter_reuse_put(ctx, c->pflags);
 	session_close(c->s);
 	snapshot_release(c->snap);
 	free(c);

@@ -14,12 +14,27 @@ command -v jq >/dev/null 2>&1 || tap_skip_all "jq is not installed"
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root (smtpscope drops to nobody)"
 TALK=${top_builddir:-../..}/t/tools/miltertalk
 harness_init milter-proto
-tap_plan 14
+tap_plan 15
 
-# two SMTP sessions on one milter connection, QUIT_NC between them
+# two SMTP sessions on one milter connection, QUIT_NC between them, then
+# QUIT: no syslog call on the way:
+# libmilter logs "private data not NULL" (LOG_WARNING) for a connection
+# that ends with the milter's private pointer set, which was every SMTP
+# session once (seen as a connect to /dev/log, or a send of that text)
 scope_start; tap_ok $? "smtpscope starts"
+strace -f -qq -e trace=socket,connect,sendto,sendmsg -s 300 \
+	-o "$T/sessions.trace" -p "$SCOPE_PID" 2>/dev/null &
+trace_pid=$!
+harness_track_pid "$trace_pid"
+traced() { ! grep -q '^TracerPid:[[:space:]]*0$' "/proc/$SCOPE_PID/status"; }
+harness_wait 30 traced
 out=$("$TALK" -s "unix:$SCOPE_SOCK" sessions 2 2>&1)
 tap_is $? 0 "both sessions on the reused connection are answered"
+sleep 0.5
+kill -INT "$trace_pid" 2>/dev/null
+wait "$trace_pid" 2>/dev/null
+tap_is "$(grep -c '/dev/log\|private data' "$T/sessions.trace")" 0 \
+	"no syslog call for sessions that end normally (no \"private data not NULL\")"
 for i in 1 2; do
 	tap_ok "$(echo "$out" | grep -q "^eom $i: i .*Authentication-Results|.*; none"; echo $?)" \
 		"session $i: the end of message inserts an Authentication-Results header"
