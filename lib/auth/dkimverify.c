@@ -785,7 +785,9 @@ struct dkimverify_state {
 /*
  * dkimverify_sig_state - libopendkim verified the header hash; whether
  * the body hash matches is ours to say when we hashed the body for the
- * signature. libopendkim compared bh= with a hash of the body it was
+ * signature, and so is whether l= fits the body (the stand-in of
+ * dkimverify_body_pad is as long as the largest l= that fits, so it may
+ * let a smaller l= of another canonicalization through). libopendkim compared bh= with a hash of the body it was
  * given (none, or the body through its own canonicalization) and said
  * BADSIG on a mismatch; that verdict is replaced. An error it set after
  * the body hash (t=s) stands. A body hash that matches gets the key
@@ -805,6 +807,12 @@ dkimverify_sig_state(struct dkimverify_msg *m, unsigned i,
 	if (m->body == NULL || i >= m->nbsig || m->bsig[i] != sig ||
 	    m->bhash[i] < 0 || (s->flags & DKIM_SIGFLAG_PASSED) == 0)
 		return;
+	if (m->blimit[i] >= 0 && dkimbody_canon_len(m->body, m->bcanon[i]) <
+	    (uint64_t)m->blimit[i]) {	/* the stand-in was longer */
+		s->err = DKIM_SIGERROR_TOOLARGE_L;
+		s->flags &= ~(unsigned int)DKIM_SIGFLAG_PASSED;
+		return;
+	}
 	ours = dkimbody_match(m->body, m->bhash[i], dkimverify_tag(sig, "bh"));
 	if (s->err == DKIM_SIGERROR_BADSIG && s->bh == DKIM_SIGBH_MISMATCH)
 		s->err = DKIM_SIGERROR_OK;

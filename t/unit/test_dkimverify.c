@@ -585,6 +585,48 @@ test_dnssec(struct dkimverify *v, struct dns_resolver *r)
 	free(s);
 }
 
+/*
+ * test_l_two_canons - a simple/simple and a relaxed/relaxed signature,
+ * both with l= the whole body; then a byte goes and two spaces come
+ * after a space: the simple body grows (its l= still fits, the hash
+ * differs: fail), the relaxed body shrinks below its l= (permerror), even
+ * though libopendkim's stand-in body is as long as the simple l=
+ */
+static void
+test_l_two_canons(struct dkimverify *v, struct dns_resolver *r)
+{
+	struct dkimverify_outcome out;
+	char *s, *t, *u;
+	bool ok2;
+
+	s = sign(base_msg, strlen(base_msg), "rsa2048",
+	    "-d example.org -s rsa -c simple/simple -l");
+	t = sign(s, strlen(s), "rsa2048",
+	    "-d example.org -s rsa -c relaxed/relaxed -l");
+	ok2 = verify(v, r, t, &out) == 0 && out.nsig == 2 &&
+	    out.sig[0].result == DKIMVERIFY_PASS &&
+	    out.sig[1].result == DKIMVERIFY_PASS;
+	dkimverify_outcome_free(&out);
+	ok(ok2, "l= on simple and relaxed signatures: both pass");
+	u = replace(t, "The figures are attached.",
+	    "he figures are   attached.");
+	ok2 = verify(v, r, u, &out) == 0 && out.nsig == 2 &&
+	    strcmp(out.sig[0].canon, "relaxed/relaxed") == 0 &&
+	    out.sig[0].result == DKIMVERIFY_PERMERROR &&
+	    strstr(out.sig[0].reason, "length") != NULL &&
+	    out.sig[1].result == DKIMVERIFY_FAIL &&
+	    strcmp(out.sig[1].reason, "body hash mismatch") == 0;
+	if (!ok2 && out.nsig == 2)
+		printf("# got %s: %s / %s: %s\n", out.sig[0].canon,
+		    out.sig[0].reason, out.sig[1].canon, out.sig[1].reason);
+	dkimverify_outcome_free(&out);
+	ok(ok2, "relaxed body now shorter than its l=: permerror; simple "
+	    "body longer: l= fits, body hash mismatch");
+	free(u);
+	free(t);
+	free(s);
+}
+
 /* test_policy - l=, rsa-sha1 and short keys (RFC 8301) */
 static void
 test_policy(struct dkimverify *v, struct dkimverify *lenient,
@@ -606,6 +648,8 @@ test_policy(struct dkimverify *v, struct dkimverify *lenient,
 	    "l=: text appended after the signed length still passes");
 	free(t);
 	free(s);
+
+	test_l_two_canons(v, r);
 
 	s = sign(base_msg, strlen(base_msg), "rsa2048",
 	    "-d example.org -s rsa -a rsa-sha1");
@@ -1078,7 +1122,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(121 + 17 + 2);
+	plan(121 + 17 + 2 + 2);
 	r = zone();
 	if (dkimverify_new(&v, &strict, err, sizeof(err)) != 0 ||
 	    dkimverify_new(&vl, &lenient, err, sizeof(err)) != 0) {
