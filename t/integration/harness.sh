@@ -177,21 +177,41 @@ harness_netns_delete() {
 	return 0
 }
 
-# harness_port_busy - true when anything listens on, or answers at, TCP PORT
+# harness_port_busy - true when any TCP socket has PORT (a listener, or a
+# connection's local end), or something answers at it
 harness_port_busy() {
 	local p
-	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
+	[ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ] && return 0
 	for p in "${_H_PORTS[@]}"; do [ "$p" = "$1" ] && return 0; done
 	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
 	(exec 3<>"/dev/tcp/::1/$1") 2>/dev/null && return 0
 	return 1
 }
 
-# harness_free_port - print a random TCP port (20000-60000) free on both loopbacks
+# harness_port_range - "LOW HIGH": where harness_free_port picks, below
+# the kernel's ephemeral range (net.ipv4.ip_local_port_range), so that no
+# client connection made meanwhile takes the port before the server binds
+# it (Postfix failed "bind ... Address already in use" once); above it
+# when it starts too low
+harness_port_range() {
+	local lo=32768 hi=60999
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	if [ "$lo" -gt 12000 ]; then
+		echo "10000 $((lo - 1))"
+	elif [ "$hi" -lt 63000 ]; then
+		echo "$((hi + 1)) 65535"
+	else
+		echo "20000 60000"
+	fi
+}
+
+# harness_free_port - print a random TCP port free on both loopbacks,
+# outside the ephemeral range (harness_port_range)
 harness_free_port() {
-	local port
+	local port lo hi
+	read -r lo hi <<<"$(harness_port_range)"
 	for _ in $(seq 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
 		harness_port_busy "$port" || { echo "$port"; return 0; }
 	done
 	harness_diag "harness_free_port: no free port found"
