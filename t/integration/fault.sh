@@ -23,7 +23,7 @@ small=$T/small
 unmount_full() { umount "$full" 2>/dev/null; umount "$small" 2>/dev/null; harness_cleanup; }
 trap unmount_full EXIT
 bench=${top_builddir:-../..}/contrib/bench/smtpscope-bench
-tap_plan 20
+tap_plan 21
 
 # fill the file system, leaving the (empty) record log in place
 touch "$full/records.jsonl" && chown nobody "$full/records.jsonl"
@@ -89,9 +89,18 @@ for line in open(sys.argv[1], "rb"):
 print(bad)' "$SCOPE_LOG")
 tap_is "$bad" 0 "every line of the record log is valid JSON (no torn, no glued record)"
 tap_is "$(wc -l < "$SCOPE_LOG")" "$written" "the record log has one line per record counted written"
-tap_is "$(grep -c 'record log: cannot write records: No space left on device' "$SCOPE_DIR/stderr")" 1 \
-	"the episode's start is logged once"
-tap_ok "$(grep -q 'record log: writing records again; [0-9]* records lost meanwhile' "$SCOPE_DIR/stderr"; echo $?)" \
-	"and its end once records are written again"
+# one line when an episode starts, one when it ends. A full tmpfs still
+# takes a small record in the free tail of its last page, which ends an
+# episode and lets the next failure start another (seen: 2 episodes for
+# 2,315 records lost), so count episodes, not lines
+starts=$(grep -c 'record log: cannot write records: No space left on device' "$SCOPE_DIR/stderr")
+ends=$(grep -c 'record log: writing records again; [0-9]* records lost meanwhile' "$SCOPE_DIR/stderr")
+harness_diag "episodes: $starts started, $ends ended"
+tap_ok "$([ "$starts" -ge 1 ] && [ "$starts" -le 10 ]; echo $?)" \
+	"each episode's start is logged once, not each lost record ($starts lines for ${lost:-0} records lost)"
+tap_is "$ends" "$starts" "and its end once records are written again"
+tap_is "$(sed -n 's/.*writing records again; \([0-9]*\) records lost meanwhile.*/\1/p' \
+	"$SCOPE_DIR/stderr" | awk '{ n += $1 } END { print n + 0 }')" "${lost:-0}" \
+	"the records lost per episode add up to records_lost"
 scope_assert_clean
 tap_done
