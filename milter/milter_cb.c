@@ -51,7 +51,7 @@ static int milter_stopping;
 static struct ratelimit milter_refuse_limit;
 static struct ratelimit milter_guess_limit;
 
-#define MILTER_REFUSE_LOG_US	(60LL * 1000000)
+#define MILTER_LOG_US	(60LL * 1000000)	/* rate-limited lines: one a minute */
 #define MILTER_PASSIVE	((void *)1)	/* no state: allocation failed */
 
 /*
@@ -71,8 +71,8 @@ static const unsigned long milter_nr_wanted = SMFIP_NR_DATA | SMFIP_NR_HDR |
 void
 milter_cb_init(void)
 {
-	ratelimit_init(&milter_refuse_limit, MILTER_REFUSE_LOG_US);
-	ratelimit_init(&milter_guess_limit, MILTER_REFUSE_LOG_US);
+	ratelimit_init(&milter_refuse_limit, MILTER_LOG_US);
+	ratelimit_init(&milter_guess_limit, MILTER_LOG_US);
 }
 
 /* milter_cb_limit - at most max sessions at once (0: no limit) */
