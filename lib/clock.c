@@ -79,6 +79,33 @@ clock_pinned(void)
 	return clock_pinned_us != 0;
 }
 
+#define CLOCK_RFC3339_LEN	27	/* "2026-12-05T04:15:03.123456Z" */
+
+/* clock_put_digits - v as exactly n decimal digits at p (v < 10^n) */
+static void
+clock_put_digits(char *p, long v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* clock_rfc3339_put - what the snprintf() below writes for a year of
+ * 0..9999, into at least CLOCK_RFC3339_LEN + 1 bytes */
+static void
+clock_rfc3339_put(char *out, const struct tm *tm, long usec)
+{
+	memcpy(out, "0000-00-00T00:00:00.000000Z", CLOCK_RFC3339_LEN + 1);
+	clock_put_digits(out, tm->tm_year + 1900L, 4);
+	clock_put_digits(out + 5, tm->tm_mon + 1L, 2);
+	clock_put_digits(out + 8, tm->tm_mday, 2);
+	clock_put_digits(out + 11, tm->tm_hour, 2);
+	clock_put_digits(out + 14, tm->tm_min, 2);
+	clock_put_digits(out + 17, tm->tm_sec, 2);
+	clock_put_digits(out + 20, usec, 6);
+}
+
 /* clock_rfc3339 - format a wall time in RFC 3339 UTC with microseconds */
 int
 clock_rfc3339(int64_t wall_us, char *out, size_t outsz)
@@ -94,6 +121,11 @@ clock_rfc3339(int64_t wall_us, char *out, size_t outsz)
 	}
 	if (gmtime_r(&secs, &tm) == NULL)
 		return SCOPE_ERANGE;
+	if (tm.tm_year + 1900 >= 0 && tm.tm_year + 1900 <= 9999 &&
+	    outsz > CLOCK_RFC3339_LEN) {
+		clock_rfc3339_put(out, &tm, usec);	/* no snprintf: 4 a message */
+		return SCOPE_OK;
+	}
 	n = snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, usec);

@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "metrics.h"
 #include "record/record.h"
+#include "record/record_arena.h"
 #include "record/recordlog.h"
 #include "session.h"
 #include "stats.h"
@@ -384,6 +385,7 @@ session_finish(struct session *s, const char *action,
     enum session_stage stage)
 {
 	struct session_message *msg = s->msg;
+	bool arena;
 	int rc;
 
 	if (msg == NULL)
@@ -394,8 +396,11 @@ session_finish(struct session *s, const char *action,
 	if (strcmp(action, "abort") == 0)
 		s->aborted++;
 	stats_add(STATS_MESSAGES, 1);
+	arena = record_arena_begin();
 	rc = session_write(s, record_message(s, msg, action,
 	    session_stage_name(stage)));
+	if (arena)
+		record_arena_end();
 	s->msg = NULL;
 	session_message_free(msg);
 	return rc;
@@ -841,13 +846,18 @@ session_abort(struct session *s)
 void
 session_close(struct session *s)
 {
+	bool arena;
+
 	if (s == NULL)
 		return;
 	if (s->msg != NULL)
 		session_finish(s, "abort", session_last_stage(s->msg));
 	auth_session_run(s->env->auth, &s->auth, s->client_ip, 0);
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
+	arena = record_arena_begin();
 	session_write(s, record_session(s));
+	if (arena)
+		record_arena_end();
 	auth_session_free(&s->auth);
 	free(s->gl);
 	free(s);

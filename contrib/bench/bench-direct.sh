@@ -79,7 +79,7 @@
 #
 #	PROFILE=1: afterwards, PROFILE_MILTER (default full) alone on
 #	PROFILE_SET (alt-10k-signed, or all) at CONNS' first value: one run
-#	under "perf stat -e task-clock,context-switches,cpu-migrations"
+#	under "perf stat -e task-clock,context-switches,cpu-migrations,page-faults"
 #	(plus instructions and cycles where the machine counts them) with the
 #	user/system split from /proc/PID/stat, one under "perf record -e
 #	cpu-clock" (a flat profile by object and symbol), and one short run
@@ -512,7 +512,7 @@ if [ "$PROFILE" = 1 ] && [ -n "${PID[$pm]:-}" ]; then
 	set_args "$pset"
 	say "profile: ${M_NAME[$pm]} (pid $p), set $pset, at -c $c under perf stat, then $PROFILE_MSGS messages under strace -c"
 	read -r _ _ < <(wait_quiet)
-	events=task-clock,context-switches,cpu-migrations
+	events=task-clock,context-switches,cpu-migrations,page-faults
 	perf stat -e instructions,cycles -- true 2>&1 | grep -q 'not supported' ||
 		events=$events,instructions,cycles
 	perf stat -e "$events" -p "$p" -o "$T/perf.txt" &

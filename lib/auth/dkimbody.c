@@ -29,6 +29,7 @@
  * the digest contexts are freed by dkimbody_final or dkimbody_free.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,13 +92,26 @@ dkimbody_fetch(void)
 	dkimbody_mds[DKIMBODY_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-/* dkimbody_new - an empty set of hashes */
+/* dkimbody_new - an empty set of hashes; only the hashes in use
+ * (hash[0..nhash)) and the streams' state before their output buffers are
+ * set: zeroing all of the 15 KB block was a tenth of the cost of
+ * hashing a small body */
 struct dkimbody *
 dkimbody_new(void)
 {
+	struct dkimbody *b;
+	unsigned i;
+
 	if (pthread_once(&dkimbody_once, dkimbody_fetch) != 0)
 		return NULL;
-	return calloc(1, sizeof(struct dkimbody));
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return NULL;
+	b->nhash = 0;
+	b->started = false;
+	b->done = false;
+	for (i = 0; i < 2; i++)
+		memset(&b->st[i], 0, offsetof(struct dkimbody_stream, out));
+	return b;
 }
 
 /* dkimbody_want - a hash of one canonicalization, digest and limit */
@@ -121,6 +135,7 @@ dkimbody_want(struct dkimbody *b, enum dkimbody_canon canon,
 	if (b->nhash == DKIMBODY_HASHES_MAX)
 		return -1;
 	h = &b->hash[b->nhash];
+	memset(h, 0, sizeof(*h));
 	h->ctx = EVP_MD_CTX_new();
 	if (h->ctx == NULL)
 		return -1;

@@ -16,6 +16,7 @@
  * packets (dns_answer_free).
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -436,7 +437,9 @@ int
 dns_ctx_init_until(struct dns_ctx *c, struct dns_resolver *r,
     int64_t deadline)
 {
-	memset(c, 0, sizeof(*c));
+	/* everything before the log; a lookup's entry is set when it is
+	 * listed (the log is most of the context's 9 KB) */
+	memset(c, 0, offsetof(struct dns_ctx, log));
 	c->r = r;
 	c->deadline = deadline;
 	return SCOPE_OK;
@@ -640,12 +643,15 @@ dns_log_add(struct dns_ctx *c, const char *qname, uint16_t qtype,
     const struct dns_answer *a, bool cached, int64_t t0)
 {
 	struct dns_lookup *l;
+	size_t n;
 
 	c->total++;
 	if (c->nlog == DNS_LOG_MAX)
 		return;
 	l = &c->log[c->nlog++];
-	snprintf(l->qname, sizeof(l->qname), "%s", qname);
+	n = strnlen(qname, sizeof(l->qname) - 1);
+	memcpy(l->qname, qname, n);
+	l->qname[n] = '\0';
 	l->qtype = qtype;
 	l->rcode = a->rcode;
 	l->sec = a->sec;

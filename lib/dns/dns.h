@@ -72,9 +72,9 @@ struct dns_ctx {
 	ldns_resolver *lr[DNS_SERVERS_MAX];	/* per server, cloned when
 					 * first used; network only */
 	int64_t deadline;	/* clock_mono() microseconds */
-	struct dns_lookup log[DNS_LOG_MAX];
 	unsigned nlog;		/* listed */
 	unsigned total;		/* made, may exceed DNS_LOG_MAX */
+	struct dns_lookup log[DNS_LOG_MAX];	/* last: [nlog..] unset */
 };
 
 struct dns_answer {

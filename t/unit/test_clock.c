@@ -3,6 +3,7 @@
  * of the moments given on a command line (Unix seconds, RFC 3339).
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -173,6 +174,56 @@ test_round_trip(void)
 	ok(same, "clock_rfc3339 output parses back to the same moment");
 }
 
+/* test_rfc3339_text - clock_rfc3339 writes what the plain snprintf()
+ * reading of its format writes: 200,000 moments from year 0 to 9999 (an
+ * LCG, fixed seed), negative ones, years past 9999, and buffers one byte
+ * too small and exactly large enough */
+static void
+test_rfc3339_text(void)
+{
+	static const int64_t edges[] = { 0, -1, 999999, 1000000, -62167219200LL *
+	    US, 253402300799LL * US + 999999, 253402300800LL * US,
+	    -62167219201LL * US };
+	uint64_t x = 20261205;
+	char got[40], want[80];
+	int64_t t;
+	time_t secs;
+	struct tm tm;
+	long usec;
+	unsigned i, bad = 0, n = 200000 + sizeof(edges) / sizeof(edges[0]);
+
+	for (i = 0; i < n; i++) {
+		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+		t = i < sizeof(edges) / sizeof(edges[0]) ? edges[i] :
+		    (int64_t)(x >> 11) % (253402300800LL * US + 62167219200LL *
+		    US) - 62167219200LL * US;
+		secs = (time_t)(t / US);
+		usec = (long)(t % US);
+		if (usec < 0) {
+			usec += US;
+			secs--;
+		}
+		if (gmtime_r(&secs, &tm) == NULL)
+			continue;
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, usec);
+		if (clock_rfc3339(t, got, sizeof(got)) != SCOPE_OK ||
+		    strcmp(got, want) != 0) {
+			if (bad++ == 0)
+				printf("# at %lld: %s, want %s\n", (long long)t,
+				    got, want);
+		}
+	}
+	(void)n;
+	is_int(bad, 0, "clock_rfc3339: the same text as snprintf() for "
+	    "200,008 moments, years 0 to 10000");
+	ok(clock_rfc3339(1795905723 * US, got, 27) == SCOPE_ETOOBIG &&
+	    clock_rfc3339(1795905723 * US, got, 28) == SCOPE_OK &&
+	    strcmp(got, "2026-11-28T22:42:03.000000Z") == 0,
+	    "clock_rfc3339: 27 bytes are too few, 28 are enough");
+}
+
 /* test_pin - a pinned wall clock stops; the monotonic one goes on */
 static void
 test_pin(void)
@@ -200,11 +251,12 @@ int
 main(void)
 {
 	plan((int)(2 * (sizeof(goods) / sizeof(goods[0])) +
-	    2 * (sizeof(bads) / sizeof(bads[0]))) + 4 + 1 + 5);
+	    2 * (sizeof(bads) / sizeof(bads[0]))) + 4 + 1 + 2 + 5);
 	test_goods();
 	test_bads();
 	test_rfc3339_only();
 	test_round_trip();
+	test_rfc3339_text();
 	test_pin();
 	return done_testing();
 }

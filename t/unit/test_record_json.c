@@ -225,6 +225,65 @@ test_random(unsigned count)
 	    "(%u times)", refused);
 }
 
+/* ulp_step - the next double from v upwards (dir > 0) or downwards */
+static double
+ulp_step(double v, int dir)
+{
+	uint64_t bits;
+
+	if (v == 0)
+		return dir > 0 ? 5e-324 : -5e-324;
+	memcpy(&bits, &v, sizeof(bits));
+	bits = (v > 0) == (dir > 0) ? bits + 1 : bits - 1;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+/* test_millis - durations (k / 1000.0 for microseconds k), which ours
+ * writes without snprintf(): the same bytes as jansson for 1,000,000
+ * values of k up to 10^10 in size, with their neighbouring doubles (one
+ * ulp either way: not of that form, so the general path) and -0.0 */
+static void
+test_millis(void)
+{
+	json_t *a = json_array();
+	unsigned i, diff = 0, refused = 0, n = 0;
+	long long k;
+	double v;
+
+	for (i = 0; i < 1000000 && a != NULL; i++) {
+		switch (i % 4) {
+		case 0:
+			k = (long long)(rng() % 2000);
+			break;
+		case 1:
+			k = (long long)(rng() % 2000000000ULL);
+			break;
+		case 2:
+			k = (long long)(rng() % 20000000000ULL);
+			break;
+		default:
+			k = (long long)(rng() % 1000000000ULL) * 1000;
+			break;
+		}
+		if (rng() & 1)
+			k = -k;
+		v = (double)k / 1000.0;
+		json_array_clear(a);
+		json_array_append_new(a, json_real(v));
+		json_array_append_new(a, json_real(ulp_step(v, 1)));
+		json_array_append_new(a, json_real(ulp_step(v, -1)));
+		if (i == 0)
+			json_array_append_new(a, json_real(-0.0));
+		diff += (unsigned)compare(a, true, &refused);
+		n++;
+	}
+	json_decref(a);
+	is_int(diff + refused, 0, "durations k / 1000 (1,000,000, |k| up to "
+	    "2e10) and their neighbours: the same bytes as json_dumpb");
+	(void)n;
+}
+
 /* test_caps - the text limit, the spare bytes, depth, non-containers */
 static void
 test_caps(void)
@@ -277,9 +336,10 @@ main(void)
 	rng_state = seed != NULL ? strtoull(seed, NULL, 10) : 20261204;
 	if (rng_state == 0)
 		rng_state = 1;
-	plan(9);
+	plan(10);
 	test_random(count != NULL ? (unsigned)strtoul(count, NULL, 10) :
 	    20000);
+	test_millis();
 	test_caps();
 	return done_testing();
 }

@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "macros_fake.h"
+#include "record/record_arena.h"
 #include "record/recordlog.h"
 #include "errors.h"
 #include "greylist/glstore_internal.h"
@@ -733,6 +734,7 @@ main(void)
 	int fd;
 
 	plan(61);
+	record_arena_init();	/* records built as the daemon builds them */
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
