@@ -160,6 +160,53 @@ dkimkey_splice(const char *rec, size_t len, const struct dkimkey_span *p,
 	return out;
 }
 
+/* dkimkey_b64_value - a base64 character's 6 bits, or -1 */
+static int
+dkimkey_b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* dkimkey_maybe_pkcs1 - false when the first bytes of p= show that it is
+ * not a DER RSAPublicKey: a SEQUENCE whose first element is an INTEGER.
+ * An SPKI (every key in practice) has a SEQUENCE there, and d2i would
+ * refuse it only after a base64 decode, OpenSSL's decoder framework and
+ * an error left on the thread's OpenSSL error queue. Reads the first 12
+ * base64 characters (9 bytes: tag, a length of up to 5 bytes, the next
+ * tag); true (the full check decides) when there are fewer */
+static bool
+dkimkey_maybe_pkcs1(const char *s, size_t len)
+{
+	unsigned char der[9];
+	size_t i, n = 0, at;
+	uint32_t acc = 0;
+	int v, bits = 0;
+
+	for (i = 0; i < len && n < sizeof(der); i++) {
+		if (dkimkey_is_ws(s[i]))
+			continue;
+		if ((v = dkimkey_b64_value(s[i])) < 0)
+			return true;
+		acc = (acc << 6) | (uint32_t)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			der[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	if (n < sizeof(der))
+		return true;
+	if (der[0] != 0x30)
+		return false;
+	at = der[1] < 0x80 ? 2 : 2 + (size_t)(der[1] & 0x7f);
+	return at >= sizeof(der) || der[at] == 0x02;
+}
+
 /* dkimkey_rewrap - see dkimkey.h */
 int
 dkimkey_rewrap(const char *rec, size_t len, char **out, size_t *outlen)
@@ -176,6 +223,8 @@ dkimkey_rewrap(const char *rec, size_t len, char **out, size_t *outlen)
 		return DKIMKEY_ENC_ASIS;
 	if (k.off != SIZE_MAX && (k.len != 3 ||
 	    strncasecmp(rec + k.off, "rsa", 3) != 0))
+		return DKIMKEY_ENC_ASIS;
+	if (!dkimkey_maybe_pkcs1(rec + p.off, p.len))
 		return DKIMKEY_ENC_ASIS;
 	der = dkimkey_unbase64(rec + p.off, p.len, &derlen, &nomem);
 	if (der == NULL)

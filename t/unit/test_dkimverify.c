@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -514,6 +515,89 @@ test_pkcs1_one(struct dkimverify *v, struct dns_resolver *r, const char *key,
 	free(s);
 }
 
+/* rewrap_reference - what dkimkey_rewrap decides for p= b64, read the
+ * plain way: base64 decoded whole (white space dropped), then d2i as a
+ * PKCS#1 RSAPublicKey that must span it all */
+static int
+rewrap_reference(const char *b64)
+{
+	unsigned char clean[1200], der[1200];
+	const unsigned char *q = der;
+	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
+	EVP_PKEY *pk;
+	size_t i, n = 0;
+	int a = 0, b = 0, ok;
+
+	for (i = 0; b64[i] != '\0' && n < sizeof(clean); i++)
+		if (strchr(" \t\r\n", b64[i]) == NULL)
+			clean[n++] = (unsigned char)b64[i];
+	EVP_DecodeInit(ctx);
+	ok = EVP_DecodeUpdate(ctx, der, &a, clean, (int)n) >= 0 &&
+	    EVP_DecodeFinal(ctx, der + a, &b) == 1 && a + b > 0;
+	EVP_ENCODE_CTX_free(ctx);
+	if (!ok)
+		return DKIMKEY_ENC_ASIS;
+	pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &q, a + b);
+	ok = pk != NULL && q == der + a + b;
+	EVP_PKEY_free(pk);
+	ERR_clear_error();
+	return ok ? DKIMKEY_ENC_PKCS1 : DKIMKEY_ENC_ASIS;
+}
+
+/* test_rewrap_random - dkimkey_rewrap looks at the first bytes of p= to
+ * skip keys that cannot be PKCS#1; 20,000 records made from a PKCS#1 key,
+ * an SPKI and random bytes, with bytes of their DER headers changed, cut
+ * short, and white space in the base64, decide as the plain reading does */
+static void
+test_rewrap_random(const char *p1, const char *spki)
+{
+	unsigned char base[3][600], der[600];
+	char b64[1000], ws[1300], rec[1400], *out;
+	int blen[3], len, k;
+	size_t outlen, i, j;
+	unsigned seed = 20261205, bad = 0, pkcs1 = 0, t;
+
+	blen[0] = EVP_DecodeBlock(base[0], (const unsigned char *)p1,
+	    (int)strlen(p1));
+	blen[1] = EVP_DecodeBlock(base[1], (const unsigned char *)spki,
+	    (int)strlen(spki));
+	for (k = 0; k < 2; k++)		/* DecodeBlock counts the padding */
+		for (i = strlen(k == 0 ? p1 : spki); i > 0 &&
+		    (k == 0 ? p1 : spki)[i - 1] == '='; i--)
+			blen[k]--;
+	for (k = 0; k < 200; k++)
+		base[2][k] = (unsigned char)rand_r(&seed);
+	blen[2] = 200;
+	for (t = 0; t < 20000; t++) {
+		k = (int)(rand_r(&seed) % 3);
+		len = blen[k];
+		memcpy(der, base[k], (size_t)blen[k]);
+		for (j = rand_r(&seed) % 3; j > 0; j--)	/* header bytes */
+			der[rand_r(&seed) % 12] ^= (unsigned char)(1 <<
+			    rand_r(&seed) % 8);
+		if (rand_r(&seed) % 4 == 0)
+			der[rand_r(&seed) % 12] = rand_r(&seed) % 2 ? 0x30 :
+			    0x02;
+		if (rand_r(&seed) % 8 == 0)
+			len = (int)(rand_r(&seed) % 14);	/* cut short */
+		EVP_EncodeBlock((unsigned char *)b64, der, len);
+		for (i = 0, j = 0; b64[i] != '\0'; i++) {
+			if (rand_r(&seed) % 16 == 0)
+				ws[j++] = " \t\r\n"[rand_r(&seed) % 4];
+			ws[j++] = b64[i];
+		}
+		ws[j] = '\0';
+		snprintf(rec, sizeof(rec), "v=DKIM1; k=rsa; p=%s", ws);
+		k = dkimkey_rewrap(rec, strlen(rec), &out, &outlen);
+		free(out);
+		pkcs1 += k == DKIMKEY_ENC_PKCS1;
+		if (k != rewrap_reference(ws) && bad++ == 0)
+			printf("# differs for p=%s\n", ws);
+	}
+	ok(bad == 0 && pkcs1 > 1000, "dkimkey_rewrap: 20,000 mutated keys "
+	    "decided as a whole-key reading does (%u PKCS#1)", pkcs1);
+}
+
 /* test_pkcs1 - the same messages verify with keys published as SPKI and
  * as bare PKCS#1 RSAPublicKey; a corrupt PKCS#1 key is a permerror */
 static void
@@ -550,6 +634,7 @@ test_pkcs1(struct dkimverify *v, struct dns_resolver *r)
 	snprintf(in, sizeof(in), "v=DKIM1; k=ed25519; p=%s", p1);
 	is_int(dkimkey_rewrap(in, strlen(in), &out, &outlen),
 	    DKIMKEY_ENC_ASIS, "dkimkey_rewrap: k=ed25519 left alone");
+	test_rewrap_random(p1, spki);
 	free(p1);
 	free(spki);
 }
@@ -1122,7 +1207,7 @@ main(int argc, char **argv)
 		printf("Bail out! mkdtemp\n");
 		return 1;
 	}
-	plan(121 + 17 + 2 + 2);
+	plan(121 + 17 + 2 + 2 + 1);
 	r = zone();
 	if (dkimverify_new(&v, &strict, err, sizeof(err)) != 0 ||
 	    dkimverify_new(&vl, &lenient, err, sizeof(err)) != 0) {
