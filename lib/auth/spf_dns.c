@@ -56,12 +56,15 @@ spf_dns_rr_new(SPF_dns_server_t *srv, const char *domain, ns_type type,
 static char *
 spf_dns_dname(const ldns_rdf *rdf)
 {
-	char *s;
+	char *s, text[DNS_NAME_TEXT_MAX];
 	size_t len;
 
 	if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME)
 		return NULL;
-	s = ldns_rdf2str(rdf);
+	if (dns_name_text(rdf, text, sizeof(text)) == SCOPE_OK)
+		s = strdup(text);
+	else
+		s = ldns_rdf2str(rdf);	/* malformed: as before */
 	if (s == NULL)
 		return NULL;
 	len = strlen(s);

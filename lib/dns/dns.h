@@ -141,6 +141,14 @@ void dns_answer_free(struct dns_answer *a);
 ldns_rr_list *dns_answer_rrs(const struct dns_answer *a, uint16_t qtype);
 
 const char *dns_sec_name(enum dns_sec sec);
+/* dns_name_text - a DNAME rdf in presentation form, as ldns_rdf2str()
+ * writes it (trailing dot; '.', ';', '(', ')' and '\\' in a label as
+ * "\\c", other bytes that are not printable ASCII as "\\DDD"), without
+ * ldns's formatted printing of every byte; SCOPE_EINVAL for anything but
+ * a well-formed DNAME, SCOPE_ETOOBIG when out (DNS_NAME_TEXT_MAX fits
+ * any name) is too small */
+#define DNS_NAME_TEXT_MAX	1024
+int dns_name_text(const ldns_rdf *rdf, char *out, size_t outsz);
 /* dns_lookup_status - what the record shows as a lookup's "dnssec": the
  * status, or "skipped" for a lookup not sent */
 const char *dns_lookup_status(const struct dns_lookup *l);

@@ -59,9 +59,10 @@ iprev_reverse_name(const char *ip, char *out, size_t outsz)
 static int
 iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
 {
-	char rname[DNS_NAME_MAX];
+	char rname[DNS_NAME_MAX], name[DNS_NAME_TEXT_MAX];
 	struct dns_answer a;
 	ldns_rr_list *ptrs;
+	const ldns_rdf *rdf;
 	char *text;
 	size_t i;
 	int rc;
@@ -76,7 +77,13 @@ iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
 		out->ptr_total++;
 		if (out->nnames == IPREV_NAMES_MAX)
 			continue;
-		text = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ptrs, i), 0));
+		rdf = ldns_rr_rdf(ldns_rr_list_rr(ptrs, i), 0);
+		if (dns_name_text(rdf, name, sizeof(name)) == SCOPE_OK) {
+			text_copy(out->names[out->nnames++], DNS_NAME_MAX, name,
+			    NULL);
+			continue;
+		}
+		text = ldns_rdf2str(rdf);	/* not a DNAME: as before */
 		if (text != NULL)
 			text_copy(out->names[out->nnames++], DNS_NAME_MAX, text,
 			    NULL);

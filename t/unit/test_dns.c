@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "dns/dns.h"
+#include "errors.h"
 #include "dns/iprev.h"
 #include "fakens.h"
 #include "stats.h"
@@ -290,6 +291,59 @@ test_shared_deadline(void)
 	fake_stop(&f);
 }
 
+/* test_name_text - dns_name_text against ldns_rdf2str: 100,000 random
+ * wire names (labels of 0 to 63 random bytes, every byte value, up to 255
+ * bytes in all), the root, and a buffer one byte too small */
+static void
+test_name_text(void)
+{
+	uint8_t wire[256];
+	char got[DNS_NAME_TEXT_MAX], *want;
+	unsigned seed = 20261205, t, bad = 0, lab;
+	size_t n, i, len;
+	ldns_rdf *rdf;
+
+	for (t = 0; t < 100000; t++) {
+		n = 0;
+		while (n < 200 && rand_r(&seed) % 5 != 0) {
+			len = 1 + rand_r(&seed) % (t % 2 == 0 ? 63 : 7);
+			if (n + 1 + len > 254)
+				break;
+			wire[n++] = (uint8_t)len;
+			for (i = 0; i < len; i++) {
+				lab = rand_r(&seed) % 4;	/* mostly letters */
+				wire[n++] = lab == 0 ? (uint8_t)rand_r(&seed) :
+				    (uint8_t)('a' + rand_r(&seed) % 26);
+			}
+		}
+		wire[n++] = 0;
+		rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, n, wire);
+		want = rdf != NULL ? ldns_rdf2str(rdf) : NULL;
+		if (want == NULL || dns_name_text(rdf, got, sizeof(got)) !=
+		    SCOPE_OK || strcmp(got, want) != 0) {
+			if (bad++ == 0)
+				printf("# got %s want %s\n", got, want != NULL ?
+				    want : "(null)");
+		}
+		free(want);
+		ldns_rdf_deep_free(rdf);
+	}
+	is_int(bad, 0, "dns_name_text: the text of ldns_rdf2str for 100,000 "
+	    "random names");
+	rdf = ldns_dname_new_frm_str("mail.example.");
+	ok(rdf != NULL && dns_name_text(rdf, got, 14) == SCOPE_OK &&
+	    strcmp(got, "mail.example.") == 0 &&
+	    dns_name_text(rdf, got, 13) == SCOPE_ETOOBIG,
+	    "dns_name_text: 14 bytes hold \"mail.example.\", 13 do not");
+	ldns_rdf_deep_free(rdf);
+	memcpy(wire, "\0\3abc\0", 6);	/* an empty label first */
+	rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, 6, wire);
+	is_int(dns_name_text(rdf, got, sizeof(got)), SCOPE_EINVAL,
+	    "dns_name_text: a malformed name is refused (callers fall back "
+	    "to ldns)");
+	ldns_rdf_deep_free(rdf);
+}
+
 int
 main(void)
 {
@@ -303,7 +357,8 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(67);
+	plan(70);
+	test_name_text();
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
