@@ -28,12 +28,26 @@ struct record_json_buf {
 	int err;		/* first failure, SCOPE_OK until then */
 };
 
-/* bytes copied as they are inside a string: 0x20..0x7f but '"' and '\\' */
-static bool
-record_json_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
+/* bytes copied as they are inside a string: 0x20..0x7f but '"' (0x22)
+ * and '\\' (0x5c); a table, since this test runs for every byte */
+static const unsigned char record_json_plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,	/* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0xf0 */
+};
 
 /* record_json_grow - room for n more bytes of text (sets err if not) */
 static bool
@@ -65,21 +79,29 @@ record_json_grow(struct record_json_buf *b, size_t n)
 	return true;
 }
 
+/* record_json_room - n more bytes fit without growing (err unset) */
+static inline bool
+record_json_room(const struct record_json_buf *b, size_t n)
+{
+	return b->err == SCOPE_OK && n <= b->max - b->len &&
+	    n + b->extra <= b->cap - b->len;
+}
+
 /* record_json_put - append n bytes */
 static void
 record_json_put(struct record_json_buf *b, const char *s, size_t n)
 {
-	if (n == 0 || !record_json_grow(b, n))
+	if (n == 0 || (!record_json_room(b, n) && !record_json_grow(b, n)))
 		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 }
 
 /* record_json_putc - append one byte */
-static void
+static inline void
 record_json_putc(struct record_json_buf *b, char c)
 {
-	if (record_json_grow(b, 1))
+	if (record_json_room(b, 1) || record_json_grow(b, 1))
 		b->p[b->len++] = c;
 }
 
@@ -146,7 +168,7 @@ record_json_string(struct record_json_buf *b, const char *str, size_t n)
 	record_json_putc(b, '"');
 	while (i < n && b->err == SCOPE_OK) {
 		start = i;
-		while (i < n && record_json_plain(s[i]))
+		while (i < n && record_json_plain[s[i]])
 			i++;
 		record_json_put(b, str + start, i - start);
 		if (i == n)
