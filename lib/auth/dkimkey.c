@@ -308,9 +308,9 @@ dkimkey_txt_set(ldns_rr *rr, const char *text, size_t len)
 
 /* dkimkey_rewrap_pkt - see dkimkey.h */
 int
-dkimkey_rewrap_pkt(ldns_pkt *pkt)
+dkimkey_rewrap_pkt(struct dns_answer *a)
 {
-	ldns_rr_list *ans = ldns_pkt_answer(pkt);
+	ldns_rr_list *ans = ldns_pkt_answer(a->pkt);
 	size_t i, len, nlen;
 	char *text, *repl;
 	ldns_rr *rr;
@@ -324,7 +324,13 @@ dkimkey_rewrap_pkt(ldns_pkt *pkt)
 		rc = dkimkey_rewrap(text, len, &repl, &nlen);
 		free(text);
 		if (rc == DKIMKEY_ENC_PKCS1) {
-			rc = dkimkey_txt_set(rr, repl, nlen);
+			/* a packet shared with the cache: changed in a copy,
+			 * whose records are in the same order */
+			rc = dns_answer_own(a);
+			ans = ldns_pkt_answer(a->pkt);
+			if (rc == SCOPE_OK)
+				rc = dkimkey_txt_set(ldns_rr_list_rr(ans, i),
+				    repl, nlen);
 			free(repl);
 			n++;
 		}

@@ -24,6 +24,8 @@
 
 #include <ldns/ldns.h>
 
+#include "dns/dns.h"
+
 #define DKIMKEY_RECORD_MAX	8192	/* a key record, all strings joined */
 
 enum dkimkey_enc {
@@ -38,10 +40,11 @@ enum dkimkey_enc {
 int dkimkey_rewrap(const char *rec, size_t len, char **out, size_t *outlen);
 
 /* dkimkey_rewrap_pkt - dkimkey_rewrap() on every TXT record of a DNS
- * answer, in place (the new text split into 255-byte strings). Returns
+ * answer, in place (the new text split into 255-byte strings; a packet
+ * shared with the DNS cache is copied first, dns_answer_own). Returns
  * how many records were rewritten, or SCOPE_ENOMEM (the packet may then
  * be partly rewritten and a record short of strings, which then gives no
  * key). */
-int dkimkey_rewrap_pkt(ldns_pkt *pkt);
+int dkimkey_rewrap_pkt(struct dns_answer *a);
 
 #endif

@@ -233,7 +233,7 @@ dkimverify_dns_start(void *srv, int type, unsigned char *query,
 	k = dkimverify_keylog_add(m, (const char *)query, a.rcode, a.sec);
 	m->q_dnssec = dkimverify_dnssec(a.sec);
 	if (a.pkt != NULL)	/* PKCS#1 p= to SPKI; ENOMEM: no key */
-		nwrap = dkimkey_rewrap_pkt(a.pkt);
+		nwrap = dkimkey_rewrap_pkt(&a);
 	if (k != NULL)
 		k->pkcs1 = nwrap > 0;
 	if (a.rcode == -1)

@@ -744,13 +744,32 @@ dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
 	return SCOPE_OK;
 }
 
-/* dns_answer_free - release the packet */
+/* dns_answer_free - release the packet, or the reference to it */
 void
 dns_answer_free(struct dns_answer *a)
 {
-	if (a->pkt != NULL)
+	if (a->shared != NULL)
+		dns_cache_release(a->shared);
+	else if (a->pkt != NULL)
 		ldns_pkt_free(a->pkt);
 	a->pkt = NULL;
+	a->shared = NULL;
+}
+
+/* dns_answer_own - a copy of a shared packet in place of the reference */
+int
+dns_answer_own(struct dns_answer *a)
+{
+	ldns_pkt *copy;
+
+	if (a->shared == NULL)
+		return SCOPE_OK;
+	if ((copy = ldns_pkt_clone(a->pkt)) == NULL)
+		return SCOPE_ENOMEM;
+	dns_cache_release(a->shared);
+	a->shared = NULL;
+	a->pkt = copy;
+	return SCOPE_OK;
 }
 
 /* dns_chain_has - is name the query name or a CNAME target on its chain? */

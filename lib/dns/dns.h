@@ -77,11 +77,16 @@ struct dns_ctx {
 	struct dns_lookup log[DNS_LOG_MAX];	/* last: [nlog..] unset */
 };
 
+struct dns_shared;	/* a cached answer's packet, shared (dns_cache.c) */
+
 struct dns_answer {
 	int rcode;		/* -1: no answer (timeout, network error) */
 	enum dns_sec sec;
 	bool skipped;		/* not sent: every server considered down */
-	ldns_pkt *pkt;		/* owned; NULL without a usable answer */
+	ldns_pkt *pkt;		/* NULL without a usable answer; read-only
+				 * while shared (dns_answer_own to change) */
+	struct dns_shared *shared;	/* set: pkt is the cache's, one
+					 * reference held (dns_answer_free) */
 };
 
 /* a change of one name server's state, for the daemon's log */
@@ -136,6 +141,9 @@ void dns_ctx_free(struct dns_ctx *c);
 int dns_query(struct dns_ctx *c, const char *qname, uint16_t qtype,
     struct dns_answer *out);
 void dns_answer_free(struct dns_answer *a);
+/* dns_answer_own - make the packet the answer's own (a copy when it was
+ * shared), before anything changes it; SCOPE_ENOMEM */
+int dns_answer_own(struct dns_answer *a);
 /* dns_answer_rrs - answer records of a type (CNAMEs followed); the list
  * is the caller's (ldns_rr_list_deep_free), NULL when none */
 ldns_rr_list *dns_answer_rrs(const struct dns_answer *a, uint16_t qtype);

@@ -18,9 +18,18 @@
  * the status the answer was fetched with: it is never upgraded (a cached
  * insecure stays insecure, a bogus stays bogus until it expires).
  *
+ * A hit parses the wire form into a packet of the caller's, except for a
+ * small answer (at most DNS_CACHE_SHARE_WIRE bytes and DNS_CACHE_SHARE_RRS
+ * records): its first hit keeps the parsed packet in the entry, and every
+ * later hit hands out that packet with one more reference (struct
+ * dns_shared, counted atomically; dns_answer_free drops it, and the
+ * entry's own goes when the entry is dropped). A shared packet is
+ * read-only; whoever changes it takes a copy first (dns_answer_own).
+ *
  * Memory: at most DNSCacheSize entries (split evenly over the shards),
  * each at most DNS_CACHE_WIRE_MAX
- * bytes of packet (larger answers are not kept). The entries are spread
+ * bytes of packet (larger answers are not kept); a parsed small answer
+ * adds at most about 2.5 KB to its entry (8 records; test_dnscache). The entries are spread
  * over DNS_CACHE_SHARDS shards by a seeded hash, each with its own mutex,
  * hash chains and CLOCK ring (a hit sets a reference bit; eviction
  * sweeps the ring, clearing bits, and takes the first entry expired or
@@ -45,6 +54,17 @@
 #define DNS_CACHE_SHARD(dc, h)	(&(dc)->shard[(h) >> (64 - DNS_CACHE_SHARD_BITS)])
 #define DNS_CACHE_WIRE_MAX	4096	/* bytes of packet kept per entry */
 #define DNS_CACHE_BOGUS_S	60
+/* answers parsed once and shared by later hits: at most this many bytes
+ * of wire form and of records (all sections), so that wire and parsed
+ * form together stay within the DNS_CACHE_WIRE_MAX an entry may take */
+#define DNS_CACHE_SHARE_WIRE	512
+#define DNS_CACHE_SHARE_RRS	8
+
+/* a parsed packet that cache hits share, counted references */
+struct dns_shared {
+	ldns_pkt *pkt;
+	unsigned refs;		/* __atomic */
+};
 
 struct dns_cache_entry {
 	struct dns_cache_entry *next;	/* hash chain */
@@ -57,6 +77,8 @@ struct dns_cache_entry {
 	enum dns_sec sec;
 	size_t wirelen;			/* 0: no packet (bogus) */
 	uint8_t *wire;
+	struct dns_shared *parsed;	/* set by the first hit of a small
+					 * answer; one reference */
 	char name[];			/* lowercased, no trailing dot */
 };
 
@@ -158,12 +180,25 @@ dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s)
 	return SCOPE_OK;
 }
 
-/* dns_cache_entry_free - one entry and its packet */
+/* dns_cache_release - drop one reference; the last frees the packet */
+void
+dns_cache_release(struct dns_shared *sh)
+{
+	if (sh != NULL && __atomic_sub_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL) ==
+	    0) {
+		ldns_pkt_free(sh->pkt);
+		free(sh);
+	}
+}
+
+/* dns_cache_entry_free - one entry, its packet and its reference */
 static void
 dns_cache_entry_free(struct dns_cache_entry *e)
 {
-	if (e != NULL)
+	if (e != NULL) {
 		free(e->wire);
+		dns_cache_release(e->parsed);
+	}
 	free(e);
 }
 
@@ -259,8 +294,48 @@ dns_cache_victim(struct dns_cache_shard *s, int64_t now)
 	return s->ring[s->hand];
 }
 
-/* dns_cache_get - a hit fills out (rcode, sec, a packet of its own):
- * true; a miss (or an expired entry, dropped here) false */
+/* dns_cache_shareable - small enough to keep parsed beside its wire
+ * form (the header's four counts: ancount, nscount, arcount after qdcount) */
+static bool
+dns_cache_shareable(const struct dns_cache_entry *e)
+{
+	const uint8_t *w = e->wire;
+
+	if (e->wirelen < 12 || e->wirelen > DNS_CACHE_SHARE_WIRE)
+		return false;
+	return (size_t)((w[6] << 8) | w[7]) + ((w[8] << 8) | w[9]) +
+	    ((w[10] << 8) | w[11]) <= DNS_CACHE_SHARE_RRS;
+}
+
+/* dns_cache_share - pkt (parsed from wire) as a shared packet with the
+ * caller's reference; kept in the entry too if the entry of that key
+ * still holds that wire form and no shared packet (it may have been
+ * replaced or evicted while the lock was not held). NULL: no memory */
+static struct dns_shared *
+dns_cache_share(struct dns_cache_shard *s, uint64_t h, const char *key,
+    uint16_t qtype, ldns_pkt *pkt, const uint8_t *wire, size_t wirelen)
+{
+	struct dns_shared *sh = malloc(sizeof(*sh));
+	struct dns_cache_entry *e, **link;
+
+	if (sh == NULL)
+		return NULL;
+	sh->pkt = pkt;
+	sh->refs = 1;
+	pthread_mutex_lock(&s->lock);
+	e = dns_cache_find(s, h, key, qtype, &link);
+	if (e != NULL && e->parsed == NULL && e->wirelen == wirelen &&
+	    memcmp(e->wire, wire, wirelen) == 0) {
+		sh->refs = 2;
+		e->parsed = sh;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return sh;
+}
+
+/* dns_cache_get - a hit fills out (rcode, sec and the packet: shared when
+ * the entry has one, else parsed from the wire form, and shared from now
+ * on when small): true; a miss (or an expired entry, dropped here) false */
 bool
 dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
     struct dns_answer *out)
@@ -270,31 +345,43 @@ dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
 	uint64_t h = dns_cache_hash(dc, key, len, qtype);
 	struct dns_cache_shard *s = DNS_CACHE_SHARD(dc, h);
 	struct dns_cache_entry *e, **link, *dead = NULL;
+	struct dns_shared *sh = NULL;
 	uint8_t *wire = NULL;
-	bool hit = false;
+	bool hit = false, share = false;
 
 	pthread_mutex_lock(&s->lock);
 	e = dns_cache_find(s, h, key, qtype, &link);
 	if (e != NULL && e->expires <= clock_mono()) {
 		dns_cache_unlink(s, e);
 		dead = e;
-	} else if (e != NULL && (e->wirelen == 0 ||
+	} else if (e != NULL && (e->parsed != NULL || e->wirelen == 0 ||
 	    (wire = malloc(e->wirelen)) != NULL)) {
 		e->ref = true;
 		hit = true;
 		out->rcode = e->rcode;
 		out->sec = e->sec;
-		wirelen = e->wirelen;
-		if (wire != NULL)
+		if ((sh = e->parsed) != NULL) {
+			__atomic_add_fetch(&sh->refs, 1, __ATOMIC_ACQ_REL);
+		} else if (wire != NULL) {
+			wirelen = e->wirelen;
 			memcpy(wire, e->wire, wirelen);
+			share = dns_cache_shareable(e);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	dns_cache_entry_free(dead);
 	out->pkt = NULL;
-	if (hit && wire != NULL &&
-	    ldns_wire2pkt(&out->pkt, wire, wirelen) != LDNS_STATUS_OK) {
-		out->pkt = NULL;
-		hit = false;	/* cannot happen: we wrote it */
+	out->shared = sh;
+	if (sh != NULL) {
+		out->pkt = sh->pkt;
+	} else if (hit && wire != NULL) {
+		if (ldns_wire2pkt(&out->pkt, wire, wirelen) != LDNS_STATUS_OK) {
+			out->pkt = NULL;
+			hit = false;	/* cannot happen: we wrote it */
+		} else if (share) {
+			out->shared = dns_cache_share(s, h, key, qtype,
+			    out->pkt, wire, wirelen);
+		}
 	}
 	free(wire);
 	stats_add(hit ? STATS_DNS_CACHE_HITS : STATS_DNS_CACHE_MISSES, 1);

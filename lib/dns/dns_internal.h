@@ -80,11 +80,15 @@ int dns_cache_new(struct dns_cache **out, size_t entries, long max_ttl_s);
 void dns_cache_free(struct dns_cache *dc);
 /* dns_cache_entries - answers held, all shards */
 size_t dns_cache_entries(struct dns_cache *dc);
-/* dns_cache_get - a cached answer into out (a packet of its own): true */
+/* dns_cache_get - a cached answer into out: true (out->pkt shared with
+ * the cache, out->shared set, for a small answer looked up before; else
+ * a packet of its own) */
 bool dns_cache_get(struct dns_cache *dc, const char *qname, uint16_t qtype,
     struct dns_answer *out);
 /* dns_cache_put - keep an answer as long as its TTLs allow */
 void dns_cache_put(struct dns_cache *dc, const char *qname, uint16_t qtype,
     const struct dns_answer *a);
+/* dns_cache_release - drop one reference to a shared packet */
+void dns_cache_release(struct dns_shared *sh);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "dns/dns.h"
+#include "errors.h"
 #include "stats.h"
 #include "tap.h"
 
@@ -30,6 +31,23 @@ static const char *const zone_rrs[] = {
 	"*.wild.c.test. 300 IN A 192.0.2.99",
 	"up.c.test. 300 IN A 192.0.2.30",
 	"nosoa.example. 300 IN A 192.0.2.31",
+	"*.eight.c.test. 300 IN A 192.0.2.40",
+	"*.eight.c.test. 300 IN A 192.0.2.41",
+	"*.eight.c.test. 300 IN A 192.0.2.42",
+	"*.eight.c.test. 300 IN A 192.0.2.43",
+	"*.eight.c.test. 300 IN A 192.0.2.44",
+	"*.eight.c.test. 300 IN A 192.0.2.45",
+	"*.eight.c.test. 300 IN A 192.0.2.46",
+	"*.eight.c.test. 300 IN A 192.0.2.47",
+	"nine.c.test. 300 IN A 192.0.2.50",
+	"nine.c.test. 300 IN A 192.0.2.51",
+	"nine.c.test. 300 IN A 192.0.2.52",
+	"nine.c.test. 300 IN A 192.0.2.53",
+	"nine.c.test. 300 IN A 192.0.2.54",
+	"nine.c.test. 300 IN A 192.0.2.55",
+	"nine.c.test. 300 IN A 192.0.2.56",
+	"nine.c.test. 300 IN A 192.0.2.57",
+	"nine.c.test. 300 IN A 192.0.2.58",
 	NULL
 };
 
@@ -347,6 +365,96 @@ test_memory(void)
 	dns_resolver_free(r);
 }
 
+/* test_shared - a small answer is parsed once, at its first hit, and
+ * later hits share that packet; one held past its entry's expiry stays
+ * good; a copy made to change it (dns_answer_own) leaves the cache's
+ * alone; an answer of more than 8 records is parsed for every hit */
+static void
+test_shared(void)
+{
+	struct dns_resolver *r = zone(100, 3600);
+	struct dns_answer a1, a2, a3;
+	struct dns_ctx c;
+	const ldns_rr *rr;
+
+	at(7000);
+	dns_ctx_init(&c, r);
+	dns_query(&c, "mx.c.test", LDNS_RR_TYPE_A, &a1);
+	ok(a1.pkt != NULL && a1.shared == NULL, "a miss: the packet is the "
+	    "lookup's own");
+	dns_answer_free(&a1);
+	dns_query(&c, "mx.c.test", LDNS_RR_TYPE_A, &a2);
+	dns_query(&c, "MX.c.test.", LDNS_RR_TYPE_A, &a3);
+	ok(a2.shared != NULL && a3.shared == a2.shared && a3.pkt == a2.pkt,
+	    "the hits share one parsed packet");
+	ok(dns_answer_own(&a3) == SCOPE_OK && a3.shared == NULL &&
+	    a3.pkt != NULL && a3.pkt != a2.pkt, "dns_answer_own: a copy of "
+	    "its own in place of the reference");
+	ldns_rr_set_ttl(ldns_rr_list_rr(ldns_pkt_answer(a3.pkt), 0), 7);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(a2.pkt), 0);
+	ok(rr != NULL && ldns_rr_ttl(rr) == 300, "changing the copy leaves "
+	    "the shared packet as it was");
+	dns_answer_free(&a3);
+	at(7000 + 400);		/* the entry has expired */
+	dns_query(&c, "mx.c.test", LDNS_RR_TYPE_A, &a1);
+	rr = ldns_rr_list_rr(ldns_pkt_answer(a2.pkt), 0);
+	ok(!c.log[c.nlog - 1].cached && a1.shared == NULL && rr != NULL &&
+	    ldns_rr_rd_count(rr) == 1 && ldns_rdf_size(ldns_rr_rdf(rr, 0)) ==
+	    4 && ldns_rdf_data(ldns_rr_rdf(rr, 0))[3] == 25,
+	    "an expired entry is asked again, and a packet held from it "
+	    "stays good (ASan would see a use after free)");
+	dns_answer_free(&a1);
+	dns_answer_free(&a2);
+	dns_query(&c, "nine.c.test", LDNS_RR_TYPE_A, &a1);
+	dns_answer_free(&a1);
+	dns_query(&c, "nine.c.test", LDNS_RR_TYPE_A, &a1);
+	ok(c.log[c.nlog - 1].cached && a1.shared == NULL && a1.pkt != NULL &&
+	    ldns_rr_list_rr_count(ldns_pkt_answer(a1.pkt)) == 9,
+	    "nine records: a hit, parsed for itself, not shared");
+	dns_answer_free(&a1);
+	dns_ctx_free(&c);
+	dns_resolver_free(r);
+}
+
+/* test_shared_memory - 2,000 answers of 8 records (the largest kept
+ * parsed), each looked up three times: wire form and parsed packet
+ * together stay under the 4 KB an entry may take (smtpscope.conf(5)) */
+static void
+test_shared_memory(void)
+{
+	struct dns_resolver *r = zone(4000, 3600);	/* no shard fills */
+	long rss0, rss1, rss2;
+	char name[64], text[200];
+	unsigned i, k;
+
+	at(8000);
+	rss0 = rss_kib();
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "s%u.eight.c.test", i);
+		probe(r, name, LDNS_RR_TYPE_A);
+	}
+	rss1 = rss_kib();
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "s%u.eight.c.test", i);
+			probe(r, name, LDNS_RR_TYPE_A);
+		}
+	rss2 = rss_kib();
+	snprintf(text, sizeof(text), "RSS: %ld KiB, %ld with 2,000 answers "
+	    "of 8 records, %ld with them parsed and shared", rss0, rss1, rss2);
+	diag(text);
+#ifdef __SANITIZE_ADDRESS__
+	ok(dns_resolver_cache_entries(r) == 2000, "2000 answers of 8 records "
+	    "held (RSS not checked under AddressSanitizer)");
+#else
+	ok(dns_resolver_cache_entries(r) == 2000 && rss0 >= 0 &&
+	    (rss2 - rss0) * 1024 / 2000 < 4096, "2000 answers of 8 records, "
+	    "parsed and shared: %ld bytes each, under 4 KB",
+	    (rss2 - rss0) * 1024 / 2000);
+#endif
+	dns_resolver_free(r);
+}
+
 /* test_off - without a cache (eval --zone) nothing is ever cached */
 static void
 test_off(void)
@@ -364,7 +472,7 @@ main(void)
 {
 	struct dns_resolver *r = zone(1000, 3600);
 
-	plan(36);
+	plan(43);
 	if (r == NULL)
 		return 1;
 	test_hit(r);
@@ -376,6 +484,8 @@ main(void)
 	test_bound();
 	test_threads();
 	test_memory();
+	test_shared();
+	test_shared_memory();
 	test_off();
 	clock_set_fake(0);
 	return done_testing();
