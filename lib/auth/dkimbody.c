@@ -109,7 +109,7 @@ dkimbody_new(void)
 	b->nhash = 0;
 	b->started = false;
 	b->done = false;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < sizeof(b->st) / sizeof(b->st[0]); i++)
 		memset(&b->st[i], 0, offsetof(struct dkimbody_stream, out));
 	return b;
 }

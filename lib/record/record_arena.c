@@ -30,7 +30,6 @@ struct record_arena_chunk {
 
 static __thread struct record_arena_chunk *record_arena_head;
 static __thread bool record_arena_active;
-static __thread size_t record_arena_total;	/* bytes handed out */
 static bool record_arena_ready;
 
 /* record_arena_chunk_new - a chunk with room for at least n bytes, put at
@@ -74,7 +73,6 @@ record_arena_malloc(size_t n)
 	}
 	p = c->data + c->used;
 	c->used += n;
-	record_arena_total += n;
 	return p;
 }
 
@@ -118,7 +116,6 @@ record_arena_begin(void)
 	if (!record_arena_ready || record_arena_active)
 		return false;
 	record_arena_active = true;
-	record_arena_total = 0;
 	return true;
 }
 
@@ -133,12 +130,16 @@ record_arena_end(void)
 		record_arena_head = c->next;
 		free(c);
 	}
-	record_arena_total = 0;
 }
 
-/* record_arena_used - bytes handed out since begin */
+/* record_arena_used - bytes handed out since begin: the chunks' use */
 size_t
 record_arena_used(void)
 {
-	return record_arena_total;
+	const struct record_arena_chunk *c;
+	size_t n = 0;
+
+	for (c = record_arena_head; c != NULL; c = c->next)
+		n += c->used;
+	return n;
 }
