@@ -7,8 +7,9 @@
  * smtpscope spends in all, docs/performance.md), and its relaxed form
  * drops a CR that no LF follows, which RFC 6376 keeps as line content
  * (docs/dkim-conformance.md). Here a chunk is scanned once per
- * canonicalization in use, runs of ordinary bytes go to the digests
- * whole, and each digest is OpenSSL's, fetched once per process.
+ * canonicalization in use, runs of ordinary bytes (for relaxed, words
+ * with the single spaces between them) go to the digests whole, and each
+ * digest is OpenSSL's, fetched once per process.
  *
  * Both canonicalizations hold back what may turn out to be empty lines
  * at the end of the body: held_pairs CRLFs, then possibly a CR that
@@ -35,6 +36,9 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "auth/dkimbody.h"
 
@@ -275,6 +279,49 @@ dkimbody_relaxed_content(struct dkimbody *b)
 	st->content = true;
 }
 
+/* dkimbody_span - the first byte at or after p that is not content for
+ * relaxed (SP, HTAB, CR), or end; 16 bytes a step where SSE2 is there
+ * (every x86-64), which is what makes base64 lines cheap */
+static const unsigned char *
+dkimbody_span(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' ');
+	const __m128i ht = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	__m128i v, hit;
+	int bits;
+
+	while (end - p >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp),
+		    _mm_cmpeq_epi8(v, ht)), _mm_cmpeq_epi8(v, cr));
+		bits = _mm_movemask_epi8(hit);
+		if (bits != 0)
+			return p + __builtin_ctz((unsigned)bits);
+		p += 16;
+	}
+#endif
+	while (p < end && dkimbody_class[*p] == 0)
+		p++;
+	return p;
+}
+
+/* dkimbody_run - the end of a run that relaxed leaves as it is: content
+ * bytes, and single SPs with content after them in this chunk (a lone
+ * SP between words is its own canonical form); the byte at p is content
+ * or end */
+static const unsigned char *
+dkimbody_run(const unsigned char *p, const unsigned char *end)
+{
+	for (;;) {
+		p = dkimbody_span(p, end);
+		if (end - p < 2 || p[0] != ' ' || dkimbody_class[p[1]] != 0)
+			return p;
+		p += 2;
+	}
+}
+
 /* dkimbody_relaxed - one chunk, relaxed: runs of content bytes are
  * copied whole, white space and line ends decided byte by byte */
 static void
@@ -306,8 +353,7 @@ dkimbody_relaxed(struct dkimbody *b, const unsigned char *p, size_t n)
 			break;
 		default:
 			dkimbody_relaxed_content(b);
-			for (q = p + 1; q < end && dkimbody_class[*q] == 0; q++)
-				;
+			q = dkimbody_run(p + 1, end);
 			dkimbody_put(b, p, (size_t)(q - p));
 			p = q;
 			break;

@@ -1,8 +1,9 @@
 /*
  * test_dkimbody.c - DKIM body hashes (lib/auth/dkimbody.c): known
  * digests, the RFC 6376 section 3.4.5 example, bare CRs, l=, bh= with
- * folding, the limits of the API, and 20,000 random hostile bodies fed
- * in random chunks against a plain reading of the RFC (dkimbody_ref.h).
+ * folding, the limits of the API, and 20,000 random hostile bodies and
+ * 6,000 random texts with long words fed in random chunks against a
+ * plain reading of the RFC (dkimbody_ref.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,13 +247,71 @@ test_random(void)
 	    "(%u differ)", bad);
 }
 
+/* random_text - words of 1 to 40 bytes (any byte but SP, HTAB, CR)
+ * between the separators relaxed treats apart: single and double
+ * spaces, tabs, line ends, bare CRs, spaces before a line end */
+static size_t
+random_text(uint64_t *rng, unsigned char *body, size_t max)
+{
+	static const char *sep[] = { " ", " ", " ", "  ", "\t", " \t",
+	    "\r\n", " \r\n", "\r", "\r\n\r\n", "\n" };
+	size_t n = 0, w, i;
+	const char *x;
+	unsigned char c;
+
+	while (n + 48 < max) {
+		w = 1 + test_rng(rng) % 40;
+		for (i = 0; i < w; i++) {
+			do
+				c = (unsigned char)test_rng(rng);
+			while (c == ' ' || c == '\t' || c == '\r');
+			body[n++] = c;
+		}
+		x = sep[test_rng(rng) % (sizeof(sep) / sizeof(sep[0]))];
+		memcpy(body + n, x, strlen(x));
+		n += strlen(x);
+		if (test_rng(rng) % 64 == 0)
+			break;
+	}
+	return n;
+}
+
+/* test_random_text - long runs and single spaces (the 16-byte scan and
+ * the words-with-spaces runs), in chunks of 1 to 100 bytes or whole */
+static void
+test_random_text(void)
+{
+	unsigned char body[4096], *ref;
+	uint64_t rng = 20261206, clen;
+	size_t n, rlen, step;
+	char bh[100];
+	unsigned bad = 0, cases, c;
+
+	for (cases = 0; cases < 6000; cases++) {
+		n = random_text(&rng, body, sizeof(body));
+		c = cases % 2;
+		ref = dkimbody_ref(body, n, c == DKIMBODY_RELAXED, &rlen);
+		if (ref == NULL)
+			abort();
+		b64(DKIMBODY_SHA256, ref, rlen, bh);
+		step = test_rng(&rng) % 101;	/* 0: the whole body */
+		if (!hash_body((char *)body, n, step, c, DKIMBODY_SHA256, -1,
+		    bh, &clen) || clen != rlen)
+			bad++;
+		free(ref);
+	}
+	ok(bad == 0, "6,000 random texts with long words: streamed = "
+	    "reference (%u differ)", bad);
+}
+
 int
 main(void)
 {
-	plan(31);
+	plan(32);
 	test_known();
 	test_limits();
 	test_blank_run();
 	test_random();
+	test_random_text();
 	return done_testing();
 }
