@@ -31,57 +31,6 @@ static const char *const dns_sec_names[] = {
 	"insecure", "secure", "bogus", "error", "timeout"
 };
 
-/* dns_name_text - see dns.h */
-int
-dns_name_text(const ldns_rdf *rdf, char *out, size_t outsz)
-{
-	const uint8_t *d;
-	size_t size, at = 0, n = 0, i;
-	uint8_t c;
-	bool esc;
-
-	if (rdf == NULL || ldns_rdf_get_type(rdf) != LDNS_RDF_TYPE_DNAME ||
-	    (size = ldns_rdf_size(rdf)) == 0 || outsz == 0)
-		return SCOPE_EINVAL;
-	d = ldns_rdf_data(rdf);
-	if (size == 1) {	/* the root */
-		if (outsz < 2)
-			return SCOPE_ETOOBIG;
-		memcpy(out, ".", 2);
-		return SCOPE_OK;
-	}
-	while (at < size && d[at] != 0) {
-		if (d[at] > 63 || at + 1 + d[at] >= size)
-			return SCOPE_EINVAL;
-		for (i = at + 1; i <= at + d[at]; i++) {
-			c = d[i];
-			esc = c == '.' || c == ';' || c == '(' || c == ')' ||
-			    c == '\\';
-			/* room for it, then the label's dot and the NUL */
-			if (outsz - n < 2 + (esc ? 2u : c <= 0x20 || c >= 0x7f ?
-			    4u : 1u))
-				return SCOPE_ETOOBIG;
-			if (esc) {
-				out[n++] = '\\';
-				out[n++] = (char)c;
-			} else if (c <= 0x20 || c >= 0x7f) {
-				out[n++] = '\\';
-				out[n++] = (char)('0' + c / 100);
-				out[n++] = (char)('0' + c / 10 % 10);
-				out[n++] = (char)('0' + c % 10);
-			} else {
-				out[n++] = (char)c;
-			}
-		}
-		out[n++] = '.';
-		at += 1 + d[at];
-	}
-	if (at + 1 != size)
-		return SCOPE_EINVAL;	/* no root label at the end */
-	out[n] = '\0';
-	return SCOPE_OK;
-}
-
 /* dns_sec_name - the record's name of a status */
 const char *
 dns_sec_name(enum dns_sec sec)

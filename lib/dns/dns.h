@@ -157,6 +157,13 @@ const char *dns_sec_name(enum dns_sec sec);
  * any name) is too small */
 #define DNS_NAME_TEXT_MAX	1024
 int dns_name_text(const ldns_rdf *rdf, char *out, size_t outsz);
+/* dns_reverse_name - the name a PTR lookup of an address asks for:
+ * "4.3.2.1.in-addr.arpa." for 1.2.3.4, 32 nibbles and "ip6.arpa." for
+ * an IPv6 address (lower case); SCOPE_EINVAL when ip is neither (as
+ * inet_pton reads them), SCOPE_ETOOBIG when out is too small
+ * (DNS_REVERSE_NAME_MAX fits every address) */
+#define DNS_REVERSE_NAME_MAX	74
+int dns_reverse_name(const char *ip, char *out, size_t outsz);
 /* dns_lookup_status - what the record shows as a lookup's "dnssec": the
  * status, or "skipped" for a lookup not sent */
 const char *dns_lookup_status(const struct dns_lookup *l);

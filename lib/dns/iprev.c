@@ -31,30 +31,6 @@ iprev_temporary(const struct dns_answer *a)
 	return a->rcode != LDNS_RCODE_NOERROR && a->rcode != LDNS_RCODE_NXDOMAIN;
 }
 
-/* iprev_reverse_name - "10.100.51.198.in-addr.arpa." for an address */
-static int
-iprev_reverse_name(const char *ip, char *out, size_t outsz)
-{
-	ldns_rdf *addr, *rev;
-	char *text;
-	int rc = SCOPE_EINVAL;
-
-	addr = ldns_rdf_new_frm_str(strchr(ip, ':') != NULL ?
-	    LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, ip);
-	if (addr == NULL)
-		return SCOPE_EINVAL;
-	rev = ldns_rdf_address_reverse(addr);
-	text = rev != NULL ? ldns_rdf2str(rev) : NULL;
-	if (text != NULL && strlen(text) < outsz) {
-		strcpy(out, text);
-		rc = SCOPE_OK;
-	}
-	LDNS_FREE(text);
-	ldns_rdf_deep_free(rev);
-	ldns_rdf_deep_free(addr);
-	return rc;
-}
-
 /* iprev_ptr - the PTR names, bounded and cleaned */
 static int
 iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
@@ -67,7 +43,7 @@ iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
 	size_t i;
 	int rc;
 
-	rc = iprev_reverse_name(ip, rname, sizeof(rname));
+	rc = dns_reverse_name(ip, rname, sizeof(rname));
 	if (rc != SCOPE_OK || (rc = dns_query(dns, rname, LDNS_RR_TYPE_PTR,
 	    &a)) != SCOPE_OK)
 		return rc;

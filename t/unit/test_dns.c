@@ -7,6 +7,7 @@
  * each server of several on its own.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -344,6 +345,78 @@ test_name_text(void)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* reverse_ldns - the reverse name the way iprev asked ldns for it */
+static char *
+reverse_ldns(const char *ip)
+{
+	ldns_rdf *addr, *rev;
+	char *text;
+
+	addr = ldns_rdf_new_frm_str(strchr(ip, ':') != NULL ?
+	    LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, ip);
+	if (addr == NULL)
+		return NULL;
+	rev = ldns_rdf_address_reverse(addr);
+	text = rev != NULL ? ldns_rdf2str(rev) : NULL;
+	ldns_rdf_deep_free(rev);
+	ldns_rdf_deep_free(addr);
+	return text;
+}
+
+/* test_reverse_name - dns_reverse_name against ldns_rdf_address_reverse
+ * and ldns_rdf2str: 100,000 random addresses (IPv4, IPv6 as inet_ntop
+ * writes them, mostly zero IPv6 for the "::" forms, IPv4-mapped, upper
+ * case hex), strings that are no address, and the buffer sizes */
+static void
+test_reverse_name(void)
+{
+	static const char *junk[] = { "", "1.2.3", "1.2.3.4.5", "256.1.1.1",
+	    "01.2.3.4", "1.2.3.4 ", ":::", "1::2::3", "gg::1", "[::1]",
+	    "::1%eth0", "example.org" };
+	char ip[INET6_ADDRSTRLEN], got[DNS_REVERSE_NAME_MAX], *want;
+	unsigned seed = 20261206, t, bad = 0, i, rc;
+	unsigned char a[16];
+	int af;
+
+	for (t = 0; t < 100000; t++) {
+		af = t % 2 == 0 ? AF_INET : AF_INET6;
+		for (i = 0; i < 16; i++)
+			a[i] = t % 4 == 1 && rand_r(&seed) % 4 != 0 ? 0 :
+			    (uint8_t)rand_r(&seed);
+		if (t % 8 == 3)
+			memcpy(a, "\0\0\0\0\0\0\0\0\0\0\377\377", 12);
+		inet_ntop(af, a, ip, sizeof(ip));
+		if (t % 16 == 5)
+			for (i = 0; ip[i] != '\0'; i++)
+				ip[i] = (char)toupper((unsigned char)ip[i]);
+		want = reverse_ldns(ip);
+		rc = (unsigned)dns_reverse_name(ip, got, sizeof(got));
+		if (want == NULL || rc != SCOPE_OK || strcmp(got, want) != 0) {
+			if (bad++ == 0)
+				printf("# %s: got %s want %s\n", ip, got,
+				    want != NULL ? want : "(null)");
+		}
+		free(want);
+	}
+	is_int(bad, 0, "dns_reverse_name: the name ldns gives for 100,000 "
+	    "random addresses");
+	for (i = 0, bad = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		want = reverse_ldns(junk[i]);
+		if (want != NULL || dns_reverse_name(junk[i], got,
+		    sizeof(got)) != SCOPE_EINVAL)
+			bad++;
+		free(want);
+	}
+	is_int(bad, 0, "dns_reverse_name: what ldns refuses is refused");
+	ok(dns_reverse_name("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", got,
+	    DNS_REVERSE_NAME_MAX) == SCOPE_OK && strlen(got) + 1 ==
+	    DNS_REVERSE_NAME_MAX && dns_reverse_name("1.2.3.4", got, 21) ==
+	    SCOPE_ETOOBIG && dns_reverse_name("1.2.3.4", got, 22) ==
+	    SCOPE_OK && strcmp(got, "4.3.2.1.in-addr.arpa.") == 0,
+	    "dns_reverse_name: DNS_REVERSE_NAME_MAX holds any IPv6 name; "
+	    "22 bytes hold 4.3.2.1.in-addr.arpa., 21 do not");
+}
+
 int
 main(void)
 {
@@ -357,8 +430,9 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(70);
+	plan(73);
 	test_name_text();
+	test_reverse_name();
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
