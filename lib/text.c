@@ -71,6 +71,23 @@ text_clean(char *out, size_t outsz, const char *in, size_t inlen,
 	if (outsz == 0)
 		return 0;
 	while (pos < inlen) {
+		/* a run of ASCII (no NUL) goes at once, as far as it fits */
+		for (len = 0; pos + len < inlen && p[pos + len] - 1u < 0x7fu;
+		    len++)
+			;
+		if (len > 0) {
+			if (len > outsz - 1 - used) {
+				memcpy(out + used, p + pos, outsz - 1 - used);
+				used = outsz - 1;
+				if (truncated != NULL)
+					*truncated = true;
+				break;
+			}
+			memcpy(out + used, p + pos, len);
+			used += len;
+			pos += len;
+			continue;
+		}
 		valid = text_utf8_len(p + pos, inlen - pos);
 		src = valid > 0 ? (const void *)(p + pos) : text_replacement;
 		len = valid > 0 ? valid : 3;

@@ -62,6 +62,99 @@ test_file_open(void)
 	rmdir(dir);
 }
 
+/* ref_utf8_len - RFC 3629's table 4 read plainly: the length of the
+ * well-formed sequence at p, 0 if there is none (NUL counts as none) */
+static size_t
+ref_utf8_len(const unsigned char *p, size_t avail)
+{
+	static const struct {
+		unsigned char lo, hi, lo2, hi2;
+		size_t n;
+	} t[] = {
+		{ 0x01, 0x7f, 0, 0, 1 }, { 0xc2, 0xdf, 0x80, 0xbf, 2 },
+		{ 0xe0, 0xe0, 0xa0, 0xbf, 3 }, { 0xe1, 0xec, 0x80, 0xbf, 3 },
+		{ 0xed, 0xed, 0x80, 0x9f, 3 }, { 0xee, 0xef, 0x80, 0xbf, 3 },
+		{ 0xf0, 0xf0, 0x90, 0xbf, 4 }, { 0xf1, 0xf3, 0x80, 0xbf, 4 },
+		{ 0xf4, 0xf4, 0x80, 0x8f, 4 },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (p[0] < t[i].lo || p[0] > t[i].hi)
+			continue;
+		if (t[i].n > avail)
+			return 0;
+		if (t[i].n > 1 && (p[1] < t[i].lo2 || p[1] > t[i].hi2))
+			return 0;
+		for (k = 2; k < t[i].n; k++)
+			if (p[k] < 0x80 || p[k] > 0xbf)
+				return 0;
+		return t[i].n;
+	}
+	return 0;
+}
+
+/* ref_clean - what text_clean must write: each well-formed sequence, or
+ * U+FFFD for a byte that starts none, up to the last whole one that fits */
+static size_t
+ref_clean(char *out, size_t outsz, const unsigned char *p, size_t n,
+    bool *cut)
+{
+	size_t used = 0, pos = 0, v;
+
+	*cut = false;
+	while (pos < n) {
+		v = ref_utf8_len(p + pos, n - pos);
+		if (used + (v > 0 ? v : 3) > outsz - 1) {
+			*cut = true;
+			break;
+		}
+		memcpy(out + used, v > 0 ? (const char *)p + pos : "\xef\xbf\xbd",
+		    v > 0 ? v : 3);
+		used += v > 0 ? v : 3;
+		pos += v > 0 ? v : 1;
+	}
+	out[used] = '\0';
+	return used;
+}
+
+/* test_clean_random - text_clean against ref_clean: 200,000 random
+ * strings (ASCII runs, valid and broken sequences, NULs) into buffers of
+ * 1 to 80 bytes */
+static void
+test_clean_random(void)
+{
+	static const char *piece[] = { "a", "hello world ", "\xc3\xa9",
+	    "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf",
+	    "\xf4\x90\x80\x80", "\xe0\x80", "\x80", "\xff", "\t\r\n" };
+	unsigned char in[128];
+	char got[96], want[96];
+	unsigned seed = 20261206, t, bad = 0;
+	size_t n, k, outsz, lg, lw;
+	bool cg, cw;
+
+	for (t = 0; t < 200000; t++) {
+		n = 0;
+		while (n < 100 && rand_r(&seed) % 8 != 0) {
+			if (rand_r(&seed) % 4 == 0) {
+				in[n++] = (unsigned char)rand_r(&seed);
+				continue;
+			}
+			k = (size_t)rand_r(&seed) % (sizeof(piece) /
+			    sizeof(piece[0]));
+			memcpy(in + n, piece[k], strlen(piece[k]));
+			n += strlen(piece[k]);
+		}
+		outsz = 1 + (size_t)rand_r(&seed) % 80;
+		lg = text_clean(got, outsz, (const char *)in, n, &cg);
+		lw = ref_clean(want, outsz, in, n, &cw);
+		if (lg != lw || cg != cw || memcmp(got, want, lw + 1) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "200,000 random strings cleaned as RFC 3629 reads "
+	    "them, cut at the same place");
+}
+
 int
 main(void)
 {
@@ -69,7 +162,7 @@ main(void)
 	bool cut;
 	long v;
 
-	plan(19 + 7);
+	plan(19 + 7 + 1);
 	text_copy(out, sizeof(out), "plain ascii", &cut);
 	is_str(out, "plain ascii", "ASCII is copied unchanged");
 	ok(!cut, "short ASCII is not truncated");
@@ -104,5 +197,6 @@ main(void)
 	ok(!text_header_is("From-X", "From") && !text_header_is("Fro", "From") &&
 	    !text_header_is(NULL, "From"), "header names: no prefix matches");
 	test_file_open();
+	test_clean_random();
 	return done_testing();
 }
