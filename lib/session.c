@@ -106,22 +106,42 @@ session_mark(int64_t *t, enum session_stage stage)
 		t[stage] = clock_mono();
 }
 
-/* session_make_id - 96 random bits as 24 hex digits */
+/* per thread: random bytes for session ids, fetched 32 ids at a time */
+#define SESSION_ID_POOL	(32 * SESSION_ID_LEN / 2)
+static __thread unsigned char session_id_pool[SESSION_ID_POOL];
+static __thread size_t session_id_left;
+
+/* session_make_id - 96 random bits as 24 hex digits; the bits come from
+ * getrandom(2) in blocks of 32 ids (one system call per 32 sessions), or,
+ * should it fail, from the clock and rand() */
 static void
 session_make_id(char *out)
 {
-	unsigned char raw[SESSION_ID_LEN / 2];
+	static const char hex[] = "0123456789abcdef";
+	unsigned char *raw;
 	size_t i;
 	int64_t now;
 
-	if (getrandom(raw, sizeof(raw), GRND_NONBLOCK) != (ssize_t)sizeof(raw)) {
-		now = clock_mono() ^ (int64_t)(uintptr_t)out;
-		for (i = 0; i < sizeof(raw); i++)
-			raw[i] = (unsigned char)(now >> ((i % 8) * 8)) ^
-			    (unsigned char)rand();
+	if (session_id_left < SESSION_ID_LEN / 2) {
+		if (getrandom(session_id_pool, sizeof(session_id_pool),
+		    GRND_NONBLOCK) == (ssize_t)sizeof(session_id_pool)) {
+			session_id_left = sizeof(session_id_pool);
+		} else {
+			now = clock_mono() ^ (int64_t)(uintptr_t)out;
+			for (i = 0; i < SESSION_ID_LEN / 2; i++)
+				session_id_pool[i] = (unsigned char)(now >>
+				    ((i % 8) * 8)) ^ (unsigned char)rand();
+			session_id_left = SESSION_ID_LEN / 2;
+		}
 	}
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	session_id_left -= SESSION_ID_LEN / 2;
+	raw = session_id_pool + session_id_left;
+	for (i = 0; i < SESSION_ID_LEN / 2; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[SESSION_ID_LEN] = '\0';
+	explicit_bzero(raw, SESSION_ID_LEN / 2);	/* used once */
 }
 
 /* session_new - allocate a session; the caller owns it until close */

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -725,6 +726,68 @@ test_forged_many(void)
 	free(e.ar);
 }
 
+#define IDS_THREADS	4
+#define IDS_EACH	300	/* past the pool of 32 ids many times */
+
+static char ids[IDS_THREADS * IDS_EACH][SESSION_ID_LEN + 1];
+
+/* ids_make - IDS_EACH sessions on one thread, their ids kept */
+static void *
+ids_make(void *arg)
+{
+	char (*out)[SESSION_ID_LEN + 1] = arg;
+	struct session *s;
+	unsigned i;
+
+	for (i = 0; i < IDS_EACH; i++) {
+		s = session_new(&env);
+		if (s == NULL)
+			continue;
+		memcpy(out[i], s->id, sizeof(out[i]));
+		session_close(s);
+	}
+	return NULL;
+}
+
+/* ids_cmp - qsort order of ids */
+static int
+ids_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* test_ids - session ids: 24 lower-case hex digits, all different, from
+ * several threads each drawing from its own pool */
+static void
+test_ids(void)
+{
+	pthread_t th[IDS_THREADS];
+	unsigned i, bad = 0, dup = 0;
+	size_t k;
+
+	for (i = 0; i < IDS_THREADS; i++)
+		if (pthread_create(&th[i], NULL, ids_make,
+		    ids[i * IDS_EACH]) != 0)
+			abort();
+	for (i = 0; i < IDS_THREADS; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < IDS_THREADS * IDS_EACH; i++) {
+		for (k = 0; k < SESSION_ID_LEN; k++)
+			if (!((ids[i][k] >= '0' && ids[i][k] <= '9') ||
+			    (ids[i][k] >= 'a' && ids[i][k] <= 'f')))
+				break;
+		if (k != SESSION_ID_LEN || ids[i][k] != '\0')
+			bad++;
+	}
+	qsort(ids, IDS_THREADS * IDS_EACH, sizeof(ids[0]), ids_cmp);
+	for (i = 1; i < IDS_THREADS * IDS_EACH; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			dup++;
+	ok(bad == 0 && dup == 0, "session ids: %d from %d threads, 24 hex "
+	    "digits each (%u not), all different (%u twice)",
+	    IDS_THREADS * IDS_EACH, IDS_THREADS, bad, dup);
+}
+
 int
 main(void)
 {
@@ -733,7 +796,7 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(61);
+	plan(62);
 	record_arena_init();	/* records built as the daemon builds them */
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
@@ -760,6 +823,7 @@ main(void)
 	test_tags_greylist();
 	test_greylist_full();
 	test_budget();
+	test_ids();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);
