@@ -67,6 +67,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,12 +119,13 @@ struct dkimverify_msg {
 	size_t hdr_bytes;	/* header bytes handed to libopendkim */
 	char error[128];
 	struct dns_ctx *dns;	/* set only during dkimverify_msg_eom() */
-	struct dkimverify_keylog keys[DKIMVERIFY_KEYLOG_MAX];
 	unsigned nkeys;
 	/* the query in progress (libopendkim asks one at a time) */
 	int q_status;
 	size_t q_len;
 	int q_dnssec;
+	/* last: not zeroed at creation, an entry is set when it is added */
+	struct dkimverify_keylog keys[DKIMVERIFY_KEYLOG_MAX];
 };
 
 /* the message being finished on this thread (set around dkim_eom) */
@@ -174,11 +176,14 @@ dkimverify_keylog_add(struct dkimverify_msg *m, const char *qname, int rcode,
     enum dns_sec sec)
 {
 	struct dkimverify_keylog *k;
+	size_t len;
 
 	if (m->nkeys == DKIMVERIFY_KEYLOG_MAX)
 		return NULL;
 	k = &m->keys[m->nkeys++];
-	snprintf(k->qname, sizeof(k->qname), "%s", qname);
+	len = strnlen(qname, sizeof(k->qname) - 1);
+	memcpy(k->qname, qname, len);
+	k->qname[len] = '\0';
 	k->rcode = rcode;
 	k->sec = sec;
 	k->pkcs1 = false;
@@ -358,11 +363,13 @@ dkimverify_free(struct dkimverify *v)
 struct dkimverify_msg *
 dkimverify_msg_new(struct dkimverify *v)
 {
-	struct dkimverify_msg *m = calloc(1, sizeof(*m));
+	struct dkimverify_msg *m = malloc(sizeof(*m));
 	DKIM_STAT st = DKIM_STAT_OK;
 
 	if (m == NULL)
 		return NULL;
+	/* all but the key log (17 KB, most of it never used) */
+	memset(m, 0, offsetof(struct dkimverify_msg, keys));
 	m->v = v;
 	m->dkim = dkim_verify(v->lib, (const unsigned char *)"smtpscope",
 	    NULL, &st);
