@@ -537,7 +537,7 @@ dmarceval_fetch(struct dns_ctx *dns, const char *domain, char *rec,
 		dns_answer_free(&a);
 		return SCOPE_OK;
 	}
-	rrs = dns_answer_rrs(&a, LDNS_RR_TYPE_TXT);
+	rrs = dns_answer_records(&a, LDNS_RR_TYPE_TXT);
 	for (i = 0; rrs != NULL && i < ldns_rr_list_rr_count(rrs); i++) {
 		bool fits = dmarceval_txt(ldns_rr_list_rr(rrs, i), txt,
 		    sizeof(txt));
@@ -570,7 +570,7 @@ dmarceval_fetch(struct dns_ctx *dns, const char *domain, char *rec,
 		if (nfound++ == 0 && strlen(txt) < recsz)
 			memcpy(rec, txt, strlen(txt) + 1);
 	}
-	ldns_rr_list_deep_free(rrs);
+	ldns_rr_list_free(rrs);
 	dns_answer_free(&a);
 	if (nfound > 1)
 		*res = FETCH_SEVERAL;

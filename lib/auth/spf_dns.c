@@ -148,21 +148,21 @@ spf_dns_rr_from_answer(SPF_dns_server_t *srv, const char *domain, ns_type type,
 		return spf_dns_rr_new(srv, domain, type, HOST_NOT_FOUND);
 	if (a->rcode != LDNS_RCODE_NOERROR)	/* timeout, SERVFAIL, ... */
 		return spf_dns_rr_new(srv, domain, type, TRY_AGAIN);
-	list = dns_answer_rrs(a, (uint16_t)type);
+	list = dns_answer_records(a, (uint16_t)type);
 	count = list != NULL ? ldns_rr_list_rr_count(list) : 0;
 	if (count == 0) {
-		ldns_rr_list_deep_free(list);
+		ldns_rr_list_free(list);
 		return spf_dns_rr_new(srv, domain, type, NO_DATA);
 	}
 	rr = spf_dns_rr_new(srv, domain, type, NETDB_SUCCESS);
 	if (rr == NULL) {
-		ldns_rr_list_deep_free(list);
+		ldns_rr_list_free(list);
 		return NULL;
 	}
 	for (i = 0; i < count; i++)
 		if (spf_dns_rr_put(rr, n, ldns_rr_list_rr(list, i)))
 			n++;	/* a malformed record is skipped, not trusted */
-	ldns_rr_list_deep_free(list);
+	ldns_rr_list_free(list);
 	rr->num_rr = n;
 	if (n == 0)
 		rr->herrno = NO_DATA;

@@ -721,82 +721,86 @@ dns_answer_own(struct dns_answer *a)
 	return SCOPE_OK;
 }
 
+/* the query name and the CNAME targets that follow from it, borrowed
+ * from the packet; a chain longer than DNS_CHAIN_MAX names (no real
+ * answer has one) is followed that far */
+#define DNS_CHAIN_MAX	32
+struct dns_chain {
+	const ldns_rdf *name[DNS_CHAIN_MAX];
+	size_t n;
+};
+
 /* dns_chain_has - is name the query name or a CNAME target on its chain? */
 static bool
-dns_chain_has(const ldns_rr_list *chain, const ldns_rdf *name)
+dns_chain_has(const struct dns_chain *c, const ldns_rdf *name)
 {
 	size_t i;
 
-	for (i = 0; i < ldns_rr_list_rr_count(chain); i++)
-		if (ldns_dname_compare(ldns_rr_owner(ldns_rr_list_rr(chain, i)),
-		    name) == 0)
+	for (i = 0; i < c->n; i++)
+		if (ldns_dname_compare(c->name[i], name) == 0)
 			return true;
 	return false;
 }
 
-/* dns_chain - the query name and the CNAME targets that follow from it,
- * as a list of records whose owners are those names (owned by caller) */
-static ldns_rr_list *
-dns_chain(const ldns_pkt *pkt)
+/* dns_chain_make - the chain of pkt's query name, in 8 passes over the
+ * answer at most; false without a question */
+static bool
+dns_chain_make(const ldns_pkt *pkt, struct dns_chain *c)
 {
 	ldns_rr_list *q = ldns_pkt_question(pkt), *an = ldns_pkt_answer(pkt);
-	ldns_rr_list *chain = ldns_rr_list_new();
-	ldns_rr *rr, *marker;
+	const ldns_rr *rr;
 	bool grown = true;
 	size_t i;
 	int hops;
 
-	if (chain == NULL || q == NULL || ldns_rr_list_rr_count(q) == 0) {
-		ldns_rr_list_deep_free(chain);
-		return NULL;
-	}
-	marker = ldns_rr_clone(ldns_rr_list_rr(q, 0));
-	ldns_rr_list_push_rr(chain, marker);
+	c->n = 0;
+	if (q == NULL || ldns_rr_list_rr_count(q) == 0 ||
+	    ldns_rr_owner(ldns_rr_list_rr(q, 0)) == NULL)
+		return false;
+	c->name[c->n++] = ldns_rr_owner(ldns_rr_list_rr(q, 0));
 	for (hops = 0; grown && hops < 8; hops++) {
 		grown = false;
-		for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		for (i = 0; i < ldns_rr_list_rr_count(an) &&
+		    c->n < DNS_CHAIN_MAX; i++) {
 			rr = ldns_rr_list_rr(an, i);
 			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
 			    ldns_rr_rd_count(rr) < 1 ||
-			    !dns_chain_has(chain, ldns_rr_owner(rr)) ||
-			    dns_chain_has(chain, ldns_rr_rdf(rr, 0)))
+			    !dns_chain_has(c, ldns_rr_owner(rr)) ||
+			    dns_chain_has(c, ldns_rr_rdf(rr, 0)))
 				continue;
-			marker = ldns_rr_new();
-			if (marker == NULL)
-				break;
-			ldns_rr_set_owner(marker, ldns_rdf_clone(ldns_rr_rdf(rr, 0)));
-			ldns_rr_list_push_rr(chain, marker);
+			c->name[c->n++] = ldns_rr_rdf(rr, 0);
 			grown = true;
 		}
 	}
-	return chain;
+	return true;
 }
 
-/* dns_answer_rrs - the answer records of one type whose owner is the
- * query name or on its CNAME chain; padding for other names is ignored */
+/* dns_answer_records - the answer records of one type whose owner is the
+ * query name or on its CNAME chain; padding for other names is ignored.
+ * The records stay the packet's: nothing is copied */
 ldns_rr_list *
-dns_answer_rrs(const struct dns_answer *a, uint16_t qtype)
+dns_answer_records(const struct dns_answer *a, uint16_t qtype)
 {
-	ldns_rr_list *an, *chain, *out;
+	struct dns_chain chain;
+	ldns_rr_list *an, *out = NULL;
 	ldns_rr *rr;
 	size_t i;
 
-	if (a->pkt == NULL || a->rcode != LDNS_RCODE_NOERROR)
+	if (a->pkt == NULL || a->rcode != LDNS_RCODE_NOERROR ||
+	    !dns_chain_make(a->pkt, &chain))
 		return NULL;
-	chain = dns_chain(a->pkt);
-	out = ldns_rr_list_new();
 	an = ldns_pkt_answer(a->pkt);
-	for (i = 0; chain != NULL && out != NULL &&
-	    i < ldns_rr_list_rr_count(an); i++) {
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
 		rr = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(rr) == qtype &&
-		    dns_chain_has(chain, ldns_rr_owner(rr)))
-			ldns_rr_list_push_rr(out, ldns_rr_clone(rr));
-	}
-	ldns_rr_list_deep_free(chain);
-	if (out != NULL && ldns_rr_list_rr_count(out) == 0) {
-		ldns_rr_list_free(out);
-		out = NULL;
+		if (ldns_rr_get_type(rr) != qtype ||
+		    !dns_chain_has(&chain, ldns_rr_owner(rr)))
+			continue;
+		if (out == NULL && (out = ldns_rr_list_new()) == NULL)
+			return NULL;
+		if (!ldns_rr_list_push_rr(out, rr)) {
+			ldns_rr_list_free(out);	/* no memory: none */
+			return NULL;
+		}
 	}
 	return out;
 }

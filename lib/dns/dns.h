@@ -144,9 +144,13 @@ void dns_answer_free(struct dns_answer *a);
 /* dns_answer_own - make the packet the answer's own (a copy when it was
  * shared), before anything changes it; SCOPE_ENOMEM */
 int dns_answer_own(struct dns_answer *a);
-/* dns_answer_rrs - answer records of a type (CNAMEs followed); the list
- * is the caller's (ldns_rr_list_deep_free), NULL when none */
-ldns_rr_list *dns_answer_rrs(const struct dns_answer *a, uint16_t qtype);
+/* dns_answer_records - answer records of a type (CNAMEs followed), NULL
+ * when none. The list is the caller's, the records in it are the
+ * answer's: free the list with ldns_rr_list_free (never deep), and
+ * before dns_answer_free; records are read-only (the packet may be
+ * shared) */
+ldns_rr_list *dns_answer_records(const struct dns_answer *a,
+    uint16_t qtype);
 
 const char *dns_sec_name(enum dns_sec sec);
 /* dns_name_text - a DNAME rdf in presentation form, as ldns_rdf2str()

@@ -48,7 +48,7 @@ iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
 	    &a)) != SCOPE_OK)
 		return rc;
 	out->dnssec = a.sec;
-	ptrs = dns_answer_rrs(&a, LDNS_RR_TYPE_PTR);
+	ptrs = dns_answer_records(&a, LDNS_RR_TYPE_PTR);
 	for (i = 0; ptrs != NULL && i < ldns_rr_list_rr_count(ptrs); i++) {
 		out->ptr_total++;
 		if (out->nnames == IPREV_NAMES_MAX)
@@ -65,7 +65,7 @@ iprev_ptr(struct dns_ctx *dns, const char *ip, struct iprev_outcome *out)
 			    NULL);
 		LDNS_FREE(text);
 	}
-	ldns_rr_list_deep_free(ptrs);
+	ldns_rr_list_free(ptrs);
 	if (iprev_temporary(&a))
 		out->result = IPREV_TEMPERROR;
 	else if (out->nnames == 0)
@@ -92,7 +92,7 @@ iprev_forward(struct dns_ctx *dns, const char *name, const char *ip,
 	    dns_query(dns, name, type, &a) != SCOPE_OK)
 		return -1;
 	*sec = a.sec;
-	addrs = dns_answer_rrs(&a, type);
+	addrs = dns_answer_records(&a, type);
 	for (i = 0; addrs != NULL && i < ldns_rr_list_rr_count(addrs); i++) {
 		rd = ldns_rr_rdf(ldns_rr_list_rr(addrs, i), 0);
 		if (rd != NULL && ldns_rdf_size(rd) == len) {
@@ -100,7 +100,7 @@ iprev_forward(struct dns_ctx *dns, const char *name, const char *ip,
 			found |= memcmp(got, want, len) == 0;
 		}
 	}
-	ldns_rr_list_deep_free(addrs);
+	ldns_rr_list_free(addrs);
 	if (!found && iprev_temporary(&a))
 		found = -1;
 	dns_answer_free(&a);

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 fuzz_walk(const struct dns_answer *a, uint16_t type)
 {
-	ldns_rr_list *l = dns_answer_rrs(a, type);
+	ldns_rr_list *l = dns_answer_records(a, type);
 	size_t i, j;
 	char *text;
 
@@ -24,7 +24,7 @@ fuzz_walk(const struct dns_answer *a, uint16_t type)
 			LDNS_FREE(text);
 		}
 	}
-	ldns_rr_list_deep_free(l);
+	ldns_rr_list_free(l);
 }
 
 int

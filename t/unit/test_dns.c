@@ -54,9 +54,9 @@ query(struct dns_ctx *c, const char *name, uint16_t type, enum dns_sec *sec,
 	if (dns_query(c, name, type, &a) != 0)
 		return -99;
 	*sec = a.sec;
-	l = dns_answer_rrs(&a, type);
+	l = dns_answer_records(&a, type);
 	*n = l != NULL ? ldns_rr_list_rr_count(l) : 0;
-	ldns_rr_list_deep_free(l);
+	ldns_rr_list_free(l);
 	dns_answer_free(&a);
 	return a.rcode;
 }
@@ -345,6 +345,66 @@ test_name_text(void)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* chain_count - A records dns_answer_records finds for q in a packet
+ * of the given answer records; -1 when they are not the packet's own */
+static int
+chain_count(const char *q, const char *const *rrs)
+{
+	struct dns_answer a;
+	ldns_rr *rr;
+	ldns_rr_list *l;
+	size_t i;
+	int n = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.pkt = ldns_pkt_query_new(ldns_dname_new_frm_str(q), LDNS_RR_TYPE_A,
+	    LDNS_RR_CLASS_IN, LDNS_RD);
+	for (; *rrs != NULL; rrs++) {
+		rr = NULL;
+		if (ldns_rr_new_frm_str(&rr, *rrs, 300, NULL, NULL) !=
+		    LDNS_STATUS_OK)
+			abort();
+		ldns_pkt_push_rr(a.pkt, LDNS_SECTION_ANSWER, rr);
+	}
+	l = dns_answer_records(&a, LDNS_RR_TYPE_A);
+	for (i = 0; l != NULL && i < ldns_rr_list_rr_count(l); i++, n++)
+		if (ldns_rr_list_rr(l, i) != ldns_rr_list_rr(
+		    ldns_pkt_answer(a.pkt), i + ldns_rr_list_rr_count(
+		    ldns_pkt_answer(a.pkt)) - ldns_rr_list_rr_count(l)))
+			n = -100;
+	ldns_rr_list_free(l);
+	dns_answer_free(&a);
+	return n;
+}
+
+/* test_chain - CNAME chains: followed in any order, loops end, padding
+ * for other names ignored, the records are the packet's */
+static void
+test_chain(void)
+{
+	static const char *const order[] = {
+	    "c.test. 300 IN CNAME d.test.", "a.test. 300 IN CNAME b.test.",
+	    "b.test. 300 IN CNAME c.test.", "x.test. 300 IN A 192.0.2.9",
+	    "d.test. 300 IN A 192.0.2.1", "d.test. 300 IN A 192.0.2.2",
+	    NULL };
+	static const char *const loop[] = {
+	    "a.test. 300 IN CNAME b.test.", "b.test. 300 IN CNAME a.test.",
+	    "a.test. 300 IN A 192.0.2.1", NULL };
+	static const char *const far[] = {
+	    "a.test. 300 IN CNAME b.test.", "b.test. 300 IN CNAME c.test.",
+	    "c.test. 300 IN CNAME d.test.", "d.test. 300 IN CNAME e.test.",
+	    "e.test. 300 IN CNAME f.test.", "f.test. 300 IN CNAME g.test.",
+	    "g.test. 300 IN CNAME h.test.", "h.test. 300 IN CNAME i.test.",
+	    "i.test. 300 IN CNAME j.test.", "j.test. 300 IN A 192.0.2.1",
+	    NULL };
+
+	is_int(chain_count("a.test.", order), 2, "a CNAME chain given out of "
+	    "order is followed; the padding beside it is ignored");
+	is_int(chain_count("a.test.", loop), 1, "a CNAME loop ends");
+	is_int(chain_count("j.test.", far), 1, "the query name's own records");
+	is_int(chain_count("a.test.", far), 1, "9 CNAMEs in order are followed");
+}
+
 /* reverse_ldns - the reverse name the way iprev asked ldns for it */
 static char *
 reverse_ldns(const char *ip)
@@ -430,7 +490,7 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(73);
+	plan(77);
 	test_name_text();
 	test_reverse_name();
 	if (dns_resolver_new_zones(&r, 2000) != 0)
@@ -516,10 +576,11 @@ main(void)
 		ldns_rr_new_frm_str(&rr, "evil.example. 300 IN A 203.0.113.1",
 		    300, NULL, NULL);
 		ldns_pkt_push_rr(pad.pkt, LDNS_SECTION_ANSWER, rr);
-		l = dns_answer_rrs(&pad, LDNS_RR_TYPE_A);
+		l = dns_answer_records(&pad, LDNS_RR_TYPE_A);
 		ok(l == NULL, "answer records for another name (padding) are ignored");
-		ldns_rr_list_deep_free(l);
+		ldns_rr_list_free(l);
 		dns_answer_free(&pad);
+		test_chain();
 	}
 	ok(dns_resolver_new(&net, "127.0.0.1:99999", 1000, 1, err, sizeof(err))
 	    != 0, "a port above 65535 is refused");

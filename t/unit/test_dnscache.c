@@ -75,13 +75,13 @@ probe(struct dns_resolver *r, const char *name, uint16_t type)
 		p.rcode = a.rcode;
 		p.sec = a.sec;
 		p.cached = c.nlog == 1 && c.log[0].cached;
-		l = dns_answer_rrs(&a, type);
+		l = dns_answer_records(&a, type);
 		p.n = l != NULL ? ldns_rr_list_rr_count(l) : 0;
 		for (i = 0; i < p.n; i++)
 			if (want == NULL || ldns_dname_compare(ldns_rr_owner(
 			    ldns_rr_list_rr(l, i)), want) != 0)
 				p.owner_ok = false;
-		ldns_rr_list_deep_free(l);
+		ldns_rr_list_free(l);
 		dns_answer_free(&a);
 	}
 	ldns_rdf_deep_free(want);
