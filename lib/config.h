@@ -61,6 +61,7 @@ enum config_key_id {
 	CONFIG_KEY_AUTHSERV_ID,
 	CONFIG_KEY_SHUTDOWN_TIMEOUT,
 	CONFIG_KEY_STATS_INTERVAL,
+	CONFIG_KEY_THREAD_STACK_SIZE,
 	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_NAMESERVERS,
 	CONFIG_KEY_DNS_TIMEOUT,
@@ -118,6 +119,7 @@ struct config {
 	char *authserv_id;
 	long shutdown_timeout;
 	long stats_interval;
+	long thread_stack_size;	/* KiB, each libmilter worker's stack */
 	char *metrics_listen;	/* NULL: no metrics endpoint */
 	char *nameservers;	/* NULL: /etc/resolv.conf */
 	long dns_timeout;	/* milliseconds, per message */

@@ -89,6 +89,13 @@ const struct config_key config_table[CONFIG_NKEYS] = {
 		"Seconds between counter lines in syslog; 0 logs them only at "
 		"exit."
 	},
+	[CONFIG_KEY_THREAD_STACK_SIZE] = {
+		"ThreadStackSize", CONFIG_INT, 256, 65536, NULL, "1024",
+		offsetof(struct config, thread_stack_size),
+		"KiB of stack for each thread that handles MTA connections "
+		"(instead of the stack limit, often 8192); glibc keeps the "
+		"stacks of ended threads for reuse up to 40 MiB in all."
+	},
 	[CONFIG_KEY_METRICS_LISTEN] = {
 		"MetricsListen", CONFIG_STRING, 0, 0, NULL, NULL,
 		offsetof(struct config, metrics_listen),

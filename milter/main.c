@@ -437,11 +437,32 @@ main_greylist(struct main_state *st)
 	st->snap = NULL;
 }
 
+/* main_thread_stacks - ThreadStackSize for every thread started from
+ * now on without attributes (libmilter's listener and workers) */
+static void
+main_thread_stacks(const struct main_state *st)
+{
+	pthread_attr_t attr;
+
+	errno = pthread_attr_init(&attr);
+	if (errno == 0) {
+		errno = pthread_attr_setstacksize(&attr,
+		    (size_t)st->cfg.thread_stack_size * 1024);
+		if (errno == 0)
+			errno = pthread_setattr_default_np(&attr);
+		(void)pthread_attr_destroy(&attr);
+	}
+	if (errno != 0)
+		main_die(EX_OSERR, "ThreadStackSize %ld: %s",
+		    st->cfg.thread_stack_size, daemon_log_errstr(errno));
+}
+
 /* main_start_milter - libmilter in a thread of its own (it inherits the
  * mask that blocks our signals: signals_install) */
 static void
 main_start_milter(struct main_state *st)
 {
+	main_thread_stacks(st);
 	st->main_thread = pthread_self();
 	errno = pthread_create(&st->milter_thread, NULL, main_milter_thread, st);
 	if (errno != 0)
@@ -485,7 +506,8 @@ static const enum config_key_id main_restart_keys[] = {
 	CONFIG_KEY_USER_ID, CONFIG_KEY_PID_FILE, CONFIG_KEY_RECORD_LOG,
 	CONFIG_KEY_RECORD_LOG_MODE, CONFIG_KEY_SYSLOG,
 	CONFIG_KEY_SYSLOG_FACILITY, CONFIG_KEY_SHUTDOWN_TIMEOUT,
-	CONFIG_KEY_STATS_INTERVAL, CONFIG_KEY_METRICS_LISTEN,
+	CONFIG_KEY_STATS_INTERVAL, CONFIG_KEY_THREAD_STACK_SIZE,
+	CONFIG_KEY_METRICS_LISTEN,
 	CONFIG_KEY_GREYLIST_STORE, CONFIG_KEY_GREYLIST_TIMEOUT,
 	CONFIG_KEY_GREYLIST_MAX_SIZE, CONFIG_KEY_GREYLIST_EXPIRE_INTERVAL
 };

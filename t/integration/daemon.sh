@@ -8,13 +8,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ "$(id -u)" -eq 0 ] || tap_skip_all "needs root to test the privilege drop"
 harness_init daemon
-tap_plan 43
+tap_plan 44
 bin=$SCOPE_BIN
 d=$T/d
 mkdir -p "$d" && chmod 777 "$d"
 
 good=$d/good.conf
-printf 'Socket unix:%s/s.sock\nRecordLog %s/r.jsonl\nUserID nobody\nPidFile %s/s.pid\nSyslog no\nSocketMode 0660\n' "$d" "$d" "$d" > "$good"
+printf 'Socket unix:%s/s.sock\nRecordLog %s/r.jsonl\nUserID nobody\nPidFile %s/s.pid\nSyslog no\nSocketMode 0660\nThreadStackSize 768\n' "$d" "$d" "$d" > "$good"
 "$bin" -n -c "$good" >/dev/null 2>&1
 tap_is $? 0 "-n accepts a good file"
 
@@ -103,6 +103,22 @@ tap_is "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")" "65534 6553
 	"the daemon runs as nobody (real, effective, saved, fs uid)"
 tap_is "$(awk '/^Groups:/ {print $2}' "/proc/$pid/status")" "65534" "supplementary groups dropped to nobody's"
 tap_is "$(readlink "/proc/$pid/cwd")" "/" "daemon mode: cwd is /"
+# ThreadStackSize 768: libmilter's threads (listener, pool controller, two
+# idle workers) run on 768 KiB stacks: writable anonymous mappings of 768
+# KiB each (glibc adds the guard page below), none of 8 MiB (the limit's)
+stack_maps() {	# PID: "N M", the 768 KiB and 8192 KiB rw-p anonymous mappings
+	local range perms off dev inode path kib n=0 big=0
+	while read -r range perms off dev inode path; do
+		[ "$perms" = rw-p ] && [ -z "$path" ] || continue
+		kib=$(( (16#${range#*-} - 16#${range%-*}) / 1024 ))
+		[ "$kib" -eq 768 ] && n=$((n + 1))
+		[ "$kib" -eq 8192 ] && big=$((big + 1))
+	done < "/proc/$1/maps"
+	echo "$n $big"
+}
+stacks=$(stack_maps "$pid")
+tap_ok "$(set -- $stacks; [ "$1" -ge 2 ] && [ "$2" -eq 0 ]; echo $?)" \
+	"ThreadStackSize 768: threads on 768 KiB stacks (768 KiB mappings, 8 MiB ones: $stacks)"
 
 kill -TERM "$pid"
 for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
