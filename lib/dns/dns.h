@@ -168,6 +168,11 @@ int dns_name_text(const ldns_rdf *rdf, char *out, size_t outsz);
  * (DNS_REVERSE_NAME_MAX fits every address) */
 #define DNS_REVERSE_NAME_MAX	74
 int dns_reverse_name(const char *ip, char *out, size_t outsz);
+/* dns_type_name - a query type's name as ldns_rr_type2str() writes it
+ * ("TXT", "TYPE65280"): ldns's own constant for a type it knows, else
+ * written into buf (16 bytes hold any); NULL if that fails */
+#define DNS_TYPE_NAME_MAX	16
+const char *dns_type_name(uint16_t type, char *buf, size_t bufsz);
 /* dns_lookup_status - what the record shows as a lookup's "dnssec": the
  * status, or "skipped" for a lookup not sent */
 const char *dns_lookup_status(const struct dns_lookup *l);

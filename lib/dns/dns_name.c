@@ -2,11 +2,13 @@
  * dns_name.c - DNS names as text, written byte by byte: a wire name in
  * the presentation form ldns_rdf2str() gives, and the reverse-lookup
  * name of an address (RFC 1035 section 3.5, RFC 3596 section 2.5) as
- * ldns_rdf_address_reverse() and ldns_rdf2str() give it. Why not ldns:
- * it prints every byte through its formatted buffer printer, which was
- * a visible share of iprev's and SPF's cost per message
- * (docs/performance.md); the unit tests compare both ways on random
- * names and addresses.
+ * ldns_rdf_address_reverse() and ldns_rdf2str() give it; and a query
+ * type's name as ldns_rr_type2str() gives it. Why not ldns:
+ * it prints every byte through its formatted buffer printer (and
+ * allocates a buffer for a type's name), which was a visible share of
+ * iprev's, SPF's and the records' cost per message (docs/performance.md);
+ * the unit tests compare both ways on random names and addresses, and on
+ * every type.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -64,6 +66,27 @@ dns_name_text(const ldns_rdf *rdf, char *out, size_t outsz)
 		return SCOPE_EINVAL;	/* no root label at the end */
 	out[n] = '\0';
 	return SCOPE_OK;
+}
+
+/* dns_type_name - see dns.h */
+const char *
+dns_type_name(uint16_t type, char *buf, size_t bufsz)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+	char *text;
+
+	/* ldns names the query-only types (IXFR to ANY) apart */
+	if (d != NULL && d->_name != NULL && (type < LDNS_RR_TYPE_IXFR ||
+	    type > LDNS_RR_TYPE_ANY))
+		return d->_name;
+	text = ldns_rr_type2str((ldns_rr_type)type);	/* AXFR, TYPE65... */
+	if (text == NULL || strlen(text) >= bufsz) {
+		LDNS_FREE(text);
+		return NULL;
+	}
+	memcpy(buf, text, strlen(text) + 1);
+	LDNS_FREE(text);
+	return buf;
 }
 
 /* dns_name_octet - a byte in decimal and a dot at out; the length */

@@ -183,11 +183,10 @@ record_rcode(int rcode)
 static json_t *
 record_qtype(uint16_t t)
 {
-	char *name = ldns_rr_type2str(t);	/* ldns allocates */
-	json_t *j = name != NULL ? json_string(name) : NULL;
+	char buf[DNS_TYPE_NAME_MAX];
+	const char *name = dns_type_name(t, buf, sizeof(buf));
 
-	LDNS_FREE(name);
-	return j;
+	return name != NULL ? json_string(name) : NULL;
 }
 
 /* record_dns - the lookups of a context, or an empty list */

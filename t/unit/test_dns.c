@@ -345,6 +345,35 @@ test_name_text(void)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* test_type_name - dns_type_name against ldns_rr_type2str for every
+ * one of the 65,536 types, and a buffer too small for "TYPE65280" */
+static void
+test_type_name(void)
+{
+	char buf[DNS_TYPE_NAME_MAX], *want;
+	const char *got;
+	unsigned t, bad = 0;
+
+	for (t = 0; t < 65536; t++) {
+		want = ldns_rr_type2str((ldns_rr_type)t);
+		got = dns_type_name((uint16_t)t, buf, sizeof(buf));
+		if (want == NULL || got == NULL || strcmp(got, want) != 0) {
+			if (bad++ == 0)
+				printf("# type %u: got %s want %s\n", t,
+				    got != NULL ? got : "(null)",
+				    want != NULL ? want : "(null)");
+		}
+		free(want);
+	}
+	is_int(bad, 0, "dns_type_name: ldns_rr_type2str's name for all "
+	    "65,536 types");
+	ok(dns_type_name(65280, buf, 9) == NULL &&
+	    strcmp(dns_type_name(65280, buf, 10), "TYPE65280") == 0 &&
+	    strcmp(dns_type_name(LDNS_RR_TYPE_TXT, buf, 1), "TXT") == 0,
+	    "dns_type_name: TYPE65280 needs 10 bytes; a known name needs "
+	    "none");
+}
+
 /* chain_count - A records dns_answer_records finds for q in a packet
  * of the given answer records; -1 when they are not the packet's own */
 static int
@@ -490,9 +519,10 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(77);
+	plan(79);
 	test_name_text();
 	test_reverse_name();
+	test_type_name();
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
