@@ -30,6 +30,7 @@ struct record_arena_chunk {
 
 static __thread struct record_arena_chunk *record_arena_head;
 static __thread bool record_arena_active;
+static __thread bool record_arena_fell_back;	/* a malloc() in this pair */
 static bool record_arena_ready;
 
 /* record_arena_chunk_new - a chunk with room for at least n bytes, put at
@@ -62,14 +63,20 @@ record_arena_malloc(size_t n)
 	struct record_arena_chunk *c = record_arena_head;
 	void *p;
 
-	if (!record_arena_active || n > SIZE_MAX - RECORD_ARENA_ALIGN)
+	if (!record_arena_active)
 		return malloc(n);
+	if (n > SIZE_MAX - RECORD_ARENA_ALIGN) {
+		record_arena_fell_back = true;
+		return malloc(n);
+	}
 	n = (n + RECORD_ARENA_ALIGN - 1) & ~(size_t)(RECORD_ARENA_ALIGN - 1);
 	if (n == 0)
 		n = RECORD_ARENA_ALIGN;
 	if (c == NULL || c->size - c->used < n) {
-		if ((c = record_arena_chunk_new(n)) == NULL)
+		if ((c = record_arena_chunk_new(n)) == NULL) {
+			record_arena_fell_back = true;
 			return malloc(n);
+		}
 	}
 	p = c->data + c->used;
 	c->used += n;
@@ -116,7 +123,16 @@ record_arena_begin(void)
 	if (!record_arena_ready || record_arena_active)
 		return false;
 	record_arena_active = true;
+	record_arena_fell_back = false;
 	return true;
+}
+
+/* record_arena_holds_all - inside a pair, and nothing since begin came
+ * from malloc() */
+bool
+record_arena_holds_all(void)
+{
+	return record_arena_active && !record_arena_fell_back;
 }
 
 /* record_arena_end - release every chunk of this thread's arena */

@@ -15,7 +15,8 @@
  *    any thread outside a begin/end pair, jansson uses malloc() and free()
  *    exactly as before; objects of either kind can be freed anywhere.
  *  - Nothing allocated by jansson between begin and end may outlive end:
- *    the tree is built, used and json_decref()ed inside the pair. A node
+ *    the tree is built and used inside the pair, and json_decref()ed
+ *    there unless record_arena_holds_all() says end frees it all. A node
  *    freed after end is freed into memory that is gone; with ASan that is
  *    a report, without it free() aborts (never silent corruption of a
  *    record, since the chunks are never reused).
@@ -41,6 +42,12 @@ bool record_arena_begin(void);
 
 /* record_arena_end - release the arena begun by this thread (none: no-op) */
 void record_arena_end(void);
+
+/* record_arena_holds_all - true inside a pair when every jansson
+ * allocation since begin came from the arena (none fell back to malloc):
+ * a tree built in the pair then goes with record_arena_end() and need
+ * not be json_decref()ed (which walks every node to free nothing) */
+bool record_arena_holds_all(void);
 
 /* record_arena_used - bytes handed out by this thread's current arena */
 size_t record_arena_used(void);

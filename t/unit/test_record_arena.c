@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +70,38 @@ test_off(void)
 	record_arena_end();	/* harmless without a pair */
 }
 
+/* __asan_default_options - under ASan, the impossible malloc() below
+ * returns NULL as glibc's does instead of stopping the test (a hook
+ * ASan reads at start; unused otherwise) */
+const char *__asan_default_options(void);
+const char *
+__asan_default_options(void)
+{
+	return "allocator_may_return_null=1";
+}
+
+/* test_fell_back - an allocation that went to malloc() (here one too
+ * large for any chunk) means the arena does not hold everything */
+static void
+test_fell_back(void)
+{
+	json_malloc_t m;
+	json_free_t f;
+	void *p;
+
+	json_get_alloc_funcs(&m, &f);
+	if (!record_arena_begin()) {
+		ok(false, "begin for the fallback test");
+		return;
+	}
+	p = m(SIZE_MAX);	/* past any chunk: malloc(), which fails */
+	ok(!record_arena_holds_all(), "after an allocation that fell back "
+	    "to malloc(), the arena does not hold everything (json_decref "
+	    "then frees it)");
+	f(p);
+	record_arena_end();
+}
+
 /* test_pair - a tree in an arena: several chunks, the same text */
 static void
 test_pair(void)
@@ -89,9 +122,13 @@ test_pair(void)
 	ok(want != NULL && got != NULL && strcmp(want, got) == 0,
 	    "the same text from the arena as from malloc");
 	json_decref(before);	/* from outside the pair: free()d (LSan) */
-	json_decref(in);	/* no-ops */
+	ok(record_arena_holds_all(), "a tree wholly in the arena: it goes "
+	    "with the arena, no json_decref (LSan checks nothing leaks)");
 	record_arena_end();
+	ok(!record_arena_holds_all(), "outside a pair: nothing held");
+	(void)in;	/* freed with the chunks */
 	is_int((long long)record_arena_used(), 0, "end: nothing in use");
+	test_fell_back();
 	before = big_tree(3, 1);	/* after end: malloc again */
 	ok(before != NULL && json_object_size(before) == 3,
 	    "after end jansson allocates with malloc again");
@@ -156,7 +193,7 @@ test_threads(void)
 int
 main(void)
 {
-	plan(9);
+	plan(12);
 	test_off();
 	record_arena_init();
 	record_arena_init();	/* idempotent */
