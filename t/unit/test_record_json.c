@@ -48,12 +48,14 @@ static const char *const pieces[] = {
 	"plain", " ", "\"", "\\", "/", "\b", "\f", "\n", "\r", "\t", "\x01",
 	"\x1f", "\x7f", "caf\xc3\xa9", "\xe2\x80\xae", "\xe2\x80\xa8",
 	"\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80",
+	/* long plain runs, for the 16-byte scan */
+	"mail-out2.bench.example", "0123456789abcdef0123456789abcdef~",
 	/* invalid from here on (INVALID_FROM) */
 	"\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
 	"\xf5\x80\x80\x80", "\x80", "\xbf", "\xc3", "\xe2\x80", "\xf0\x9f\x98",
 	"\xff", "\xfe",
 };
-#define INVALID_FROM	20
+#define INVALID_FROM	22
 #define NPIECES		(sizeof(pieces) / sizeof(pieces[0]))
 
 /* random_bytes - a string of pieces; *valid false if one is not UTF-8 */
@@ -328,6 +330,42 @@ test_caps(void)
 	json_decref(o);
 }
 
+/* test_every_place - each byte that is not copied as it is (controls,
+ * '"', '\\', UTF-8 valid and not) at every place of a 64-byte plain
+ * string, and every length: as json_dumpb writes it, or refused where it
+ * refuses (the 16-byte scan and its tail) */
+static void
+test_every_place(void)
+{
+	static const char *const odd[] = { "\x01", "\x1f", "\"", "\\", "\n",
+	    "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xff", "\x80" };
+	char s[80];
+	unsigned k, at, len, diff = 0, refused = 0, cases = 0;
+	size_t n;
+	json_t *a;
+
+	for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+		for (len = 1; len <= 64; len++) {
+			for (at = 0; at < len; at++) {
+				memset(s, 'a' + at % 26, len);
+				n = strlen(odd[k]);
+				if (at + n > len)
+					continue;
+				memcpy(s + at, odd[k], n);
+				a = json_array();
+				json_array_append_new(a,
+				    json_stringn_nocheck(s, len));
+				diff += (unsigned)compare(a, k < 8, &refused);
+				json_decref(a);
+				cases++;
+			}
+		}
+	}
+	ok(diff == 0 && cases > 20000, "%u strings with one odd byte at "
+	    "every place: the same bytes as json_dumpb, the same refusals "
+	    "(%u differ)", cases, diff);
+}
+
 int
 main(void)
 {
@@ -336,9 +374,10 @@ main(void)
 	rng_state = seed != NULL ? strtoull(seed, NULL, 10) : 20261204;
 	if (rng_state == 0)
 		rng_state = 1;
-	plan(10);
+	plan(11);
 	test_random(count != NULL ? (unsigned)strtoul(count, NULL, 10) :
 	    20000);
+	test_every_place();
 	test_millis();
 	test_caps();
 	return done_testing();
