@@ -5,8 +5,7 @@
  * One growing buffer per call; every append checks the cap first, so a
  * record never costs more than max + extra bytes. Strings: a table says
  * which bytes are copied as they are (printable ASCII but '"' and '\\');
- * a run of them is one memcpy (found 16 bytes a step where SSE2 is
- * there, every x86-64), a control or quote is escaped, a byte
+ * a run of them is one memcpy, a control or quote is escaped, a byte
  * from 0x80 up starts a UTF-8 sequence that is checked as RFC 3629
  * section 4 defines it (no overlong forms, no surrogates, nothing past
  * U+10FFFF) and copied.
@@ -16,9 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "errors.h"
 #include "record/record_json.h"
@@ -162,34 +158,6 @@ record_json_escape(struct record_json_buf *b, unsigned char c)
 	}
 }
 
-/* record_json_plain_len - how many of s[0..n) from the start are plain
- * (record_json_plain): below 0x20 and from 0x80 up are the bytes that
- * are negative or under ' ' as signed, plus '"' and '\\' */
-static size_t
-record_json_plain_len(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	const __m128i sp = _mm_set1_epi8(' ');
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bs = _mm_set1_epi8('\\');
-	__m128i v, hit;
-	int bits;
-
-	for (; n - i >= 16; i += 16) {
-		v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		hit = _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_or_si128(
-		    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bs)));
-		bits = _mm_movemask_epi8(hit);
-		if (bits != 0)
-			return i + (size_t)__builtin_ctz((unsigned)bits);
-	}
-#endif
-	while (i < n && record_json_plain[s[i]])
-		i++;
-	return i;
-}
-
 /* record_json_string - a quoted, escaped string of n bytes */
 static void
 record_json_string(struct record_json_buf *b, const char *str, size_t n)
@@ -200,7 +168,8 @@ record_json_string(struct record_json_buf *b, const char *str, size_t n)
 	record_json_putc(b, '"');
 	while (i < n && b->err == SCOPE_OK) {
 		start = i;
-		i += record_json_plain_len(s + i, n - i);
+		while (i < n && record_json_plain[s[i]])
+			i++;
 		record_json_put(b, str + start, i - start);
 		if (i == n)
 			break;
