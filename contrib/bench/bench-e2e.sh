@@ -51,6 +51,11 @@
 #	unbound and smtp-source; for smtpscope, that its record log got exactly
 #	M message records and M session records (jq).
 #
+#	The summary gives medians [min-max] over the error-free runs and their
+#	ratios; smtpscope full's milter CPU beside the do-nothing milter's also
+#	repetition by repetition (b over e of the same repetition), whose
+#	spread shows how far one run's ratio can be trusted.
+#
 #	Before the runs, one message of each corpus file goes through (d) with
 #	milter_header_checks WARN, so the maillog shows the Authentication-
 #	Results headers: the run stops unless every signed file gets dkim=pass
@@ -551,6 +556,13 @@ summary() {
 	if [ -n "${rate[b]:-}" ] && [ -n "${rate[e]:-}" ]; then
 		awk -v f="$(stats b 11 | cut -d' ' -f1)" -v n="$(stats e 23 | cut -d' ' -f1)" 'BEGIN {
 			if (n > 0) printf "smtpscope full milter CPU vs (e) null: %.2f vs %.2f ms/msg = %.2fx\n", f, n, f / n }'
+		# the same ratio repetition by repetition (b and e of one
+		# repetition ran minutes apart, under the same conditions)
+		awk -F, 'NR > 1 && $17 == 0 && $1 == "b" { f[$2] = $11 }
+			NR > 1 && $17 == 0 && $1 == "e" { n[$2] = $23 }
+			END { for (r in f) if ((r in n) && n[r] > 0) print f[r] / n[r] }' \
+			"$RES/runs.csv" | median_minmax | awk '$1 != "nan" {
+			printf "  per repetition (b over e of the same repetition): median %.2fx [%.2f-%.2f]\n", $1, $2, $3 }'
 	fi
 	# the DNS cache: off (g), and with a resolver DELAY_MS away (h, i)
 	for c in g h i; do
