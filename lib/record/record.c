@@ -565,6 +565,19 @@ record_finish(struct record_b *b, json_t *o)
 	return o;
 }
 
+/* record_disposition - what the MTA was told, and at which stage (as
+ * json_pack("{s:s, s:s}") built it, without parsing a format) */
+static json_t *
+record_disposition(struct record_b *b, const char *action,
+    const char *stage)
+{
+	json_t *o = json_object();
+
+	record_put(b, o, "action", json_string(action));
+	record_put(b, o, "stage", json_string(stage));
+	return o;
+}
+
 /* record_message - one message (ended by EOM or abort) */
 json_t *
 record_message(const struct session *s, const struct session_message *msg,
@@ -588,8 +601,8 @@ record_message(const struct session *s, const struct session_message *msg,
 	record_put(&b, o, "dns", record_dns(&b, msg->auth.dns));
 	record_put(&b, o, "dns_total", json_integer(msg->auth.dns != NULL ?
 	    msg->auth.dns->total : 0));
-	record_put(&b, o, "disposition", json_pack("{s:s, s:s}", "action",
-	    action, "stage", stage));
+	record_put(&b, o, "disposition", record_disposition(&b, action,
+	    stage));
 	record_put(&b, o, "timing", record_timing(&b, s->start_mono, msg->t));
 	record_put(&b, o, "truncated", record_truncated(&b,
 	    s->truncated | msg->truncated));
