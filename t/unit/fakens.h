@@ -1,7 +1,7 @@
 /*
  * fakens.h - a fake name server on loopback for the DNS unit tests
  * (test_dns.c, test_dnsudp.c): a thread reads queries, counts them, keeps
- * the source ports of the first 16, and, only when told to (answer),
+ * the source ports and IDs of the first 16, and, only when told to (answer),
  * sends each back as a NOERROR answer without records; with forge set it
  * first sends a forged NXDOMAIN with another ID or another question.
  * Fields marked atomic may be changed while it runs.
@@ -27,6 +27,7 @@ struct fake {
 	int stop;		/* atomic */
 	unsigned queries;	/* atomic: queries received */
 	uint16_t ports[16];	/* source ports of the first queries */
+	uint16_t ids[16];	/* and their IDs */
 	pthread_t th;
 };
 
@@ -74,8 +75,10 @@ fake_run(void *arg)
 		if (n < 12)
 			continue;
 		i = __atomic_fetch_add(&f->queries, 1, __ATOMIC_SEQ_CST);
-		if (i < 16)
+		if (i < 16) {
 			f->ports[i] = ntohs(((struct sockaddr_in *)&from)->sin_port);
+			f->ids[i] = (uint16_t)(buf[0] << 8 | buf[1]);
+		}
 		if (__atomic_load_n(&f->answer, __ATOMIC_SEQ_CST))
 			fake_reply(f, buf, (size_t)n, &from, flen);
 	}

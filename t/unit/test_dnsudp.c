@@ -46,6 +46,22 @@ rcode_of(struct dns_ctx *c, const char *name)
 	return rc;
 }
 
+/* ids_vary - the first n query IDs the server saw: at most one repeat
+ * (16 random 16-bit IDs repeat with a chance of 0.2 %), and not one
+ * more than the last each time */
+static bool
+ids_vary(const struct fake *f, unsigned n)
+{
+	unsigned i, j, same = 0, up = 0;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			same += f->ids[i] == f->ids[j];
+	for (i = 1; i < n; i++)
+		up += f->ids[i] == (uint16_t)(f->ids[i - 1] + 1);
+	return same <= 1 && up < n - 1;
+}
+
 /* other_thread - one lookup from a thread of its own */
 static void *
 other_thread(void *arg)
@@ -65,10 +81,11 @@ main(void)
 	struct fake f;
 	struct dns_ctx c;
 	pthread_t th;
-	char servers[64], err[128];
+	char servers[64], err[128], name[32];
 	int fds0, during, rc1, rc2, rc3;
+	unsigned k;
 
-	plan(9);
+	plan(10);
 	if (fake_start(&f, "127.0.0.1", 0) != 0)
 		return 1;
 	__atomic_store_n(&f.answer, 1, __ATOMIC_SEQ_CST);
@@ -105,6 +122,15 @@ main(void)
 	dns_ctx_free(&c);
 	ok(f.ports[4] == f.ports[0] && f.ports[5] == f.ports[0],
 	    "still the same socket after forged answers");
+	dns_ctx_init(&c, r);
+	for (k = f.queries; k < 16; k++) {
+		snprintf(name, sizeof(name), "id%u.test", k);
+		(void)rcode_of(&c, name);
+	}
+	dns_ctx_free(&c);
+	ok(f.queries >= 16 && ids_vary(&f, 16), "RFC 5452: the IDs of 16 "
+	    "queries vary and do not count up (%u %u %u %u ...)", f.ids[0],
+	    f.ids[1], f.ids[2], f.ids[3]);
 
 	dns_resolver_free(r);
 	is_int(open_fds() - fds0, 0,
