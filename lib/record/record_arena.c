@@ -56,6 +56,15 @@ record_arena_chunk_new(size_t n)
 	return c;
 }
 
+/* record_arena_fallback - malloc() for an allocation the arena cannot
+ * take, noted so that the tree is freed node by node */
+static void *
+record_arena_fallback(size_t n)
+{
+	record_arena_fell_back = true;
+	return malloc(n);
+}
+
 /* record_arena_malloc - jansson's malloc: the arena's when active */
 static void *
 record_arena_malloc(size_t n)
@@ -65,18 +74,14 @@ record_arena_malloc(size_t n)
 
 	if (!record_arena_active)
 		return malloc(n);
-	if (n > SIZE_MAX - RECORD_ARENA_ALIGN) {
-		record_arena_fell_back = true;
-		return malloc(n);
-	}
+	if (n > SIZE_MAX - RECORD_ARENA_ALIGN)
+		return record_arena_fallback(n);
 	n = (n + RECORD_ARENA_ALIGN - 1) & ~(size_t)(RECORD_ARENA_ALIGN - 1);
 	if (n == 0)
 		n = RECORD_ARENA_ALIGN;
 	if (c == NULL || c->size - c->used < n) {
-		if ((c = record_arena_chunk_new(n)) == NULL) {
-			record_arena_fell_back = true;
-			return malloc(n);
-		}
+		if ((c = record_arena_chunk_new(n)) == NULL)
+			return record_arena_fallback(n);
 	}
 	p = c->data + c->used;
 	c->used += n;
