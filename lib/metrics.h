@@ -1,9 +1,10 @@
 /*
  * metrics.h - what the records say, summed up for monitoring.
  *
- * The session layer hands every record it is about to write to
- * metrics_observe_record(); the counters here are derived from the record
- * itself, so a metric never says what the records do not (results per
+ * The session layer counts every record it writes with
+ * metrics_observe_message() or metrics_observe_session(); the counters
+ * are derived from the fields the record is written from, through the
+ * same names, so a metric never says what the records do not (results per
  * check, TLS versions, IP families, greylisting verdicts, DNS lookups by
  * status and a latency histogram). Label values come from fixed lists;
  * anything else counts as "other", so a hostile value can never create a
@@ -20,10 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
+#include "session.h"
 
-/* metrics_observe_record - count what a message or session record says */
-void metrics_observe_record(const json_t *rec);
+/* metrics_observe_message, metrics_observe_session - count what a message
+ * or session record says */
+void metrics_observe_message(const struct session *s,
+    const struct session_message *msg);
+void metrics_observe_session(const struct session *s);
 
 /* metrics_session_begin, metrics_session_end - sessions in flight */
 void metrics_session_begin(void);

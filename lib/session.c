@@ -20,7 +20,6 @@
 #include "errors.h"
 #include "metrics.h"
 #include "record/record.h"
-#include "record/record_arena.h"
 #include "record/recordlog.h"
 #include "session.h"
 #include "stats.h"
@@ -305,49 +304,52 @@ session_helo(struct session *s, const char *helo, const struct macro_src *m)
 }
 
 /* session_write_cut - a record over the log's cap, cut down to fit it
- * (record_fit) and written; never dropped for its size */
+ * (record_fit, on the record parsed from its text) and written; never
+ * dropped for its size */
 static int
-session_write_cut(struct session *s, json_t *rec)
+session_write_cut(struct session *s, const char *text, size_t len)
 {
 	char cuts[160], what[256];
+	json_t *rec;
 	int rc;
 
+	if ((rec = json_loadb(text, len, 0, NULL)) == NULL)
+		return SCOPE_ENOMEM;
 	rc = record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts));
-	if (rc != SCOPE_OK)
-		return rc;
-	stats_add(STATS_RECORDS_CUT, 1);
-	if (s->env->notice != NULL) {
-		const char *event = json_string_value(json_object_get(rec,
-		    "event"));
+	if (rc == SCOPE_OK) {
+		stats_add(STATS_RECORDS_CUT, 1);
+		if (s->env->notice != NULL) {
+			const char *event = json_string_value(
+			    json_object_get(rec, "event"));
 
-		snprintf(what, sizeof(what), "%s record of session %s cut to "
-		    "fit %d bytes: %s", event != NULL ? event : "a", s->id,
-		    RECORDLOG_RECORD_MAX, cuts);
-		s->env->notice(s->env->fault_arg, SCOPE_ETOOBIG, what);
+			snprintf(what, sizeof(what), "%s record of session %s "
+			    "cut to fit %d bytes: %s", event != NULL ? event :
+			    "a", s->id, RECORDLOG_RECORD_MAX, cuts);
+			s->env->notice(s->env->fault_arg, SCOPE_ETOOBIG, what);
+		}
+		rc = recordlog_write_json(s->env->log, rec);
 	}
-	return recordlog_write_json(s->env->log, rec);
+	json_decref(rec);
+	return rc;
 }
 
-/* session_write - serialise and append one record; faults are reported */
+/* session_write - append one record, given as its text (rc: how writing
+ * the text went; text has a spare byte for the newline, and is freed
+ * here); faults are reported */
 static int
-session_write(struct session *s, json_t *rec)
+session_write(struct session *s, int rc, char *text, size_t len)
 {
-	int rc;
-
-	if (rec == NULL) {
+	if (rc == SCOPE_OK && len <= RECORDLOG_RECORD_MAX - 1) {
+		text[len] = '\n';
+		rc = recordlog_write(s->env->log, text, len + 1);
+	} else if (rc == SCOPE_OK) {
+		rc = session_write_cut(s, text, len);
+	} else {
 		stats_add(STATS_RECORDS_LOST, 1);
-		session_fault(s, SCOPE_ENOMEM, "building a record");
-		return SCOPE_ENOMEM;
+		session_fault(s, rc, "building a record");
+		return rc;
 	}
-	metrics_observe_record(rec);
-	rc = recordlog_write_json(s->env->log, rec);
-	if (rc == SCOPE_ETOOBIG)
-		rc = session_write_cut(s, rec);
-	/* a tree wholly in the record arena goes with it (the caller's
-	 * record_arena_end); walking it to free nothing cost about 40,000
-	 * instructions per message */
-	if (!record_arena_holds_all())
-		json_decref(rec);
+	free(text);
 	if (rc != SCOPE_OK) {
 		stats_add(STATS_RECORDS_LOST, 1);
 		/* the record log reports its episodes of write failures */
@@ -409,7 +411,8 @@ session_finish(struct session *s, const char *action,
     enum session_stage stage)
 {
 	struct session_message *msg = s->msg;
-	bool arena;
+	char *text;
+	size_t len;
 	int rc;
 
 	if (msg == NULL)
@@ -420,11 +423,10 @@ session_finish(struct session *s, const char *action,
 	if (strcmp(action, "abort") == 0)
 		s->aborted++;
 	stats_add(STATS_MESSAGES, 1);
-	arena = record_arena_begin();
-	rc = session_write(s, record_message(s, msg, action,
-	    session_stage_name(stage)));
-	if (arena)
-		record_arena_end();
+	metrics_observe_message(s, msg);
+	rc = record_message_text(s, msg, action, session_stage_name(stage), 1,
+	    &text, &len);
+	rc = session_write(s, rc, text, len);
 	s->msg = NULL;
 	session_message_free(msg);
 	return rc;
@@ -870,7 +872,9 @@ session_abort(struct session *s)
 void
 session_close(struct session *s)
 {
-	bool arena;
+	char *text;
+	size_t len;
+	int rc;
 
 	if (s == NULL)
 		return;
@@ -878,10 +882,9 @@ session_close(struct session *s)
 		session_finish(s, "abort", session_last_stage(s->msg));
 	auth_session_run(s->env->auth, &s->auth, s->client_ip, 0);
 	s->t[SESSION_STAGE_CLOSE] = clock_mono();
-	arena = record_arena_begin();
-	session_write(s, record_session(s));
-	if (arena)
-		record_arena_end();
+	metrics_observe_session(s);
+	rc = record_session_text(s, 1, &text, &len);
+	session_write(s, rc, text, len);
 	auth_session_free(&s->auth);
 	free(s->gl);
 	free(s);

@@ -17,10 +17,13 @@ static const char *const iprev_names[] = {
 	"none", "pass", "fail", "temperror", "permerror"
 };
 
-/* iprev_res_name - the RFC 8601 result name */
+/* iprev_res_name - the RFC 8601 result name ("permerror" for a value
+ * out of range, as spf_res_name and dmarceval_res_name do) */
 const char *
 iprev_res_name(enum iprev_res r)
 {
+	if ((unsigned)r >= sizeof(iprev_names) / sizeof(iprev_names[0]))
+		return "permerror";
 	return iprev_names[r];
 }
 

@@ -1,9 +1,13 @@
 /*
- * record.c - build the JSON object of a message or session record.
+ * record.c - write the JSON text of a message or session record, member
+ * by member, straight from the session model (record_json.h's writer):
+ * no tree is built on the daemon's path. record_message() and
+ * record_session() give the same record as a jansson object, parsed from
+ * that text, for smtpscope-eval, record_fit() and the tests.
  *
- * Every string stored in a session is already bounded valid UTF-8, so
- * jansson escapes it into valid JSON. An allocation failure anywhere
- * makes the whole record NULL, never a partial record.
+ * Every string stored in a session is already bounded valid UTF-8; the
+ * writer checks it again and fails the record otherwise. Any failure
+ * makes the whole record fail, never a partial record.
  *
  * Fields that can name people go through record_privacy.c (record_pv,
  * record_scrub); the Authentication-Results value is withheld when any
@@ -16,623 +20,753 @@
 #include <strings.h>
 
 #include "clock.h"
+#include "errors.h"
 #include "record/record.h"
 #include "record/record_internal.h"
 
-/* record_ms - milliseconds between two monotonic microsecond times */
-static json_t *
-record_ms(int64_t from, int64_t to)
+/* record_key - the key of the next member */
+static void
+record_key(struct record_b *b, const char *key)
 {
-	return json_real((double)(to - from) / 1000.0);
+	record_w_key(&b->w, key);
 }
 
-/* record_common - v, ts, event, session: the fixed prefix */
-static json_t *
-record_common(struct record_b *b, const struct session *s, const char *event)
+/* record_name - one of our names of a value (an enum's, a schema
+ * constant); a missing name fails the record */
+static void
+record_name(struct record_b *b, const char *name)
+{
+	if (name == NULL)
+		b->err = 1;
+	record_w_str(&b->w, name);
+}
+
+/* record_kname - a member whose value is one of our names */
+static void
+record_kname(struct record_b *b, const char *key, const char *name)
+{
+	record_key(b, key);
+	record_name(b, name);
+}
+
+/* record_kstr - a member: a string, or null when empty */
+static void
+record_kstr(struct record_b *b, const char *key, const char *v)
+{
+	record_key(b, key);
+	record_text(b, v, true);
+}
+
+/* record_kint - a member: an integer */
+static void
+record_kint(struct record_b *b, const char *key, json_int_t v)
+{
+	record_key(b, key);
+	record_w_int(&b->w, v);
+}
+
+/* record_kint_or_null - a member: an integer, or null unless known */
+static void
+record_kint_or_null(struct record_b *b, const char *key, bool known,
+    json_int_t v)
+{
+	record_key(b, key);
+	if (known)
+		record_w_int(&b->w, v);
+	else
+		record_w_null(&b->w);
+}
+
+/* record_kbool - a member: true or false */
+static void
+record_kbool(struct record_b *b, const char *key, bool v)
+{
+	record_key(b, key);
+	record_w_bool(&b->w, v);
+}
+
+/* record_knull - a member: null */
+static void
+record_knull(struct record_b *b, const char *key)
+{
+	record_key(b, key);
+	record_w_null(&b->w);
+}
+
+/* record_kpv - a member: a value of a pseudonymized group */
+static void
+record_kpv(struct record_b *b, const char *key, enum record_grp g,
+    const char *v, bool empty_null)
+{
+	record_key(b, key);
+	record_pv(b, g, v, empty_null);
+}
+
+/* record_kscrub - a member: other text that can carry such a value */
+static void
+record_kscrub(struct record_b *b, const char *key, const char *v,
+    bool empty_null)
+{
+	record_key(b, key);
+	record_scrub(b, v, empty_null);
+}
+
+/* record_ts - a member: microseconds since the epoch as RFC 3339 */
+static void
+record_ts(struct record_b *b, const char *key, int64_t us)
 {
 	char ts[40];
-	json_t *o = json_object();
 
-	if (clock_rfc3339(clock_wall(), ts, sizeof(ts)) != 0)
+	if (clock_rfc3339(us, ts, sizeof(ts)) != 0)
 		b->err = 1;
-	record_put(b, o, "v", json_integer(RECORD_VERSION));
-	record_put(b, o, "ts", json_string(ts));
-	record_put(b, o, "event", json_string(event));
-	record_put(b, o, "session", json_string(s->id));
-	if (clock_rfc3339(s->start_wall, ts, sizeof(ts)) != 0)
-		b->err = 1;
-	record_put(b, o, "start", json_string(ts));
-	return o;
+	record_kname(b, key, ts);
+}
+
+/* record_common - v, ts, event, session, start: the fixed prefix */
+static void
+record_common(struct record_b *b, const struct session *s, const char *event)
+{
+	record_kint(b, "v", RECORD_VERSION);
+	record_ts(b, "ts", clock_wall());
+	record_kname(b, "event", event);
+	record_kname(b, "session", s->id);
+	record_ts(b, "start", s->start_wall);
 }
 
 /* record_family - "ipv4", "ipv6" or null */
-static json_t *
-record_family(int family)
+static void
+record_family(struct record_b *b, int family)
 {
-	if (family == AF_INET)
-		return json_string("ipv4");
-	if (family == AF_INET6)
-		return json_string("ipv6");
-	return json_null();
+	record_key(b, "family");
+	record_w_str(&b->w, family == AF_INET ? "ipv4" :
+	    family == AF_INET6 ? "ipv6" : NULL);
 }
 
 /* record_client - who connected */
-static json_t *
+static void
 record_client(struct record_b *b, const struct session *s)
 {
-	json_t *o = json_object();
-
-	record_put(b, o, "ip", record_pv(b, RECORD_IP, s->client_ip, true));
-	record_put(b, o, "port", s->client_port != 0 ?
-	    json_integer(s->client_port) : json_null());
-	record_put(b, o, "family", record_family(s->family));
-	record_put(b, o, "ptr", record_pv(b, RECORD_NAME, s->ptr[0] != '\0' ?
-	    s->ptr : s->client_name, true));
-	record_put(b, o, "name", record_pv(b, RECORD_NAME, s->client_name,
-	    true));
-	record_put(b, o, "resolve", record_str(s->resolve));
-	record_put(b, o, "helo", s->helo_count > 0 ?
-	    record_pv(b, RECORD_NAME, s->helo, false) : json_null());
-	record_put(b, o, "helo_count", json_integer(s->helo_count));
-	return o;
+	record_key(b, "client");
+	record_w_open(&b->w, '{');
+	record_kpv(b, "ip", RECORD_IP, s->client_ip, true);
+	record_kint_or_null(b, "port", s->client_port != 0, s->client_port);
+	record_family(b, s->family);
+	record_kpv(b, "ptr", RECORD_NAME, s->ptr[0] != '\0' ? s->ptr :
+	    s->client_name, true);
+	record_kpv(b, "name", RECORD_NAME, s->client_name, true);
+	record_kstr(b, "resolve", s->resolve);
+	if (s->helo_count > 0)
+		record_kpv(b, "helo", RECORD_NAME, s->helo, false);
+	else
+		record_knull(b, "helo");
+	record_kint(b, "helo_count", s->helo_count);
+	record_w_close(&b->w, '}');
 }
 
 /* record_server - where the client connected, and which MTA */
-static json_t *
+static void
 record_server(struct record_b *b, const struct session *s)
 {
-	json_t *o = json_object();
-
-	record_put(b, o, "addr", record_str(s->server_addr));
-	record_put(b, o, "port", s->server_port != 0 ?
-	    json_integer(s->server_port) : json_null());
-	record_put(b, o, "name", record_str(s->server_name));
-	record_put(b, o, "daemon", record_str(s->daemon_name));
-	record_put(b, o, "mta", json_string(macro_mta_name(s->mta)));
-	record_put(b, o, "mta_version", record_str(s->mta_version));
-	return o;
+	record_key(b, "server");
+	record_w_open(&b->w, '{');
+	record_kstr(b, "addr", s->server_addr);
+	record_kint_or_null(b, "port", s->server_port != 0, s->server_port);
+	record_kstr(b, "name", s->server_name);
+	record_kstr(b, "daemon", s->daemon_name);
+	record_kname(b, "mta", macro_mta_name(s->mta));
+	record_kstr(b, "mta_version", s->mta_version);
+	record_w_close(&b->w, '}');
 }
 
 /* record_peer - the client certificate, or null */
-static json_t *
+static void
 record_peer(struct record_b *b, const struct tls_info *tls)
 {
-	json_t *o;
-
-	if (!tls->peer)
-		return json_null();
-	o = json_object();
-	record_put(b, o, "subject", record_pv(b, RECORD_NAME, tls->subject,
-	    true));
-	record_put(b, o, "issuer", record_pv(b, RECORD_NAME, tls->issuer,
-	    true));
-	record_put(b, o, "verified", tls->verified < 0 ? json_null() :
-	    json_boolean(tls->verified));
-	record_put(b, o, "verify", record_str(tls->verify));
-	record_put(b, o, "cn_subject", record_pv(b, RECORD_NAME,
-	    tls->cn_subject, true));
-	record_put(b, o, "cn_issuer", record_pv(b, RECORD_NAME, tls->cn_issuer,
-	    true));
-	record_put(b, o, "md5", record_pv(b, RECORD_NAME, tls->cert_md5, true));
-	return o;
+	record_key(b, "peer");
+	if (!tls->peer) {
+		record_w_null(&b->w);
+		return;
+	}
+	record_w_open(&b->w, '{');
+	record_kpv(b, "subject", RECORD_NAME, tls->subject, true);
+	record_kpv(b, "issuer", RECORD_NAME, tls->issuer, true);
+	record_key(b, "verified");
+	if (tls->verified < 0)
+		record_w_null(&b->w);
+	else
+		record_w_bool(&b->w, tls->verified);
+	record_kstr(b, "verify", tls->verify);
+	record_kpv(b, "cn_subject", RECORD_NAME, tls->cn_subject, true);
+	record_kpv(b, "cn_issuer", RECORD_NAME, tls->cn_issuer, true);
+	record_kpv(b, "md5", RECORD_NAME, tls->cert_md5, true);
+	record_w_close(&b->w, '}');
 }
 
 /* record_tls - null without TLS, else the negotiated parameters */
-static json_t *
+static void
 record_tls(struct record_b *b, const struct tls_info *tls)
 {
-	json_t *o;
-
-	if (!tls->used)
-		return json_null();
-	o = json_object();
-	record_put(b, o, "version", record_str(tls->version));
-	record_put(b, o, "cipher", record_str(tls->cipher));
-	record_put(b, o, "bits", tls->bits >= 0 ? json_integer(tls->bits) :
-	    json_null());
-	record_put(b, o, "peer", record_peer(b, tls));
-	return o;
+	record_key(b, "tls");
+	if (!tls->used) {
+		record_w_null(&b->w);
+		return;
+	}
+	record_w_open(&b->w, '{');
+	record_kstr(b, "version", tls->version);
+	record_kstr(b, "cipher", tls->cipher);
+	record_kint_or_null(b, "bits", tls->bits >= 0, tls->bits);
+	record_peer(b, tls);
+	record_w_close(&b->w, '}');
 }
 
 /* record_timing - ms from connect of each stage seen */
-static json_t *
+static void
 record_timing(struct record_b *b, int64_t start, const int64_t *t)
 {
-	json_t *o = json_object();
 	int i;
 
-	for (i = 0; i < SESSION_NSTAGES; i++)
-		if (t[i] != 0)
-			record_put(b, o, session_stage_name(i),
-			    record_ms(start, t[i]));
-	return o;
+	record_key(b, "timing");
+	record_w_open(&b->w, '{');
+	for (i = 0; i < SESSION_NSTAGES; i++) {
+		if (t[i] == 0)
+			continue;
+		record_key(b, session_stage_name(i));
+		record_w_real(&b->w, (double)(t[i] - start) / 1000.0);
+	}
+	record_w_close(&b->w, '}');
 }
 
 /* record_truncated - names of the fields cut at their cap */
-static json_t *
+static void
 record_truncated(struct record_b *b, unsigned mask)
 {
-	json_t *a = json_array();
 	unsigned bit;
 
+	record_key(b, "truncated");
+	record_w_open(&b->w, '[');
 	for (bit = 1; bit != 0 && bit <= mask; bit <<= 1)
-		if ((mask & bit) != 0 && (a == NULL ||
-		    json_array_append_new(a, json_string(session_trunc_name(bit))) != 0))
-			b->err = 1;
-	return a;
+		if ((mask & bit) != 0)
+			record_name(b, session_trunc_name(bit));
+	record_w_close(&b->w, ']');
 }
 
 /* record_rcode - an rcode's name, or null without an answer */
-static json_t *
-record_rcode(int rcode)
+static void
+record_rcode(struct record_b *b, int rcode)
 {
 	static const char *const names[] = {
 		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"
 	};
 	char buf[16];
 
-	if (rcode < 0)
-		return json_null();
-	if ((size_t)rcode < sizeof(names) / sizeof(names[0]))
-		return json_string(names[rcode]);
-	snprintf(buf, sizeof(buf), "RCODE%d", rcode);
-	return json_string(buf);
+	record_key(b, "rcode");
+	if (rcode < 0) {
+		record_w_null(&b->w);
+	} else if ((size_t)rcode < sizeof(names) / sizeof(names[0])) {
+		record_w_str(&b->w, names[rcode]);
+	} else {
+		snprintf(buf, sizeof(buf), "RCODE%d", rcode);
+		record_w_str(&b->w, buf);
+	}
 }
 
 /* record_qtype - a query type's name ("TXT"; "TYPE65" when ldns has none) */
-static json_t *
-record_qtype(uint16_t t)
+static void
+record_qtype(struct record_b *b, uint16_t t)
 {
 	char buf[DNS_TYPE_NAME_MAX];
-	const char *name = dns_type_name(t, buf, sizeof(buf));
 
-	return name != NULL ? json_string(name) : NULL;
+	record_kname(b, "type", dns_type_name(t, buf, sizeof(buf)));
 }
 
 /* record_dns - the lookups of a context, or an empty list */
-static json_t *
+static void
 record_dns(struct record_b *b, const struct dns_ctx *c)
 {
-	json_t *a = json_array(), *o;
 	unsigned i;
 
+	record_key(b, "dns");
+	record_w_open(&b->w, '[');
 	for (i = 0; c != NULL && i < c->nlog; i++) {
 		const struct dns_lookup *l = &c->log[i];
 
-		o = json_object();
-		record_put(b, o, "q", record_scrub(b, l->qname, false));
-		record_put(b, o, "type", record_qtype(l->qtype));
-		record_put(b, o, "rcode", record_rcode(l->rcode));
-		record_put(b, o, "dnssec", json_string(dns_lookup_status(l)));
+		record_w_open(&b->w, '{');
+		record_kscrub(b, "q", l->qname, false);
+		record_qtype(b, l->qtype);
+		record_rcode(b, l->rcode);
+		record_kname(b, "dnssec", dns_lookup_status(l));
 		if (dns_lookup_reason(l) != NULL)
-			record_put(b, o, "reason",
-			    json_string(dns_lookup_reason(l)));
-		record_put(b, o, "cached", json_boolean(l->cached));
-		record_put(b, o, "ms", json_real(l->ms));
-		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
-			b->err = 1;
+			record_kname(b, "reason", dns_lookup_reason(l));
+		record_kbool(b, "cached", l->cached);
+		record_key(b, "ms");
+		record_w_real(&b->w, l->ms);
+		record_w_close(&b->w, '}');
 	}
-	return a;
+	record_w_close(&b->w, ']');
+	record_kint(b, "dns_total", c != NULL ? c->total : 0);
 }
 
 /* record_iprev - the session's iprev outcome, or null */
-static json_t *
+static void
 record_iprev(struct record_b *b, const struct auth_session *a)
 {
 	const struct iprev_outcome *io = &a->iprev;
-	json_t *o, *names;
 	unsigned i;
 
-	if (a->dns == NULL)
-		return json_null();
-	o = json_object();
-	names = json_array();
+	record_key(b, "iprev");
+	if (a->dns == NULL) {
+		record_w_null(&b->w);
+		return;
+	}
+	record_w_open(&b->w, '{');
+	record_kname(b, "result", iprev_res_name(io->result));
+	record_key(b, "ptr");
+	record_w_open(&b->w, '[');
 	for (i = 0; i < io->nnames; i++)
-		if (names == NULL ||
-		    json_array_append_new(names, record_pv(b, RECORD_NAME,
-		    io->names[i], false)) != 0)
-			b->err = 1;
-	record_put(b, o, "result", json_string(iprev_res_name(io->result)));
-	record_put(b, o, "ptr", names);
-	record_put(b, o, "ptr_total", json_integer(io->ptr_total));
-	record_put(b, o, "matched", io->matched >= 0 &&
-	    (unsigned)io->matched < io->nnames ? record_pv(b, RECORD_NAME,
-	    io->names[io->matched], false) : json_null());
-	record_put(b, o, "dnssec", json_string(dns_sec_name(io->dnssec)));
-	return o;
+		record_pv(b, RECORD_NAME, io->names[i], false);
+	record_w_close(&b->w, ']');
+	record_kint(b, "ptr_total", io->ptr_total);
+	if (io->matched >= 0 && (unsigned)io->matched < io->nnames)
+		record_kpv(b, "matched", RECORD_NAME, io->names[io->matched],
+		    false);
+	else
+		record_knull(b, "matched");
+	record_kname(b, "dnssec", dns_sec_name(io->dnssec));
+	record_w_close(&b->w, '}');
 }
 
 /* record_spf - one SPF outcome */
-static json_t *
-record_spf(struct record_b *b, const struct spf_outcome *so)
+static void
+record_spf(struct record_b *b, const char *key, const struct spf_outcome *so)
 {
-	json_t *o = json_object();
-
-	record_put(b, o, "result", json_string(spf_res_name(so->result)));
-	record_put(b, o, "identity", record_scrub(b, so->identity, true));
-	record_put(b, o, "domain", record_scrub(b, so->domain, true));
-	record_put(b, o, "mechanism", record_scrub(b, so->mechanism, true));
-	record_put(b, o, "reason", record_scrub(b, so->reason, true));
-	record_put(b, o, "explanation", record_scrub(b, so->explanation, true));
-	record_put(b, o, "dnssec", json_string(dns_sec_name(so->dnssec)));
-	record_put(b, o, "lookups", json_integer(so->lookups));
-	return o;
+	record_key(b, key);
+	record_w_open(&b->w, '{');
+	record_kname(b, "result", spf_res_name(so->result));
+	record_kscrub(b, "identity", so->identity, true);
+	record_kscrub(b, "domain", so->domain, true);
+	record_kscrub(b, "mechanism", so->mechanism, true);
+	record_kscrub(b, "reason", so->reason, true);
+	record_kscrub(b, "explanation", so->explanation, true);
+	record_kname(b, "dnssec", dns_sec_name(so->dnssec));
+	record_kint(b, "lookups", so->lookups);
+	record_w_close(&b->w, '}');
 }
 
 /* record_dkim_sig - one DKIM signature's outcome */
-static json_t *
+static void
 record_dkim_sig(struct record_b *b, const struct dkimverify_sig *sig)
 {
-	json_t *o = json_object();
-
-	record_put(b, o, "result", json_string(dkimverify_res_name(sig->result)));
-	record_put(b, o, "reason", record_scrub(b, sig->reason, true));
-	record_put(b, o, "d", record_str(sig->domain));
-	record_put(b, o, "s", record_str(sig->selector));
-	record_put(b, o, "a", record_str(sig->algorithm));
-	record_put(b, o, "c", record_str(sig->canon));
-	record_put(b, o, "i", sig->identity[0] == '@' ?
-	    record_scrub(b, sig->identity, true) :
-	    record_pv(b, RECORD_ADDR, sig->identity, true));
-	record_put(b, o, "b", record_str(sig->b_prefix));
-	record_put(b, o, "l", sig->body_length >= 0 ?
-	    json_integer(sig->body_length) : json_null());
-	record_put(b, o, "key_type", record_str(sig->key_type));
-	record_put(b, o, "key_bits", sig->key_bits >= 0 ?
-	    json_integer(sig->key_bits) : json_null());
-	record_put(b, o, "key_encoding", record_str(sig->key_encoding));
-	record_put(b, o, "testing", json_boolean(sig->testing));
-	record_put(b, o, "dnssec", sig->dnssec_known ?
-	    json_string(dns_sec_name(sig->dnssec)) : json_null());
-	return o;
+	record_w_open(&b->w, '{');
+	record_kname(b, "result", dkimverify_res_name(sig->result));
+	record_kscrub(b, "reason", sig->reason, true);
+	record_kstr(b, "d", sig->domain);
+	record_kstr(b, "s", sig->selector);
+	record_kstr(b, "a", sig->algorithm);
+	record_kstr(b, "c", sig->canon);
+	if (sig->identity[0] == '@')
+		record_kscrub(b, "i", sig->identity, true);
+	else
+		record_kpv(b, "i", RECORD_ADDR, sig->identity, true);
+	record_kstr(b, "b", sig->b_prefix);
+	record_kint_or_null(b, "l", sig->body_length >= 0, sig->body_length);
+	record_kstr(b, "key_type", sig->key_type);
+	record_kint_or_null(b, "key_bits", sig->key_bits >= 0, sig->key_bits);
+	record_kstr(b, "key_encoding", sig->key_encoding);
+	record_kbool(b, "testing", sig->testing);
+	if (sig->dnssec_known)
+		record_kname(b, "dnssec", dns_sec_name(sig->dnssec));
+	else
+		record_knull(b, "dnssec");
+	record_w_close(&b->w, '}');
 }
 
-/* record_dkim - every evaluated signature, or null when DKIM did not run */
-static json_t *
+/* record_dkim - every evaluated signature, their total and the error;
+ * null when DKIM did not run */
+static void
 record_dkim(struct record_b *b, const struct auth_message *a)
 {
-	json_t *arr;
 	unsigned i;
 
-	if (!a->dkim)
-		return json_null();
-	arr = json_array();
+	record_key(b, "dkim");
+	if (!a->dkim) {
+		record_w_null(&b->w);
+		record_knull(b, "dkim_total");
+		record_knull(b, "dkim_error");
+		return;
+	}
+	record_w_open(&b->w, '[');
 	for (i = 0; i < a->dkim_out.nsig; i++)
-		if (arr == NULL || json_array_append_new(arr,
-		    record_dkim_sig(b, &a->dkim_out.sig[i])) != 0)
-			b->err = 1;
-	return arr;
+		record_dkim_sig(b, &a->dkim_out.sig[i]);
+	record_w_close(&b->w, ']');
+	record_kint(b, "dkim_total", a->dkim_out.total);
+	record_kscrub(b, "dkim_error", a->dkim_out.error, true);
 }
 
-/* record_char - a one-character policy tag ('r', 's') as a string */
-static json_t *
-record_char(char c)
+/* record_kchar - a member: a one-character policy tag ('r', 's') as a
+ * string, null for none */
+static void
+record_kchar(struct record_b *b, const char *key, char c)
 {
 	char buf[2] = { c, '\0' };
 
-	return c != '\0' ? json_string(buf) : json_null();
+	record_kstr(b, key, buf);
+}
+
+/* record_dmarc_policy - what the DMARC record said (null without one) */
+static void
+record_dmarc_policy(struct record_b *b, const struct dmarceval_outcome *d)
+{
+	static const char *const keys[] = {
+		"record_domain", "p", "sp", "pct", "adkim", "aspf", "policy"
+	};
+	size_t i;
+
+	if (!d->have_record) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			record_knull(b, keys[i]);
+		return;
+	}
+	record_kstr(b, "record_domain", d->record_domain);
+	record_kstr(b, "p", d->p);
+	record_kstr(b, "sp", d->sp);
+	record_kint(b, "pct", d->pct);
+	record_kchar(b, "adkim", d->adkim);
+	record_kchar(b, "aspf", d->aspf);
+	record_kname(b, "policy", d->policy_is_sp ? "sp" : "p");
 }
 
 /* record_dmarc - the DMARC evaluation, or null when it did not run */
-static json_t *
+static void
 record_dmarc(struct record_b *b, const struct auth_message *a)
 {
 	const struct dmarceval_outcome *d = &a->dmarc_out;
-	json_t *o;
 
-	if (!a->dmarc)
-		return json_null();
-	o = json_object();
-	record_put(b, o, "result", json_string(dmarceval_res_name(d->result)));
-	record_put(b, o, "reason", record_scrub(b, d->reason, true));
-	record_put(b, o, "from_domain", record_str(d->from_domain));
-	record_put(b, o, "from_headers", json_integer(d->from_headers));
-	record_put(b, o, "from_mailboxes", json_integer(d->from_mailboxes));
-	record_put(b, o, "org_domain", record_str(d->org_domain));
-	record_put(b, o, "record_domain", d->have_record ?
-	    record_str(d->record_domain) : json_null());
-	record_put(b, o, "p", d->have_record ? record_str(d->p) : json_null());
-	record_put(b, o, "sp", d->have_record ? record_str(d->sp) : json_null());
-	record_put(b, o, "pct", d->have_record ? json_integer(d->pct) :
-	    json_null());
-	record_put(b, o, "adkim", d->have_record ? record_char(d->adkim) :
-	    json_null());
-	record_put(b, o, "aspf", d->have_record ? record_char(d->aspf) :
-	    json_null());
-	record_put(b, o, "policy", !d->have_record ? json_null() :
-	    json_string(d->policy_is_sp ? "sp" : "p"));
-	record_put(b, o, "spf_aligned", json_boolean(d->spf_aligned));
-	record_put(b, o, "spf_domain", record_str(d->spf_domain));
-	record_put(b, o, "dkim_aligned", json_boolean(d->dkim_aligned));
-	record_put(b, o, "dkim_domain", record_str(d->dkim_domain));
-	record_put(b, o, "disposition",
-	    json_string(dmarceval_disp_name(d->disposition)));
-	record_put(b, o, "pct_sampled_out", json_boolean(d->pct_sampled_out));
-	record_put(b, o, "dnssec", json_string(dns_sec_name(d->dnssec)));
-	return o;
+	record_key(b, "dmarc");
+	if (!a->dmarc) {
+		record_w_null(&b->w);
+		return;
+	}
+	record_w_open(&b->w, '{');
+	record_kname(b, "result", dmarceval_res_name(d->result));
+	record_kscrub(b, "reason", d->reason, true);
+	record_kstr(b, "from_domain", d->from_domain);
+	record_kint(b, "from_headers", d->from_headers);
+	record_kint(b, "from_mailboxes", d->from_mailboxes);
+	record_kstr(b, "org_domain", d->org_domain);
+	record_dmarc_policy(b, d);
+	record_kbool(b, "spf_aligned", d->spf_aligned);
+	record_kstr(b, "spf_domain", d->spf_domain);
+	record_kbool(b, "dkim_aligned", d->dkim_aligned);
+	record_kstr(b, "dkim_domain", d->dkim_domain);
+	record_kname(b, "disposition", dmarceval_disp_name(d->disposition));
+	record_kbool(b, "pct_sampled_out", d->pct_sampled_out);
+	record_kname(b, "dnssec", dns_sec_name(d->dnssec));
+	record_w_close(&b->w, '}');
 }
 
 /* record_auth - "auth" of a record; msg NULL for the session record */
-static json_t *
+static void
 record_auth(struct record_b *b, const struct session *s,
     const struct session_message *msg)
 {
-	json_t *o = json_object(), *spf;
-
+	record_key(b, "auth");
+	record_w_open(&b->w, '{');
 	if (msg != NULL) {
+		record_key(b, "spf");
 		if (msg->auth.spf) {
-			spf = json_object();
-			record_put(b, spf, "mailfrom", record_spf(b,
-			    &msg->auth.mailfrom));
-			record_put(b, spf, "helo", record_spf(b, &msg->auth.helo));
+			record_w_open(&b->w, '{');
+			record_spf(b, "mailfrom", &msg->auth.mailfrom);
+			record_spf(b, "helo", &msg->auth.helo);
+			record_w_close(&b->w, '}');
 		} else {
-			spf = json_null();
+			record_w_null(&b->w);
 		}
-		record_put(b, o, "spf", spf);
-		record_put(b, o, "dkim", record_dkim(b, &msg->auth));
-		record_put(b, o, "dkim_total", msg->auth.dkim ?
-		    json_integer(msg->auth.dkim_out.total) : json_null());
-		record_put(b, o, "dkim_error", msg->auth.dkim ?
-		    record_scrub(b, msg->auth.dkim_out.error, true) : json_null());
-		record_put(b, o, "dmarc", record_dmarc(b, &msg->auth));
+		record_dkim(b, &msg->auth);
+		record_dmarc(b, &msg->auth);
 	}
-	record_put(b, o, "iprev", record_iprev(b, &s->auth));
-	return o;
+	record_iprev(b, &s->auth);
+	record_w_close(&b->w, '}');
 }
 
 /* record_authres - the A-R header we wrote (or would have), and what
  * happened to those the message came with */
-static json_t *
+static void
 record_authres(struct record_b *b, const struct session_message *msg)
 {
-	json_t *o = json_object();
-
+	record_key(b, "authentication_results");
+	record_w_open(&b->w, '{');
 	/* the value names addresses and hosts of every group: withheld */
-	record_put(b, o, "value", b->p != NULL ? json_null() :
-	    record_str(msg->ar));
-	if (b->p != NULL)
-		record_put(b, o, "withheld", json_true());
-	record_put(b, o, "added", json_boolean(msg->ar_added));
-	record_put(b, o, "found", json_integer(msg->ar_found));
-	record_put(b, o, "forged", json_integer(msg->ar_forged));
-	record_put(b, o, "removed", json_integer(msg->ar_removed));
-	record_put(b, o, "removed_other", json_integer(msg->ar_removed_other));
-	record_put(b, o, "not_removed", json_integer(msg->ar_unremoved));
-	return o;
+	if (b->p != NULL) {
+		record_knull(b, "value");
+		record_kbool(b, "withheld", true);
+	} else {
+		record_kstr(b, "value", msg->ar);
+	}
+	record_kbool(b, "added", msg->ar_added);
+	record_kint(b, "found", msg->ar_found);
+	record_kint(b, "forged", msg->ar_forged);
+	record_kint(b, "removed", msg->ar_removed);
+	record_kint(b, "removed_other", msg->ar_removed_other);
+	record_kint(b, "not_removed", msg->ar_unremoved);
+	record_w_close(&b->w, '}');
 }
 
-/* record_time - unix seconds as RFC 3339, or null when 0 */
-static json_t *
-record_time(struct record_b *b, int64_t t)
+/* record_time - a member: unix seconds as RFC 3339, or null when 0 */
+static void
+record_time(struct record_b *b, const char *key, int64_t t)
 {
-	char ts[40];
-
 	if (t <= 0)
-		return json_null();
-	if (clock_rfc3339(t * 1000000, ts, sizeof(ts)) != 0) {
-		b->err = 1;
-		return NULL;
-	}
-	return json_string(ts);
+		record_knull(b, key);
+	else
+		record_ts(b, key, t * 1000000);
 }
 
 /* record_gl_chain - the earlier attempts from other networks */
-static json_t *
+static void
 record_gl_chain(struct record_b *b, const struct greylist_result *r)
 {
-	json_t *a = json_array(), *o;
 	unsigned i;
 
+	record_key(b, "chain");
+	record_w_open(&b->w, '[');
 	for (i = 0; i < r->nchain; i++) {
-		o = json_object();
-		record_put(b, o, "net", record_pv(b, RECORD_IP, r->chain[i].net,
-		    false));
-		record_put(b, o, "family", record_family(r->chain[i].family));
-		record_put(b, o, "ts", record_time(b, r->chain[i].t));
-		if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
-			b->err = 1;
+		record_w_open(&b->w, '{');
+		record_kpv(b, "net", RECORD_IP, r->chain[i].net, false);
+		record_family(b, r->chain[i].family);
+		record_time(b, "ts", r->chain[i].t);
+		record_w_close(&b->w, '}');
 	}
-	return a;
+	record_w_close(&b->w, ']');
 }
 
 /* record_gl_one - one recipient's greylisting */
-static json_t *
+static void
 record_gl_one(struct record_b *b, const struct session_gl *g, bool session)
 {
 	const struct greylist_result *r = &g->r;
-	json_t *o = json_object();
 
+	record_w_open(&b->w, '{');
 	if (session)
-		record_put(b, o, "msg", json_integer(g->msg));
-	record_put(b, o, "rcpt", record_pv(b, RECORD_ADDR, g->rcpt, false));
-	record_put(b, o, "mode", json_string(greylist_mode_name(r->mode)));
-	record_put(b, o, "verdict", json_string(greylist_verdict_name(
-	    r->verdict)));
-	record_put(b, o, "attempt", r->attempt > 0 ?
-	    json_integer(r->attempt) : json_null());
-	record_put(b, o, "first_seen", record_time(b, r->first_seen));
-	record_put(b, o, "delay_s", r->first_seen > 0 ?
-	    json_integer(r->delay_s) : json_null());
-	record_put(b, o, "net", record_pv(b, RECORD_IP, r->net, true));
-	record_put(b, o, "via_chain", json_boolean(r->via_chain));
-	record_put(b, o, "auto_allowed", json_boolean(r->auto_allowed));
-	record_put(b, o, "chain", record_gl_chain(b, r));
-	record_put(b, o, "chain_total", json_integer(r->chain_total));
-	record_put(b, o, "error", record_scrub(b, r->error, true));
-	return o;
+		record_kint(b, "msg", g->msg);
+	record_kpv(b, "rcpt", RECORD_ADDR, g->rcpt, false);
+	record_kname(b, "mode", greylist_mode_name(r->mode));
+	record_kname(b, "verdict", greylist_verdict_name(r->verdict));
+	record_kint_or_null(b, "attempt", r->attempt > 0, r->attempt);
+	record_time(b, "first_seen", r->first_seen);
+	record_kint_or_null(b, "delay_s", r->first_seen > 0, r->delay_s);
+	record_kpv(b, "net", RECORD_IP, r->net, true);
+	record_kbool(b, "via_chain", r->via_chain);
+	record_kbool(b, "auto_allowed", r->auto_allowed);
+	record_gl_chain(b, r);
+	record_kint(b, "chain_total", r->chain_total);
+	record_kscrub(b, "error", r->error, true);
+	record_w_close(&b->w, '}');
 }
 
 /* record_greylist - the greylisting of a message or session, or null
  * when it is off */
-static json_t *
+static void
 record_greylist(struct record_b *b, const struct session *s,
     const struct session_gl *list, unsigned n, unsigned total, bool session)
 {
-	json_t *o, *arr;
 	unsigned i;
 
+	record_key(b, "greylist");
 	if (s->env->gl == NULL || (s->env->gl->mode == GREYLIST_OFF &&
-	    total == 0))
-		return json_null();
-	o = json_object();
-	arr = json_array();
+	    total == 0)) {
+		record_w_null(&b->w);
+		return;
+	}
+	record_w_open(&b->w, '{');
+	record_kname(b, "mode", greylist_mode_name(s->env->gl->mode));
+	record_key(b, "rcpt");
+	record_w_open(&b->w, '[');
 	for (i = 0; i < n; i++)
-		if (arr == NULL || json_array_append_new(arr,
-		    record_gl_one(b, &list[i], session)) != 0)
-			b->err = 1;
-	record_put(b, o, "mode", json_string(greylist_mode_name(
-	    s->env->gl->mode)));
-	record_put(b, o, "rcpt", arr);
-	record_put(b, o, "total", json_integer(total));
-	return o;
+		record_gl_one(b, &list[i], session);
+	record_w_close(&b->w, ']');
+	record_kint(b, "total", total);
+	record_w_close(&b->w, '}');
 }
 
 /* record_tags - tag names of a set, in the order of first match */
-static json_t *
+static void
 record_tags(struct record_b *b, const struct session *s,
     const struct tags_set *set)
 {
-	json_t *a = json_array();
 	unsigned i;
 
+	record_key(b, "tags");
+	record_w_open(&b->w, '[');
 	for (i = 0; s->env->tags != NULL && i < set->n; i++)
-		if (a == NULL || json_array_append_new(a, json_string(
-		    tags_name(s->env->tags, set->idx[i]))) != 0)
-			b->err = 1;
-	return a;
+		record_name(b, tags_name(s->env->tags, set->idx[i]));
+	record_w_close(&b->w, ']');
 }
 
 /* record_session_part - fields shared by both record kinds */
 static void
-record_session_part(struct record_b *b, json_t *o, const struct session *s,
+record_session_part(struct record_b *b, const struct session *s,
     const struct tags_set *tags)
 {
-	record_put(b, o, "client", record_client(b, s));
-	record_put(b, o, "server", record_server(b, s));
-	record_put(b, o, "tls", record_tls(b, &s->tls));
-	record_put(b, o, "tags", record_tags(b, s, tags));
+	record_client(b, s);
+	record_server(b, s);
+	record_tls(b, &s->tls);
+	record_tags(b, s, tags);
 }
 
 /* record_envelope - sender and recipients */
-static json_t *
+static void
 record_envelope(struct record_b *b, const struct session_message *msg)
 {
-	json_t *o = json_object(), *rcpt = json_array();
 	unsigned i;
 
-	record_put(b, o, "from", record_pv(b, RECORD_ADDR, msg->from, false));
+	record_key(b, "envelope");
+	record_w_open(&b->w, '{');
+	record_kpv(b, "from", RECORD_ADDR, msg->from, false);
+	record_key(b, "rcpt");
+	record_w_open(&b->w, '[');
 	for (i = 0; i < msg->nrcpt; i++)
-		if (rcpt == NULL ||
-		    json_array_append_new(rcpt, record_pv(b, RECORD_ADDR,
-		    msg->rcpt[i], false)) != 0)
-			b->err = 1;
-	record_put(b, o, "rcpt", rcpt);
-	record_put(b, o, "rcpt_count", json_integer(msg->rcpt_total));
-	record_put(b, o, "size_declared", msg->size_declared >= 0 ?
-	    json_integer(msg->size_declared) : json_null());
-	record_put(b, o, "auth", msg->auth_type[0] == '\0' ? json_null() :
-	    json_pack("{s:s, s:o}", "mechanism", msg->auth_type, "user",
-	    record_pv(b, RECORD_ADDR, msg->auth_user, true)));
-	return o;
+		record_pv(b, RECORD_ADDR, msg->rcpt[i], false);
+	record_w_close(&b->w, ']');
+	record_kint(b, "rcpt_count", msg->rcpt_total);
+	record_kint_or_null(b, "size_declared", msg->size_declared >= 0,
+	    msg->size_declared);
+	if (msg->auth_type[0] == '\0') {
+		record_knull(b, "auth");
+	} else {
+		record_key(b, "auth");
+		record_w_open(&b->w, '{');
+		record_kname(b, "mechanism", msg->auth_type);
+		record_kpv(b, "user", RECORD_ADDR, msg->auth_user, true);
+		record_w_close(&b->w, '}');
+	}
+	record_w_close(&b->w, '}');
 }
 
 /* record_content - what the message was like */
-static json_t *
+static void
 record_content(struct record_b *b, const struct session_message *msg)
 {
-	json_t *o = json_object();
-
-	record_put(b, o, "id", record_pv(b, RECORD_MSGID, msg->msgid, true));
-	record_put(b, o, "id_count", json_integer(msg->msgid_count));
-	record_put(b, o, "size", msg->t[SESSION_STAGE_DATA] == 0 &&
-	    msg->headers == 0 && msg->body_bytes == 0 ? json_null() :
-	    json_integer((json_int_t)(msg->header_bytes +
-	    (msg->headers > 0 ? 2 : 0) + msg->body_bytes)));
-	record_put(b, o, "headers", json_integer(msg->headers));
-	record_put(b, o, "body_bytes", json_integer((json_int_t)msg->body_bytes));
-	return o;
+	record_key(b, "message");
+	record_w_open(&b->w, '{');
+	record_kpv(b, "id", RECORD_MSGID, msg->msgid, true);
+	record_kint(b, "id_count", msg->msgid_count);
+	record_kint_or_null(b, "size", msg->t[SESSION_STAGE_DATA] != 0 ||
+	    msg->headers != 0 || msg->body_bytes != 0,
+	    (json_int_t)(msg->header_bytes + (msg->headers > 0 ? 2 : 0) +
+	    msg->body_bytes));
+	record_kint(b, "headers", msg->headers);
+	record_kint(b, "body_bytes", (json_int_t)msg->body_bytes);
+	record_w_close(&b->w, '}');
 }
 
-/* record_finish - the object, or NULL after any failure */
-static json_t *
-record_finish(struct record_b *b, json_t *o)
+/* record_disposition - what the MTA was told, and at which stage */
+static void
+record_disposition(struct record_b *b, const char *action, const char *stage)
 {
+	record_key(b, "disposition");
+	record_w_open(&b->w, '{');
+	record_kname(b, "action", action);
+	record_kname(b, "stage", stage);
+	record_w_close(&b->w, '}');
+}
+
+/* record_finish - the text, or the first failure */
+static int
+record_finish(struct record_b *b, char **out, size_t *len)
+{
+	record_pseudo_keys(b);
+	record_w_close(&b->w, '}');
 	record_end(b);
-	if (b->err != 0 || o == NULL) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	if (b->err != 0 && b->w.err == SCOPE_OK)
+		b->w.err = SCOPE_EINVAL;
+	return record_w_take(&b->w, out, len);
 }
 
-/* record_disposition - what the MTA was told, and at which stage (as
- * json_pack("{s:s, s:s}") built it, without parsing a format) */
-static json_t *
-record_disposition(struct record_b *b, const char *action,
-    const char *stage)
+/* record_message_text - one message (ended by EOM or abort) */
+int
+record_message_text(const struct session *s,
+    const struct session_message *msg, const char *action, const char *stage,
+    size_t extra, char **out, size_t *len)
 {
-	json_t *o = json_object();
+	struct record_b b = { .err = 0 };
 
-	record_put(b, o, "action", json_string(action));
-	record_put(b, o, "stage", json_string(stage));
+	record_w_init(&b.w, RECORD_TEXT_MAX, extra);
+	record_begin(&b, s, msg);
+	record_w_open(&b.w, '{');
+	record_common(&b, s, "message");
+	record_kint(&b, "msg", msg->index);
+	record_session_part(&b, s, &msg->tags);
+	record_kstr(&b, "queue_id", msg->queue_id);
+	record_envelope(&b, msg);
+	record_content(&b, msg);
+	record_auth(&b, s, msg);
+	record_authres(&b, msg);
+	record_greylist(&b, s, msg->gl, msg->ngl, msg->gl_total, false);
+	record_dns(&b, msg->auth.dns);
+	record_disposition(&b, action, stage);
+	record_timing(&b, s->start_mono, msg->t);
+	record_truncated(&b, s->truncated | msg->truncated);
+	record_kbool(&b, "fault", msg->fault);
+	return record_finish(&b, out, len);
+}
+
+/* record_session_text - the whole connection, written at close */
+int
+record_session_text(const struct session *s, size_t extra, char **out,
+    size_t *len)
+{
+	struct record_b b = { .err = 0 };
+
+	record_w_init(&b.w, RECORD_TEXT_MAX, extra);
+	record_begin(&b, s, NULL);
+	record_w_open(&b.w, '{');
+	record_common(&b, s, "session");
+	record_session_part(&b, s, &s->tags_all);
+	record_auth(&b, s, NULL);
+	record_dns(&b, s->auth.dns);
+	record_greylist(&b, s, s->gl, s->ngl, s->gl_total, true);
+	record_kint(&b, "messages", s->messages);
+	record_kint(&b, "aborted", s->aborted);
+	record_timing(&b, s->start_mono, s->t);
+	record_truncated(&b, s->truncated);
+	record_kbool(&b, "fault", s->fault);
+	return record_finish(&b, out, len);
+}
+
+/* record_parse - a record's text as a jansson object (NULL on failure);
+ * frees the text */
+static json_t *
+record_parse(int rc, char *text, size_t len)
+{
+	json_t *o = NULL;
+
+	if (rc == SCOPE_OK)
+		o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
 	return o;
 }
 
-/* record_message - one message (ended by EOM or abort) */
+/* record_message - the same record as an object */
 json_t *
 record_message(const struct session *s, const struct session_message *msg,
     const char *action, const char *stage)
 {
-	struct record_b b = { 0 };
-	json_t *o;
+	char *text;
+	size_t len;
+	int rc;
 
-	record_begin(&b, s, msg);
-	o = record_common(&b, s, "message");
-
-	record_put(&b, o, "msg", json_integer(msg->index));
-	record_session_part(&b, o, s, &msg->tags);
-	record_put(&b, o, "queue_id", record_str(msg->queue_id));
-	record_put(&b, o, "envelope", record_envelope(&b, msg));
-	record_put(&b, o, "message", record_content(&b, msg));
-	record_put(&b, o, "auth", record_auth(&b, s, msg));
-	record_put(&b, o, "authentication_results", record_authres(&b, msg));
-	record_put(&b, o, "greylist", record_greylist(&b, s, msg->gl, msg->ngl,
-	    msg->gl_total, false));
-	record_put(&b, o, "dns", record_dns(&b, msg->auth.dns));
-	record_put(&b, o, "dns_total", json_integer(msg->auth.dns != NULL ?
-	    msg->auth.dns->total : 0));
-	record_put(&b, o, "disposition", record_disposition(&b, action,
-	    stage));
-	record_put(&b, o, "timing", record_timing(&b, s->start_mono, msg->t));
-	record_put(&b, o, "truncated", record_truncated(&b,
-	    s->truncated | msg->truncated));
-	record_put(&b, o, "fault", json_boolean(msg->fault));
-	record_pseudo_keys(&b, o);
-	return record_finish(&b, o);
+	rc = record_message_text(s, msg, action, stage, 0, &text, &len);
+	return record_parse(rc, text, len);
 }
 
-/* record_session - the whole connection, written at close */
+/* record_session - the same record as an object */
 json_t *
 record_session(const struct session *s)
 {
-	struct record_b b = { 0 };
-	json_t *o;
+	char *text;
+	size_t len;
+	int rc;
 
-	record_begin(&b, s, NULL);
-	o = record_common(&b, s, "session");
-
-	record_session_part(&b, o, s, &s->tags_all);
-	record_put(&b, o, "auth", record_auth(&b, s, NULL));
-	record_put(&b, o, "dns", record_dns(&b, s->auth.dns));
-	record_put(&b, o, "dns_total", json_integer(s->auth.dns != NULL ?
-	    s->auth.dns->total : 0));
-	record_put(&b, o, "greylist", record_greylist(&b, s, s->gl, s->ngl,
-	    s->gl_total, true));
-	record_put(&b, o, "messages", json_integer(s->messages));
-	record_put(&b, o, "aborted", json_integer(s->aborted));
-	record_put(&b, o, "timing", record_timing(&b, s->start_mono, s->t));
-	record_put(&b, o, "truncated", record_truncated(&b, s->truncated));
-	record_put(&b, o, "fault", json_boolean(s->fault));
-	record_pseudo_keys(&b, o);
-	return record_finish(&b, o);
+	rc = record_session_text(s, 0, &text, &len);
+	return record_parse(rc, text, len);
 }

@@ -1,10 +1,18 @@
 /*
  * record.h - the measurement records, schema version RECORD_VERSION.
  *
- * record_message() and record_session() turn a session into the JSON
- * object of one record (docs/smtpscope-records.5 documents every field).
- * The caller owns the returned object (json_decref); NULL means out of
- * memory. Key order is fixed: v, ts, event, session first.
+ * record_message_text() and record_session_text() write the compact JSON
+ * text of one record (docs/smtpscope-records.5 documents every field)
+ * straight from the session, into a new buffer (*out, the caller frees)
+ * of *len bytes plus `extra` spare bytes; the text is what
+ * record_json_dump() writes of the object. 0, or SCOPE_ENOMEM,
+ * SCOPE_ETOOBIG (past RECORD_TEXT_MAX), SCOPE_EINVAL (a string that is
+ * not UTF-8, a failed clock). Key order is fixed: v, ts, event, session
+ * first.
+ *
+ * record_message() and record_session() give the same record as a
+ * jansson object (parsed from that text) for smtpscope-eval, record_fit()
+ * and the tests. The caller owns it (json_decref); NULL on any failure.
  *
  * record_fit() (record_fit.c) cuts a record that is too large for the
  * record log in a fixed order (smtpscope-records(5), SIZE) instead of
@@ -13,11 +21,22 @@
 #ifndef SMTPSCOPE_RECORD_H
 #define SMTPSCOPE_RECORD_H
 
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "session.h"
 
 #define RECORD_VERSION	1
+/* the longest text a record may have before record_fit() cuts it; far
+ * above what a session's bounded fields can reach */
+#define RECORD_TEXT_MAX	(16 * 1024 * 1024)
+
+int record_message_text(const struct session *s,
+    const struct session_message *msg, const char *action, const char *stage,
+    size_t extra, char **out, size_t *len);
+int record_session_text(const struct session *s, size_t extra, char **out,
+    size_t *len);
 
 json_t *record_message(const struct session *s,
     const struct session_message *msg, const char *action,

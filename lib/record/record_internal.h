@@ -8,9 +8,9 @@
 
 #include <stdbool.h>
 
-#include <jansson.h>
 
 #include "record/pseudo.h"
+#include "record/record_json.h"
 #include "session.h"
 
 #define RECORD_NEEDLES	32	/* raw values looked for when scrubbing */
@@ -37,35 +37,21 @@ struct record_pctx {
 };
 
 struct record_b {
-	int err;	/* sticky: any failed insertion */
+	struct record_w w;	/* the record's text */
+	int err;	/* sticky: a failure outside the writer */
 	const struct pseudo *p;		/* NULL: everything kept */
 	struct record_pctx *pc;		/* owned; set when p is */
 };
 
-/* record_put - insert a value, remembering failure (val may be NULL);
- * key is one of the schema's field names, an ASCII constant of ours
- * (never input), so jansson's UTF-8 check of it is skipped (about 25,000
- * instructions per message) */
+/* record_text - a string, or null when empty and empty_null (NULL is
+ * empty) */
 static inline void
-record_put(struct record_b *b, json_t *obj, const char *key, json_t *val)
+record_text(struct record_b *b, const char *v, bool empty_null)
 {
-	if (obj == NULL || val == NULL ||
-	    json_object_set_new_nocheck(obj, key, val) != 0)
-		b->err = 1;
-}
-
-/* record_str - a string, or null when empty */
-static inline json_t *
-record_str(const char *s)
-{
-	return s != NULL && *s != '\0' ? json_string(s) : json_null();
-}
-
-/* record_text - a string, or null when empty and empty_null */
-static inline json_t *
-record_text(const char *v, bool empty_null)
-{
-	return empty_null ? record_str(v) : json_string(v != NULL ? v : "");
+	if (v == NULL || *v == '\0')
+		record_w_str(&b->w, empty_null ? NULL : "");
+	else
+		record_w_str(&b->w, v);
 }
 
 /* record_privacy.c: set up pseudonymization for one record (msg NULL for
@@ -75,11 +61,11 @@ void record_begin(struct record_b *b, const struct session *s,
 void record_end(struct record_b *b);
 /* a value of a group: its pseudonym, or (kept) scrubbed; null when
  * dropped, or when empty and empty_null */
-json_t *record_pv(struct record_b *b, enum record_grp g, const char *v,
+void record_pv(struct record_b *b, enum record_grp g, const char *v,
     bool empty_null);
 /* any other text that can carry a pseudonymized value */
-json_t *record_scrub(struct record_b *b, const char *v, bool empty_null);
-/* pseudonym_key and pseudonymized, when active */
-void record_pseudo_keys(struct record_b *b, json_t *o);
+void record_scrub(struct record_b *b, const char *v, bool empty_null);
+/* the members pseudonym_key and pseudonymized, when active */
+void record_pseudo_keys(struct record_b *b);
 
 #endif

@@ -10,6 +10,7 @@
  * section 4 defines it (no overlong forms, no surrogates, nothing past
  * U+10FFFF) and copied.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,14 +20,6 @@
 #include "errors.h"
 #include "record/record_json.h"
 #include "record/recordlog.h"
-
-struct record_json_buf {
-	char *p;
-	size_t len, cap;
-	size_t max;		/* text limit */
-	size_t extra;		/* spare bytes the caller wants after it */
-	int err;		/* first failure, SCOPE_OK until then */
-};
 
 /* bytes copied as they are inside a string: 0x20..0x7f but '"' (0x22)
  * and '\\' (0x5c); a table, since this test runs for every byte */
@@ -51,7 +44,7 @@ static const unsigned char record_json_plain[256] = {
 
 /* record_json_grow - room for n more bytes of text (sets err if not) */
 static bool
-record_json_grow(struct record_json_buf *b, size_t n)
+record_json_grow(struct record_w *b, size_t n)
 {
 	size_t want, cap;
 	char *p;
@@ -81,7 +74,7 @@ record_json_grow(struct record_json_buf *b, size_t n)
 
 /* record_json_room - n more bytes fit without growing (err unset) */
 static inline bool
-record_json_room(const struct record_json_buf *b, size_t n)
+record_json_room(const struct record_w *b, size_t n)
 {
 	return b->err == SCOPE_OK && n <= b->max - b->len &&
 	    n + b->extra <= b->cap - b->len;
@@ -89,7 +82,7 @@ record_json_room(const struct record_json_buf *b, size_t n)
 
 /* record_json_put - append n bytes */
 static void
-record_json_put(struct record_json_buf *b, const char *s, size_t n)
+record_json_put(struct record_w *b, const char *s, size_t n)
 {
 	if (n == 0 || (!record_json_room(b, n) && !record_json_grow(b, n)))
 		return;
@@ -99,7 +92,7 @@ record_json_put(struct record_json_buf *b, const char *s, size_t n)
 
 /* record_json_putc - append one byte */
 static inline void
-record_json_putc(struct record_json_buf *b, char c)
+record_json_putc(struct record_w *b, char c)
 {
 	if (record_json_room(b, 1) || record_json_grow(b, 1))
 		b->p[b->len++] = c;
@@ -138,7 +131,7 @@ record_json_utf8_len(const unsigned char *s, size_t avail)
 
 /* record_json_escape - one ASCII byte that is not plain, escaped */
 static void
-record_json_escape(struct record_json_buf *b, unsigned char c)
+record_json_escape(struct record_w *b, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
@@ -160,7 +153,7 @@ record_json_escape(struct record_json_buf *b, unsigned char c)
 
 /* record_json_string - a quoted, escaped string of n bytes */
 static void
-record_json_string(struct record_json_buf *b, const char *str, size_t n)
+record_json_string(struct record_w *b, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, start, k;
@@ -191,7 +184,7 @@ record_json_string(struct record_json_buf *b, const char *str, size_t n)
 
 /* record_json_integer - a json_int_t in decimal */
 static void
-record_json_integer(struct record_json_buf *b, json_int_t v)
+record_json_integer(struct record_w *b, json_int_t v)
 {
 	char digits[24], *p = digits + sizeof(digits);
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
@@ -219,7 +212,7 @@ record_json_integer(struct record_json_buf *b, json_int_t v)
  * (nothing written). unit/test_record_json compares both ways.
  */
 static bool
-record_json_millis(struct record_json_buf *b, double v)
+record_json_millis(struct record_w *b, double v)
 {
 	char text[24], *p = text + sizeof(text);
 	double x;
@@ -263,7 +256,7 @@ record_json_millis(struct record_json_buf *b, double v)
  * infinity.
  */
 static void
-record_json_real(struct record_json_buf *b, double v)
+record_json_real(struct record_w *b, double v)
 {
 	char text[40], *e, *from;
 	int n;
@@ -294,85 +287,232 @@ record_json_real(struct record_json_buf *b, double v)
 	record_json_put(b, text, (size_t)n);
 }
 
-static void record_json_value(struct record_json_buf *, const json_t *,
-    unsigned);
+/* record_w_sep - a comma before a member or element that is not the
+ * first of its array or object (none after a key) */
+static void
+record_w_sep(struct record_w *w)
+{
+	uint64_t bit;
+
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (w->depth == 0)
+		return;
+	bit = (uint64_t)1 << (w->depth - 1);
+	if ((w->more & bit) != 0)
+		record_json_putc(w, ',');
+	w->more |= bit;
+}
+
+/* record_w_init - an empty text */
+void
+record_w_init(struct record_w *w, size_t max, size_t extra)
+{
+	memset(w, 0, sizeof(*w));
+	w->max = max;
+	w->extra = extra;
+}
+
+/* record_w_take - the text, or the first failure */
+int
+record_w_take(struct record_w *w, char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	if (w->err == SCOPE_OK && (w->p == NULL || w->depth != 0))
+		w->err = w->p == NULL ? SCOPE_ENOMEM : SCOPE_EINVAL;
+	if (w->err != SCOPE_OK) {
+		free(w->p);
+		w->p = NULL;
+		return w->err;
+	}
+	*out = w->p;
+	*len = w->len;
+	w->p = NULL;
+	return SCOPE_OK;
+}
+
+/* record_w_open - an array or object begins */
+void
+record_w_open(struct record_w *w, char c)
+{
+	record_w_sep(w);
+	if (w->depth >= RECORD_JSON_DEPTH) {
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
+		return;
+	}
+	record_json_putc(w, c);
+	w->depth++;
+	w->more &= ~((uint64_t)1 << (w->depth - 1));
+}
+
+/* record_w_close - the innermost array or object ends */
+void
+record_w_close(struct record_w *w, char c)
+{
+	if (w->depth == 0) {
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
+		return;
+	}
+	record_json_putc(w, c);
+	w->depth--;
+}
+
+/* record_w_key - a schema constant as a key (no byte needs escaping) */
+void
+record_w_key(struct record_w *w, const char *key)
+{
+	size_t n = strlen(key);
+
+	record_w_sep(w);
+	if (record_json_room(w, n + 3) || record_json_grow(w, n + 3)) {
+		w->p[w->len++] = '"';
+		memcpy(w->p + w->len, key, n);
+		w->len += n;
+		w->p[w->len++] = '"';
+		w->p[w->len++] = ':';
+	}
+	w->after_key = true;
+}
+
+/* record_w_keyn - any key, escaped */
+void
+record_w_keyn(struct record_w *w, const char *key, size_t n)
+{
+	record_w_sep(w);
+	record_json_string(w, key, n);
+	record_json_putc(w, ':');
+	w->after_key = true;
+}
+
+/* record_w_strn - a string of n bytes */
+void
+record_w_strn(struct record_w *w, const char *s, size_t n)
+{
+	record_w_sep(w);
+	record_json_string(w, s, n);
+}
+
+/* record_w_str - a C string, or null for NULL */
+void
+record_w_str(struct record_w *w, const char *s)
+{
+	if (s == NULL)
+		record_w_null(w);
+	else
+		record_w_strn(w, s, strlen(s));
+}
+
+/* record_w_null - null */
+void
+record_w_null(struct record_w *w)
+{
+	record_w_sep(w);
+	record_json_put(w, "null", 4);
+}
+
+/* record_w_bool - true or false */
+void
+record_w_bool(struct record_w *w, bool v)
+{
+	record_w_sep(w);
+	if (v)
+		record_json_put(w, "true", 4);
+	else
+		record_json_put(w, "false", 5);
+}
+
+/* record_w_int - an integer */
+void
+record_w_int(struct record_w *w, json_int_t v)
+{
+	record_w_sep(w);
+	record_json_integer(w, v);
+}
+
+/* record_w_real - a real; JSON has no NaN or infinity (json_real()
+ * refuses them too) */
+void
+record_w_real(struct record_w *w, double v)
+{
+	record_w_sep(w);
+	if (!isfinite(v)) {
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
+		return;
+	}
+	record_json_real(w, v);
+}
+
+static void record_json_value(struct record_w *, const json_t *);
 
 /* record_json_object - members in insertion order */
 static void
-record_json_object(struct record_json_buf *b, const json_t *obj,
-    unsigned depth)
+record_json_object(struct record_w *w, const json_t *obj)
 {
 	void *it;
-	bool first = true;
 
-	record_json_putc(b, '{');
+	record_w_open(w, '{');
 	for (it = json_object_iter((json_t *)obj); it != NULL &&
-	    b->err == SCOPE_OK; it = json_object_iter_next((json_t *)obj, it)) {
-		if (!first)
-			record_json_putc(b, ',');
-		first = false;
-		record_json_string(b, json_object_iter_key(it),
+	    w->err == SCOPE_OK; it = json_object_iter_next((json_t *)obj, it)) {
+		record_w_keyn(w, json_object_iter_key(it),
 		    json_object_iter_key_len(it));
-		record_json_putc(b, ':');
-		record_json_value(b, json_object_iter_value(it), depth + 1);
+		record_json_value(w, json_object_iter_value(it));
 	}
-	record_json_putc(b, '}');
+	record_w_close(w, '}');
 }
 
 /* record_json_array - elements in order */
 static void
-record_json_array(struct record_json_buf *b, const json_t *arr,
-    unsigned depth)
+record_json_array(struct record_w *w, const json_t *arr)
 {
 	size_t i, n = json_array_size(arr);
 
-	record_json_putc(b, '[');
-	for (i = 0; i < n && b->err == SCOPE_OK; i++) {
-		if (i > 0)
-			record_json_putc(b, ',');
-		record_json_value(b, json_array_get(arr, i), depth + 1);
-	}
-	record_json_putc(b, ']');
+	record_w_open(w, '[');
+	for (i = 0; i < n && w->err == SCOPE_OK; i++)
+		record_json_value(w, json_array_get(arr, i));
+	record_w_close(w, ']');
 }
 
 /* record_json_value - any value */
 static void
-record_json_value(struct record_json_buf *b, const json_t *v, unsigned depth)
+record_json_value(struct record_w *w, const json_t *v)
 {
-	if (depth > RECORD_JSON_DEPTH || v == NULL) {
-		if (b->err == SCOPE_OK)
-			b->err = SCOPE_EINVAL;
+	if (v == NULL) {
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
 		return;
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		record_json_object(b, v, depth);
+		record_json_object(w, v);
 		break;
 	case JSON_ARRAY:
-		record_json_array(b, v, depth);
+		record_json_array(w, v);
 		break;
 	case JSON_STRING:
-		record_json_string(b, json_string_value(v),
-		    json_string_length(v));
+		record_w_strn(w, json_string_value(v), json_string_length(v));
 		break;
 	case JSON_INTEGER:
-		record_json_integer(b, json_integer_value(v));
+		record_w_int(w, json_integer_value(v));
 		break;
 	case JSON_REAL:
-		record_json_real(b, json_real_value(v));
+		record_w_real(w, json_real_value(v));
 		break;
 	case JSON_TRUE:
-		record_json_put(b, "true", 4);
-		break;
 	case JSON_FALSE:
-		record_json_put(b, "false", 5);
+		record_w_bool(w, json_is_true(v));
 		break;
 	case JSON_NULL:
-		record_json_put(b, "null", 4);
+		record_w_null(w);
 		break;
 	default:
-		if (b->err == SCOPE_OK)
-			b->err = SCOPE_EINVAL;
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
 	}
 }
 
@@ -381,20 +521,13 @@ int
 record_json_dump(const json_t *rec, size_t max, size_t extra, char **out,
     size_t *len)
 {
-	struct record_json_buf b = { .max = max, .extra = extra };
+	struct record_w w;
 
 	*out = NULL;
 	*len = 0;
 	if (!json_is_object(rec) && !json_is_array(rec))
 		return SCOPE_EINVAL;	/* as json_dumpb without ENCODE_ANY */
-	record_json_value(&b, rec, 0);
-	if (b.err == SCOPE_OK && b.p == NULL)
-		b.err = SCOPE_ENOMEM;
-	if (b.err != SCOPE_OK) {
-		free(b.p);
-		return b.err;
-	}
-	*out = b.p;
-	*len = b.len;
-	return SCOPE_OK;
+	record_w_init(&w, max, extra);
+	record_json_value(&w, rec);
+	return record_w_take(&w, out, len);
 }

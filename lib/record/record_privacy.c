@@ -30,7 +30,7 @@ record_alnum(unsigned char c)
 /* record_scrub - v with every raw value of a pseudonymized group that
  * appears as a whole word replaced by its pseudonym; null when one of
  * them is dropped or the result is too long */
-json_t *
+void
 record_scrub(struct record_b *b, const char *v, bool empty_null)
 {
 	struct record_pctx *pc = b->pc;
@@ -41,8 +41,10 @@ record_scrub(struct record_b *b, const char *v, bool empty_null)
 
 	if (v == NULL)
 		v = "";
-	if (b->p == NULL || pc->nn == 0)
-		return record_text(v, empty_null);
+	if (b->p == NULL || pc->nn == 0) {
+		record_text(b, v, empty_null);
+		return;
+	}
 	while (v[i] != '\0') {
 		n = NULL;
 		for (k = 0; (i == 0 || !record_alnum((unsigned char)v[i - 1])) &&
@@ -52,23 +54,27 @@ record_scrub(struct record_b *b, const char *v, bool empty_null)
 				n = &pc->n[k];
 				break;
 			}
-		if (n != NULL && n->rep == NULL)
-			return json_null();
+		if (n != NULL && n->rep == NULL) {
+			record_w_null(&b->w);
+			return;
+		}
 		rep = n != NULL ? n->rep : v + i;
 		rl = n != NULL ? strlen(n->rep) : 1;
 		i += n != NULL ? n->len : 1;
-		if (used + rl >= sizeof(pc->buf))
-			return json_null();
+		if (used + rl >= sizeof(pc->buf)) {
+			record_w_null(&b->w);
+			return;
+		}
 		memcpy(pc->buf + used, rep, rl);
 		used += rl;
 	}
 	pc->buf[used] = '\0';
-	return record_text(pc->buf, empty_null);
+	record_text(b, pc->buf, empty_null);
 }
 
 /* record_pv - a value of a group: its pseudonym, or (kept) scrubbed;
  * null when dropped, or when empty and empty_null */
-json_t *
+void
 record_pv(struct record_b *b, enum record_grp g, const char *v,
     bool empty_null)
 {
@@ -77,13 +83,17 @@ record_pv(struct record_b *b, enum record_grp g, const char *v,
 	char *out;
 	bool kept;
 
-	if (b->p == NULL)
-		return record_text(v, empty_null);
+	if (b->p == NULL) {
+		record_text(b, v, empty_null);
+		return;
+	}
 	m = pseudo_modes(b->p);
 	mode = g == RECORD_IP ? m->client_addr : g == RECORD_NAME ? m->names :
 	    g == RECORD_ADDR ? m->addresses : m->msgid;
-	if (mode == PSEUDO_KEEP)
-		return record_scrub(b, v, empty_null);
+	if (mode == PSEUDO_KEEP) {
+		record_scrub(b, v, empty_null);
+		return;
+	}
 	out = b->pc->out;
 	if (v == NULL)
 		v = "";
@@ -91,7 +101,10 @@ record_pv(struct record_b *b, enum record_grp g, const char *v,
 	    g == RECORD_NAME ? pseudo_name(b->p, v, out, PSEUDO_OUT_MAX) :
 	    g == RECORD_ADDR ? pseudo_addr(b->p, v, out, PSEUDO_OUT_MAX) :
 	    pseudo_msgid(b->p, v, out, PSEUDO_OUT_MAX);
-	return kept ? record_text(out, empty_null) : json_null();
+	if (kept)
+		record_text(b, out, empty_null);
+	else
+		record_w_null(&b->w);
 }
 
 /* record_needle_add - look for raw[0..len) and write rep (NULL: drop);
@@ -269,26 +282,26 @@ record_begin(struct record_b *b, const struct session *s,
 
 /* record_pseudo_keys - pseudonym_key and pseudonymized, when active */
 void
-record_pseudo_keys(struct record_b *b, json_t *o)
+record_pseudo_keys(struct record_b *b)
 {
 	const struct pseudo_modes *m;
-	json_t *a;
 
 	if (b->p == NULL)
 		return;
 	m = pseudo_modes(b->p);
-	a = json_array();
-	if ((m->client_addr != PSEUDO_KEEP &&
-	    json_array_append_new(a, json_string("client_addr")) != 0) ||
-	    (m->names != PSEUDO_KEEP &&
-	    json_array_append_new(a, json_string("names")) != 0) ||
-	    (m->addresses != PSEUDO_KEEP &&
-	    json_array_append_new(a, json_string("addresses")) != 0) ||
-	    (m->msgid != PSEUDO_KEEP &&
-	    json_array_append_new(a, json_string("msgid")) != 0))
-		b->err = 1;
-	record_put(b, o, "pseudonym_key", json_string(pseudo_key_id(b->p)));
-	record_put(b, o, "pseudonymized", a);
+	record_w_key(&b->w, "pseudonym_key");
+	record_w_str(&b->w, pseudo_key_id(b->p));
+	record_w_key(&b->w, "pseudonymized");
+	record_w_open(&b->w, '[');
+	if (m->client_addr != PSEUDO_KEEP)
+		record_w_str(&b->w, "client_addr");
+	if (m->names != PSEUDO_KEEP)
+		record_w_str(&b->w, "names");
+	if (m->addresses != PSEUDO_KEEP)
+		record_w_str(&b->w, "addresses");
+	if (m->msgid != PSEUDO_KEEP)
+		record_w_str(&b->w, "msgid");
+	record_w_close(&b->w, ']');
 }
 
 /* record_end - release the per-record state */

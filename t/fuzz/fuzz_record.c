@@ -16,15 +16,15 @@
  * Lists are allocated at the length they are given, so a read past
  * their count is a sanitizer report.
  *
- * Checked: record_message() and record_session() return an object whose
- * serialisation is valid JSON (fuzz_json.h, which accepts what jansson's
- * parser accepts, without building the tree) with v, ts, event and
- * session, and the record log's own writer (record_json.c) gives exactly
- * jansson's bytes. A record
- * the writer does not return, or one past RECORDLOG_RECORD_MAX (which
- * recordlog_write_json() refuses), is counted, not a failure: the record
- * writer's handling of oversized records is being changed; the counts are
- * printed at exit when FUZZ_RECORD_STATS is set.
+ * Checked: the text record_message_text() and record_session_text()
+ * write (the daemon's records) is valid JSON (fuzz_json.h, which accepts
+ * what jansson's parser accepts, without building the tree) with v, ts,
+ * event and session; parsed (no key twice) and written again by jansson
+ * it is the same bytes, and so by the record log's tree writer
+ * (record_json.c). A record the writer does not return, or one past
+ * RECORDLOG_RECORD_MAX (which the daemon cuts with record_fit()), is
+ * counted, not a failure; the counts are printed at exit when
+ * FUZZ_RECORD_STATS is set.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,8 +65,8 @@ static unsigned long fuzz_null, fuzz_big, fuzz_runs;
 static uint8_t
 fuzz_byte(struct fuzz_in *in)
 {
-	if (in->left == 0)
-		return 0;	/* past the end: empty, unless full */
+	if (in->left == 0)	/* past the end: empty; full: every flag */
+		return in->full ? 0xff : 0;
 	in->left--;
 	return *in->p++;
 }
@@ -445,33 +445,45 @@ fuzz_same_text(const json_t *rec, const char *text, size_t len)
 	free(ours);
 }
 
-/* fuzz_check - serialise as the log would; count what it would refuse */
+/* fuzz_check - the text the daemon writes (record_*_text, rc and text
+ * as they returned): valid JSON with v, ts, event and session, and
+ * exactly what jansson writes of the object it parses into (so, no key
+ * twice); count what the log would cut */
 static void
-fuzz_check(json_t *rec)
+fuzz_check(int rc, char *text, size_t len)
 {
 	static const char *const keys[] = { "v", "ts", "event", "session" };
-	char types[4];
-	char *text;
-	size_t i, len;
+	char types[4], *dumped;
+	json_error_t err;
+	json_t *rec;
+	size_t i;
 
-	if (rec == NULL) {
+	if (rc != SCOPE_OK) {
 		fuzz_null++;
 		return;
 	}
-	text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(12));
-	if (text == NULL)
-		abort();
-	len = strlen(text);
 	if (len + 1 > RECORDLOG_RECORD_MAX)
 		fuzz_big++;
 	if (!fuzz_json_check(text, len, keys, types, 4)) {
-		fprintf(stderr, "invalid JSON: %s\n", text);
+		fprintf(stderr, "invalid JSON: %.*s\n", (int)len, text);
 		abort();
 	}
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (types[i] == 0)
 			abort();
-	fuzz_same_text(rec, text, len);
+	rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (rec == NULL) {
+		fprintf(stderr, "jansson refuses the record: %s\n", err.text);
+		abort();
+	}
+	dumped = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	if (dumped == NULL || strlen(dumped) != len ||
+	    memcmp(dumped, text, len) != 0) {
+		fprintf(stderr, "the record's text is not jansson's\n");
+		abort();
+	}
+	fuzz_same_text(rec, dumped, len);
+	free(dumped);
 	free(text);
 	json_decref(rec);
 }
@@ -510,6 +522,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct session_env env;
 	struct fuzz_in in = { data, size, false };
 	uint8_t f, g;
+	char *text;
+	size_t len;
+	int rc;
 
 	fuzz_setup();
 	if (fuzz_runs++ == 0)
@@ -531,11 +546,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s.gl = fuzz_gl(&in, &s.ngl, &s.gl_total);
 	fuzz_tags_set(&in, &s.tags);
 	fuzz_tags_set(&in, &s.tags_all);
-	fuzz_check(record_message(&s, &m, (const char *[]){ "accept",
+	rc = record_message_text(&s, &m, (const char *[]){ "accept",
 	    "tempfail", "reject", "abort" }[f >> 3 & 3],
 	    session_stage_name((enum session_stage)(f >> 5) %
-	    SESSION_NSTAGES)));
-	fuzz_check(record_session(&s));
+	    SESSION_NSTAGES), 1, &text, &len);
+	fuzz_check(rc, text, len);
+	rc = record_session_text(&s, 1, &text, &len);
+	fuzz_check(rc, text, len);
 	fuzz_free(&s, &m);
 	return 0;
 }

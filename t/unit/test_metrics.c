@@ -1,6 +1,7 @@
 /*
  * test_metrics.c - metrics derived from records (lib/metrics.c): every
- * family counts what the record says, hostile label values count as
+ * family counts what the record says (from the session fields it is
+ * written from; unit/test_session compares with records written), hostile label values count as
  * "other" and never become series, and the exposition text is well formed.
  */
 #include <stdarg.h>
@@ -8,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
+#include <sys/socket.h>
 
 #include "metrics.h"
 #include "stats.h"
@@ -31,31 +32,51 @@ value(const char *series)
 	return v;
 }
 
-/* observe - count one record given as JSON text */
-static void
-observe(const char *json)
-{
-	json_error_t e;
-	json_t *rec = json_loads(json, 0, &e);
+/* a session as the session layer hands it over: env (greylisting off
+ * unless gl is set), no DNS context unless dns is */
+static struct session_env env;
+static struct dns_ctx dns1, dns2;
 
-	if (rec == NULL) {
-		printf("# bad test JSON: %s\n", e.text);
-		return;
+static void
+session_init(struct session *s, int family, const char *tls)
+{
+	memset(s, 0, sizeof(*s));
+	s->env = &env;
+	s->family = family;
+	if (tls != NULL) {
+		s->tls.used = true;
+		snprintf(s->tls.version, sizeof(s->tls.version), "%s", tls);
 	}
-	metrics_observe_record(rec);
-	json_decref(rec);
+}
+
+/* lookup - one listed lookup of c */
+static void
+lookup(struct dns_ctx *c, int rcode, enum dns_sec sec, double ms)
+{
+	struct dns_lookup *l = &c->log[c->nlog++];
+
+	memset(l, 0, sizeof(*l));
+	l->rcode = rcode;
+	l->sec = sec;
+	l->ms = ms;
+	c->total++;
 }
 
 static void
 test_session_records(void)
 {
-	observe("{\"event\":\"session\",\"client\":{\"family\":\"ipv6\"},"
-	    "\"tls\":{\"version\":\"TLSv1.3\"},\"auth\":{\"iprev\":"
-	    "{\"result\":\"pass\"}},\"dns\":[{\"rcode\":\"NOERROR\","
-	    "\"dnssec\":\"secure\",\"ms\":3.5}]}");
-	observe("{\"event\":\"session\",\"client\":{\"family\":\"ipv4\"},"
-	    "\"tls\":null,\"auth\":{\"iprev\":{\"result\":\"temperror\"}},"
-	    "\"dns\":[{\"rcode\":null,\"dnssec\":\"timeout\",\"ms\":5000}]}");
+	struct session s;
+
+	session_init(&s, AF_INET6, "TLSv1.3");
+	s.auth.dns = &dns1;
+	s.auth.iprev.result = IPREV_PASS;
+	lookup(&dns1, 0, DNS_SEC_SECURE, 3.5);
+	metrics_observe_session(&s);
+	session_init(&s, AF_INET, NULL);
+	s.auth.dns = &dns2;
+	s.auth.iprev.result = IPREV_TEMPERROR;
+	lookup(&dns2, -1, DNS_SEC_TIMEOUT, 5000);
+	metrics_observe_session(&s);
 	is_int(value("smtpscope_client_sessions_total{family=\"ipv6\"}"), 1,
 	    "an IPv6 session");
 	is_int(value("smtpscope_client_sessions_total{family=\"ipv4\"}"), 1,
@@ -79,14 +100,43 @@ test_session_records(void)
 static void
 test_message_records(void)
 {
-	observe("{\"event\":\"message\",\"auth\":{\"spf\":{\"mailfrom\":"
-	    "{\"result\":\"softfail\"},\"helo\":{\"result\":\"none\"}},"
-	    "\"dkim\":[{\"result\":\"pass\"},{\"result\":\"fail\"}],"
-	    "\"dkim_error\":null,\"dmarc\":{\"result\":\"pass\"}},"
-	    "\"greylist\":{\"rcpt\":[{\"verdict\":\"new\"},"
-	    "{\"verdict\":\"passed\"}]}}");
-	observe("{\"event\":\"message\",\"auth\":{\"dkim\":[],"
-	    "\"dkim_error\":null},\"greylist\":null}");
+	static const struct greylist_params gl = { .mode = GREYLIST_OBSERVE };
+	struct dkimverify_sig sigs[2];
+	struct session_gl gls[2];
+	struct session_message m;
+	struct session s;
+
+	memset(&m, 0, sizeof(m));
+	memset(sigs, 0, sizeof(sigs));
+	memset(gls, 0, sizeof(gls));
+	session_init(&s, AF_INET, NULL);
+	env.gl = &gl;
+	m.auth.spf = true;
+	m.auth.mailfrom.result = SPF_RES_SOFTFAIL;
+	m.auth.helo.result = SPF_RES_NONE;
+	m.auth.dkim = true;
+	sigs[0].result = DKIMVERIFY_PASS;
+	sigs[1].result = DKIMVERIFY_FAIL;
+	m.auth.dkim_out.sig = sigs;
+	m.auth.dkim_out.nsig = 2;
+	m.auth.dmarc = true;
+	m.auth.dmarc_out.result = DMARCEVAL_PASS;
+	gls[0].r.verdict = GREYLIST_NEW;
+	gls[1].r.verdict = GREYLIST_PASSED;
+	m.gl = gls;
+	m.ngl = 2;
+	m.gl_total = 2;
+	metrics_observe_message(&s, &m);
+	/* no signature, no error: dkim=none; greylisting off: no verdicts */
+	memset(&m, 0, sizeof(m));
+	m.auth.dkim = true;
+	env.gl = NULL;
+	m.gl = gls;
+	m.ngl = 1;
+	metrics_observe_message(&s, &m);
+	/* no signature, but an error: not none */
+	snprintf(m.auth.dkim_out.error, sizeof(m.auth.dkim_out.error), "x");
+	metrics_observe_message(&s, &m);
 	is_int(value("smtpscope_check_results_total{check=\"spf_mailfrom\","
 	    "result=\"softfail\"}"), 1, "SPF MAIL FROM softfail");
 	is_int(value("smtpscope_check_results_total{check=\"spf_helo\","
@@ -96,34 +146,43 @@ test_message_records(void)
 	is_int(value("smtpscope_check_results_total{check=\"dkim\","
 	    "result=\"fail\"}"), 1, "one DKIM fail per signature");
 	is_int(value("smtpscope_check_results_total{check=\"dkim\","
-	    "result=\"none\"}"), 1, "a message without signatures is dkim=none");
+	    "result=\"none\"}"), 1,
+	    "a message without signatures or error is dkim=none");
 	is_int(value("smtpscope_check_results_total{check=\"dmarc\","
 	    "result=\"pass\"}"), 1, "DMARC pass");
 	is_int(value("smtpscope_greylist_verdicts_total{verdict=\"new\"}"), 1,
 	    "greylist verdict new");
 	is_int(value("smtpscope_greylist_verdicts_total{verdict=\"passed\"}"),
-	    1, "greylist verdict passed");
+	    1, "greylist verdict passed, none while greylisting is off");
 }
 
 static void
 test_hostile(void)
 {
+	struct session s;
 	char *text;
 	size_t len;
 
-	observe("{\"event\":\"session\",\"client\":{\"family\":"
-	    "\"x\\\"} 99\\n# evil\"},\"tls\":{\"version\":\"SSLv2\\n\"},"
-	    "\"auth\":{\"iprev\":{\"result\":\"pass\\\"\"}}}");
-	observe("{\"event\":\"message\",\"auth\":{\"dkim\":{\"result\":1},"
-	    "\"spf\":[1,2]},\"greylist\":{\"rcpt\":\"new\"},\"dns\":{}}");
-	observe("[1,2,3]");
-	observe("{\"event\":\"other\"}");
+	session_init(&s, AF_UNIX, "SSLv2\n\"} 99\n# evil");
+	metrics_observe_session(&s);
+	session_init(&s, AF_INET, "");
+	s.auth.dns = &dns1;
+	s.auth.iprev.result = (enum iprev_res)99;
+	dns1.nlog = 0;
+	lookup(&dns1, 4, DNS_SEC_BOGUS, -1);
+	lookup(&dns1, 0, DNS_SEC_SECURE, 0.0 / 0.0);
+	metrics_observe_session(&s);
 	is_int(value("smtpscope_client_sessions_total{family=\"other\"}"), 1,
 	    "an unknown family counts as other");
-	is_int(value("smtpscope_tls_sessions_total{version=\"other\"}"), 1,
-	    "an unknown TLS version counts as other");
+	is_int(value("smtpscope_tls_sessions_total{version=\"other\"}"), 2,
+	    "an unknown or empty TLS version counts as other");
 	is_int(value("smtpscope_check_results_total{check=\"iprev\","
-	    "result=\"other\"}"), 1, "an unknown result counts as other");
+	    "result=\"permerror\"}"), 1,
+	    "a result out of range counts as the record names it");
+	is_int(value("smtpscope_dns_lookups_total{dnssec=\"bogus\","
+	    "rcode=\"other\"}"), 1, "NOTIMP counts as other");
+	is_int(value("smtpscope_dns_lookup_seconds_count"), 2,
+	    "a negative or NaN time is not timed");
 	if (metrics_render(&text, &len) != 0) {
 		ok(0, "render");
 		return;
@@ -155,7 +214,7 @@ test_process(void)
 int
 main(void)
 {
-	plan(9 + 8 + 5 + 5);
+	plan(9 + 8 + 7 + 5);
 	test_session_records();
 	test_message_records();
 	test_hostile();

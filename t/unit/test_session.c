@@ -25,7 +25,7 @@
 #include "clock.h"
 #include "errors.h"
 #include "macros_fake.h"
-#include "record/record_arena.h"
+#include "metrics.h"
 #include "record/recordlog.h"
 #include "errors.h"
 #include "greylist/glstore_internal.h"
@@ -788,6 +788,137 @@ test_ids(void)
 	    IDS_THREADS * IDS_EACH, IDS_THREADS, bad, dup);
 }
 
+/* the expected count of each metrics series, from the records */
+struct series {
+	char name[160];
+	long long n;
+};
+static struct series expect[64];
+static unsigned nexpect;
+
+/* count - one more of a series: family{label="value"} (value NULL:
+ * "other"; labels of two: label is 'a="x",b' and value the second) */
+static void
+count(const char *family, const char *label, const char *value)
+{
+	char name[160];
+	unsigned i;
+
+	snprintf(name, sizeof(name), "smtpscope_%s{%s=\"%s\"}", family, label,
+	    value != NULL ? value : "other");
+	for (i = 0; i < nexpect && strcmp(expect[i].name, name) != 0; i++)
+		;
+	if (i == nexpect && nexpect < sizeof(expect) / sizeof(expect[0]))
+		snprintf(expect[nexpect++].name, sizeof(expect[0].name), "%s",
+		    name);
+	if (i < nexpect)
+		expect[i].n++;
+}
+
+/* count_result - a check's result, read from a record's object */
+static void
+count_result(const char *check, const json_t *o)
+{
+	char label[64];
+	const char *r = json_string_value(json_object_get(o, "result"));
+
+	snprintf(label, sizeof(label), "check=\"%s\",result", check);
+	if (r != NULL)
+		count("check_results_total", label, r);
+}
+
+/* count_record - what one record says, read as metrics.c read records
+ * before it counted from the session */
+static void
+count_record(const json_t *rec)
+{
+	const json_t *au = json_object_get(rec, "auth"), *v, *dkim;
+	char label[64];
+	size_t i;
+
+	if (strcmp(json_string_value(json_object_get(rec, "event")),
+	    "session") == 0) {
+		count("client_sessions_total", "family", json_string_value(
+		    json_object_get(json_object_get(rec, "client"), "family")));
+		v = json_object_get(rec, "tls");
+		count("tls_sessions_total", "version", json_is_null(v) ? "none" :
+		    json_string_value(json_object_get(v, "version")));
+		count_result("iprev", json_object_get(au, "iprev"));
+	} else {
+		v = json_object_get(au, "spf");
+		count_result("spf_mailfrom", json_object_get(v, "mailfrom"));
+		count_result("spf_helo", json_object_get(v, "helo"));
+		dkim = json_object_get(au, "dkim");
+		if (json_is_array(dkim) && json_array_size(dkim) == 0 &&
+		    json_is_null(json_object_get(au, "dkim_error")))
+			count("check_results_total",
+			    "check=\"dkim\",result", "none");
+		json_array_foreach(dkim, i, v)
+			count_result("dkim", v);
+		count_result("dmarc", json_object_get(au, "dmarc"));
+		json_array_foreach(json_object_get(json_object_get(rec,
+		    "greylist"), "rcpt"), i, v)
+			count("greylist_verdicts_total", "verdict",
+			    json_string_value(json_object_get(v, "verdict")));
+	}
+	json_array_foreach(json_object_get(rec, "dns"), i, v) {
+		const json_t *rc = json_object_get(v, "rcode");
+
+		snprintf(label, sizeof(label), "dnssec=\"%s\",rcode",
+		    json_string_value(json_object_get(v, "dnssec")));
+		count("dns_lookups_total", label, json_is_null(rc) ? "none" :
+		    json_string_value(rc));
+	}
+}
+
+/* metrics_value - one series of the exposition, or -1 */
+static long long
+metrics_value(const char *series)
+{
+	char *text, *p, *line;
+	size_t len, n = strlen(series);
+	long long v = -1;
+
+	if (metrics_render(&text, &len) != 0)
+		return -2;
+	for (p = text; (line = strsep(&p, "\n")) != NULL;)
+		if (strncmp(line, series, n) == 0 && line[n] == ' ')
+			v = atoll(line + n + 1);
+	free(text);
+	return v;
+}
+
+/* the metrics, counted from the session fields, say what every record
+ * written by the tests above says */
+static void
+test_metrics_match(void)
+{
+	static char line[400000];
+	FILE *fp = fopen(logpath, "r");
+	unsigned i, records = 0, bad = 0;
+	json_t *o;
+
+	while (fp != NULL && fgets(line, sizeof(line), fp) != NULL) {
+		if ((o = json_loads(line, 0, NULL)) == NULL)
+			continue;
+		records++;
+		count_record(o);
+		json_decref(o);
+	}
+	if (fp != NULL)
+		fclose(fp);
+	for (i = 0; i < nexpect; i++)
+		if (metrics_value(expect[i].name) != expect[i].n) {
+			printf("# %s: %lld in the records, %lld counted\n",
+			    expect[i].name, expect[i].n,
+			    metrics_value(expect[i].name));
+			bad++;
+		}
+	ok(records > 20 && nexpect > 10 && bad == 0, "metrics: %u series "
+	    "from %u records, all as the records say (%u differ)", nexpect,
+	    records, bad);
+}
+
 int
 main(void)
 {
@@ -796,8 +927,8 @@ main(void)
 	char err[512];
 	int fd;
 
-	plan(62);
-	record_arena_init();	/* records built as the daemon builds them */
+	plan(63);
+	metrics_reset();
 	fd = mkstemp(logpath);
 	if (fd < 0 || recordlog_open(&rlog, logpath, 0600) != 0)
 		return 1;
@@ -824,6 +955,7 @@ main(void)
 	test_greylist_full();
 	test_budget();
 	test_ids();
+	test_metrics_match();
 	auth_env_free(&auth);
 	recordlog_close(rlog);
 	unlink(logpath);
