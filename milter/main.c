@@ -52,7 +52,6 @@
 #include "milter_cb.h"
 #include "privs.h"
 #include "record/record.h"
-#include "record/record_arena.h"
 #include "record/recordlog.h"
 #include "session.h"
 #include "signals.h"
@@ -632,7 +631,6 @@ main(int argc, char **argv)
 	char err[CONFIG_ERR_MAX], facility[16];
 
 	memset(&st, 0, sizeof(st));
-	record_arena_init();	/* before jansson allocates, and before threads */
 	main_opts_parse(argc, argv, &o);
 	if (o.check_only)
 		return checkconf_run(o.config_file, o.socket, o.verbose != 0);

@@ -33,7 +33,6 @@
 #include "auth/auth.h"
 #include "greylist/glstore.h"
 #include "macro.h"
-#include "record/record_arena.h"
 #include "record/pseudo.h"
 #include "record/recordlog.h"
 #include "session.h"
@@ -227,7 +226,6 @@ fuzz_setup(void)
 {
 	if (fuzz_log != NULL)
 		return;
-	record_arena_init();	/* records built as the daemon builds them */
 	fuzz_fd = memfd_create("fuzz_session", 0);
 	if (fuzz_fd < 0 || recordlog_from_fd(&fuzz_log, fuzz_fd) != 0)
 		abort();
