@@ -41,6 +41,7 @@
 #endif
 
 #include "auth/dkimbody.h"
+#include "errors.h"
 
 #define DKIMBODY_OUT	4096	/* relaxed output gathered per digest call */
 #define DKIMBODY_PAIRS	32	/* CRLFs written per call */
@@ -94,6 +95,19 @@ dkimbody_fetch(void)
 {
 	dkimbody_mds[DKIMBODY_SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
 	dkimbody_mds[DKIMBODY_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* dkimbody_init - fetch the digests now (dkimverify_new, at start-up),
+ * not in the first message: its sender would wait for OpenSSL's
+ * provider look-up; 0 or SCOPE_ENOMEM */
+int
+dkimbody_init(void)
+{
+	if (pthread_once(&dkimbody_once, dkimbody_fetch) != 0 ||
+	    dkimbody_mds[DKIMBODY_SHA1] == NULL ||
+	    dkimbody_mds[DKIMBODY_SHA256] == NULL)
+		return SCOPE_ENOMEM;
+	return SCOPE_OK;
 }
 
 /* dkimbody_new - an empty set of hashes; only the hashes in use

@@ -32,6 +32,9 @@ enum dkimbody_md {
 
 struct dkimbody;
 
+/* dkimbody_init - the digests fetched from OpenSSL once, before the
+ * first message (also done by the first dkimbody_new); 0 or SCOPE_ENOMEM */
+int dkimbody_init(void);
 /* dkimbody_new - an empty set of hashes; NULL when out of memory */
 struct dkimbody *dkimbody_new(void);
 

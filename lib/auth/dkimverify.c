@@ -320,6 +320,10 @@ dkimverify_new(struct dkimverify **out, const struct dkimverify_options *opt,
 		    DKIMVERIFY_SIGS_HARDMAX);
 		return SCOPE_ERANGE;
 	}
+	if (dkimbody_init() != SCOPE_OK) {
+		snprintf(err, errsz, "OpenSSL has no SHA-1 or SHA-256");
+		return SCOPE_ENOMEM;
+	}
 	v = calloc(1, sizeof(*v));
 	if (v == NULL || (v->lib = dkim_init(NULL, NULL)) == NULL) {
 		free(v);
