@@ -1,8 +1,9 @@
 /*
  * test_metrics.c - metrics derived from records (lib/metrics.c): every
  * family counts what the record says (from the session fields it is
- * written from; unit/test_session compares with records written), hostile label values count as
- * "other" and never become series, and the exposition text is well formed.
+ * written from; unit/test_session compares with records written),
+ * hostile label values count as "other" and never become series, and
+ * the exposition text is well formed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,25 +13,9 @@
 #include <sys/socket.h>
 
 #include "metrics.h"
+#include "metrics_value.h"
 #include "stats.h"
 #include "tap.h"
-
-/* value - the value of one series in the exposition, or -1 */
-static long long
-value(const char *series)
-{
-	char *text, *p, *line;
-	size_t len, n = strlen(series);
-	long long v = -1;
-
-	if (metrics_render(&text, &len) != 0)
-		return -2;
-	for (p = text; (line = strsep(&p, "\n")) != NULL;)
-		if (strncmp(line, series, n) == 0 && line[n] == ' ')
-			v = atoll(line + n + 1);
-	free(text);
-	return v;
-}
 
 /* a session as the session layer hands it over: env (greylisting off
  * unless gl is set), no DNS context unless dns is */
@@ -77,23 +62,30 @@ test_session_records(void)
 	s.auth.iprev.result = IPREV_TEMPERROR;
 	lookup(&dns2, -1, DNS_SEC_TIMEOUT, 5000);
 	metrics_observe_session(&s);
-	is_int(value("smtpscope_client_sessions_total{family=\"ipv6\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_client_sessions_total{family=\"ipv6\"}"), 1,
 	    "an IPv6 session");
-	is_int(value("smtpscope_client_sessions_total{family=\"ipv4\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_client_sessions_total{family=\"ipv4\"}"), 1,
 	    "an IPv4 session");
-	is_int(value("smtpscope_tls_sessions_total{version=\"TLSv1.3\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_tls_sessions_total{version=\"TLSv1.3\"}"), 1,
 	    "a TLS 1.3 session");
-	is_int(value("smtpscope_tls_sessions_total{version=\"none\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_tls_sessions_total{version=\"none\"}"), 1,
 	    "a session without TLS");
-	is_int(value("smtpscope_check_results_total{check=\"iprev\","
-	    "result=\"temperror\"}"), 1, "iprev temperror from the session record");
-	is_int(value("smtpscope_dns_lookups_total{dnssec=\"timeout\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"iprev\","
+	    "result=\"temperror\"}"), 1,
+	    "iprev temperror from the session record");
+	is_int(metrics_value("smtpscope_dns_lookups_total{dnssec=\"timeout\","
 	    "rcode=\"none\"}"), 1, "a lookup without an answer has rcode none");
-	is_int(value("smtpscope_dns_lookup_seconds_bucket{le=\"0.005\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_dns_lookup_seconds_bucket{le=\"0.005\"}"), 1,
 	    "3.5 ms falls in the 5 ms bucket");
-	is_int(value("smtpscope_dns_lookup_seconds_bucket{le=\"5\"}"), 2,
+	is_int(metrics_value(
+	    "smtpscope_dns_lookup_seconds_bucket{le=\"5\"}"), 2,
 	    "buckets are cumulative");
-	is_int(value("smtpscope_dns_lookup_seconds_count"), 2,
+	is_int(metrics_value("smtpscope_dns_lookup_seconds_count"), 2,
 	    "two lookups timed");
 }
 
@@ -137,22 +129,25 @@ test_message_records(void)
 	/* no signature, but an error: not none */
 	snprintf(m.auth.dkim_out.error, sizeof(m.auth.dkim_out.error), "x");
 	metrics_observe_message(&s, &m);
-	is_int(value("smtpscope_check_results_total{check=\"spf_mailfrom\","
+	is_int(metrics_value(
+	    "smtpscope_check_results_total{check=\"spf_mailfrom\","
 	    "result=\"softfail\"}"), 1, "SPF MAIL FROM softfail");
-	is_int(value("smtpscope_check_results_total{check=\"spf_helo\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"spf_helo\","
 	    "result=\"none\"}"), 1, "SPF HELO none");
-	is_int(value("smtpscope_check_results_total{check=\"dkim\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"dkim\","
 	    "result=\"pass\"}"), 1, "one DKIM pass per signature");
-	is_int(value("smtpscope_check_results_total{check=\"dkim\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"dkim\","
 	    "result=\"fail\"}"), 1, "one DKIM fail per signature");
-	is_int(value("smtpscope_check_results_total{check=\"dkim\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"dkim\","
 	    "result=\"none\"}"), 1,
 	    "a message without signatures or error is dkim=none");
-	is_int(value("smtpscope_check_results_total{check=\"dmarc\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"dmarc\","
 	    "result=\"pass\"}"), 1, "DMARC pass");
-	is_int(value("smtpscope_greylist_verdicts_total{verdict=\"new\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_greylist_verdicts_total{verdict=\"new\"}"), 1,
 	    "greylist verdict new");
-	is_int(value("smtpscope_greylist_verdicts_total{verdict=\"passed\"}"),
+	is_int(metrics_value(
+	    "smtpscope_greylist_verdicts_total{verdict=\"passed\"}"),
 	    1, "greylist verdict passed, none while greylisting is off");
 }
 
@@ -172,16 +167,18 @@ test_hostile(void)
 	lookup(&dns1, 4, DNS_SEC_BOGUS, -1);
 	lookup(&dns1, 0, DNS_SEC_SECURE, 0.0 / 0.0);
 	metrics_observe_session(&s);
-	is_int(value("smtpscope_client_sessions_total{family=\"other\"}"), 1,
+	is_int(metrics_value(
+	    "smtpscope_client_sessions_total{family=\"other\"}"), 1,
 	    "an unknown family counts as other");
-	is_int(value("smtpscope_tls_sessions_total{version=\"other\"}"), 2,
+	is_int(metrics_value(
+	    "smtpscope_tls_sessions_total{version=\"other\"}"), 2,
 	    "an unknown or empty TLS version counts as other");
-	is_int(value("smtpscope_check_results_total{check=\"iprev\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"iprev\","
 	    "result=\"permerror\"}"), 1,
 	    "a result out of range counts as the record names it");
-	is_int(value("smtpscope_dns_lookups_total{dnssec=\"bogus\","
+	is_int(metrics_value("smtpscope_dns_lookups_total{dnssec=\"bogus\","
 	    "rcode=\"other\"}"), 1, "NOTIMP counts as other");
-	is_int(value("smtpscope_dns_lookup_seconds_count"), 2,
+	is_int(metrics_value("smtpscope_dns_lookup_seconds_count"), 2,
 	    "a negative or NaN time is not timed");
 	if (metrics_render(&text, &len) != 0) {
 		ok(0, "render");
@@ -189,7 +186,8 @@ test_hostile(void)
 	}
 	ok(strstr(text, "evil") == NULL && strstr(text, "SSLv2") == NULL,
 	    "no record text reaches the exposition");
-	ok(len > 0 && text[len - 1] == '\n', "the exposition ends in a newline");
+	ok(len > 0 && text[len - 1] == '\n',
+	    "the exposition ends in a newline");
 	free(text);
 }
 
@@ -201,13 +199,16 @@ test_process(void)
 	metrics_session_begin();
 	metrics_session_end();
 	stats_add(STATS_RECORDS_LOST, 3);
-	is_int(value("smtpscope_sessions_in_flight"), 1, "sessions in flight");
-	is_int(value("smtpscope_start_time_seconds"), 1700000000, "start time");
-	is_int(value("smtpscope_build_info{version=\"9.9.9\"}"), 1, "version");
-	is_int(value("smtpscope_records_lost_total"), 3,
+	is_int(metrics_value(
+	    "smtpscope_sessions_in_flight"), 1, "sessions in flight");
+	is_int(metrics_value(
+	    "smtpscope_start_time_seconds"), 1700000000, "start time");
+	is_int(metrics_value(
+	    "smtpscope_build_info{version=\"9.9.9\"}"), 1, "version");
+	is_int(metrics_value("smtpscope_records_lost_total"), 3,
 	    "stats counters are exported with _total");
 	metrics_reset();
-	is_int(value("smtpscope_check_results_total{check=\"dmarc\","
+	is_int(metrics_value("smtpscope_check_results_total{check=\"dmarc\","
 	    "result=\"pass\"}"), 0, "reset zeroes the families");
 }
 

@@ -26,6 +26,7 @@
 #include "errors.h"
 #include "macros_fake.h"
 #include "metrics.h"
+#include "metrics_value.h"
 #include "record/recordlog.h"
 #include "errors.h"
 #include "greylist/glstore_internal.h"
@@ -869,23 +870,6 @@ count_record(const json_t *rec)
 		count("dns_lookups_total", label, json_is_null(rc) ? "none" :
 		    json_string_value(rc));
 	}
-}
-
-/* metrics_value - one series of the exposition, or -1 */
-static long long
-metrics_value(const char *series)
-{
-	char *text, *p, *line;
-	size_t len, n = strlen(series);
-	long long v = -1;
-
-	if (metrics_render(&text, &len) != 0)
-		return -2;
-	for (p = text; (line = strsep(&p, "\n")) != NULL;)
-		if (strncmp(line, series, n) == 0 && line[n] == ' ')
-			v = atoll(line + n + 1);
-	free(text);
-	return v;
 }
 
 /* the metrics, counted from the session fields, say what every record
