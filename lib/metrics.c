@@ -6,8 +6,8 @@
  * not in the list counts under "other". A record is counted from the
  * session fields it is written from, through the same names
  * (spf_res_name() and the like), without reading its text;
- * unit/test_session checks the counts against the records written. See metrics.h for the contract and smtpscope(8),
- * METRICS, for the names.
+ * unit/test_session checks the counts against the records written. See
+ * metrics.h for the contract and smtpscope(8), METRICS, for the names.
  */
 #include <sys/socket.h>
 
@@ -126,8 +126,9 @@ metrics_dns(const struct dns_ctx *c)
 
 	for (i = 0; c != NULL && i < c->nlog; i++) {
 		l = &c->log[i];
-		metrics_inc(&m_dns[metrics_index(metrics_dnssec, METRICS_NDNSSEC,
-		    dns_lookup_status(l))][metrics_rcode(l->rcode)]);
+		metrics_inc(&m_dns[metrics_index(metrics_dnssec,
+		    METRICS_NDNSSEC, dns_lookup_status(l))]
+		    [metrics_rcode(l->rcode)]);
 		if (!(l->ms >= 0 && l->ms <= 3.6e6))	/* NaN fails too */
 			continue;
 		for (b = 0; b < METRICS_NBUCKETS; b++)
@@ -158,7 +159,8 @@ metrics_observe_message(const struct session *s,
 	if (a->dkim && a->dkim_out.nsig == 0 && a->dkim_out.error[0] == '\0')
 		metrics_inc(&m_results[2][4]);		/* dkim=none */
 	for (i = 0; a->dkim && i < a->dkim_out.nsig; i++)
-		metrics_result(2, dkimverify_res_name(a->dkim_out.sig[i].result));
+		metrics_result(2,
+		    dkimverify_res_name(a->dkim_out.sig[i].result));
 	if (a->dmarc)
 		metrics_result(3, dmarceval_res_name(a->dmarc_out.result));
 	if (s->env->gl != NULL && (s->env->gl->mode != GREYLIST_OFF ||

@@ -44,58 +44,58 @@ static const unsigned char record_json_plain[256] = {
 
 /* record_json_grow - room for n more bytes of text (sets err if not) */
 static bool
-record_json_grow(struct record_w *b, size_t n)
+record_json_grow(struct record_w *w, size_t n)
 {
 	size_t want, cap;
 	char *p;
 
-	if (b->err != SCOPE_OK)
+	if (w->err != SCOPE_OK)
 		return false;
-	if (n > b->max - b->len) {
-		b->err = SCOPE_ETOOBIG;
+	if (n > w->max - w->len) {
+		w->err = SCOPE_ETOOBIG;
 		return false;
 	}
-	want = b->len + n + b->extra;
-	if (want <= b->cap)
+	want = w->len + n + w->extra;
+	if (want <= w->cap)
 		return true;
-	cap = b->cap != 0 ? b->cap : 4096;
+	cap = w->cap != 0 ? w->cap : 4096;
 	while (cap < want)
 		cap *= 2;
-	if (cap > b->max + b->extra)
-		cap = b->max + b->extra;
-	if ((p = realloc(b->p, cap)) == NULL) {
-		b->err = SCOPE_ENOMEM;
+	if (cap > w->max + w->extra)
+		cap = w->max + w->extra;
+	if ((p = realloc(w->p, cap)) == NULL) {
+		w->err = SCOPE_ENOMEM;
 		return false;
 	}
-	b->p = p;
-	b->cap = cap;
+	w->p = p;
+	w->cap = cap;
 	return true;
 }
 
 /* record_json_room - n more bytes fit without growing (err unset) */
 static inline bool
-record_json_room(const struct record_w *b, size_t n)
+record_json_room(const struct record_w *w, size_t n)
 {
-	return b->err == SCOPE_OK && n <= b->max - b->len &&
-	    n + b->extra <= b->cap - b->len;
+	return w->err == SCOPE_OK && n <= w->max - w->len &&
+	    n + w->extra <= w->cap - w->len;
 }
 
 /* record_json_put - append n bytes */
 static void
-record_json_put(struct record_w *b, const char *s, size_t n)
+record_json_put(struct record_w *w, const char *s, size_t n)
 {
-	if (n == 0 || (!record_json_room(b, n) && !record_json_grow(b, n)))
+	if (n == 0 || (!record_json_room(w, n) && !record_json_grow(w, n)))
 		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
 }
 
 /* record_json_putc - append one byte */
 static inline void
-record_json_putc(struct record_w *b, char c)
+record_json_putc(struct record_w *w, char c)
 {
-	if (record_json_room(b, 1) || record_json_grow(b, 1))
-		b->p[b->len++] = c;
+	if (record_json_room(w, 1) || record_json_grow(w, 1))
+		w->p[w->len++] = c;
 }
 
 /* record_json_utf8_len - bytes of the valid UTF-8 sequence at s, or 0 */
@@ -131,60 +131,60 @@ record_json_utf8_len(const unsigned char *s, size_t avail)
 
 /* record_json_escape - one ASCII byte that is not plain, escaped */
 static void
-record_json_escape(struct record_w *b, unsigned char c)
+record_json_escape(struct record_w *w, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char u[6] = { '\\', 'u', '0', '0', 0, 0 };
 
 	switch (c) {
-	case '"':	record_json_put(b, "\\\"", 2); return;
-	case '\\':	record_json_put(b, "\\\\", 2); return;
-	case '\b':	record_json_put(b, "\\b", 2); return;
-	case '\f':	record_json_put(b, "\\f", 2); return;
-	case '\n':	record_json_put(b, "\\n", 2); return;
-	case '\r':	record_json_put(b, "\\r", 2); return;
-	case '\t':	record_json_put(b, "\\t", 2); return;
+	case '"':	record_json_put(w, "\\\"", 2); return;
+	case '\\':	record_json_put(w, "\\\\", 2); return;
+	case '\b':	record_json_put(w, "\\b", 2); return;
+	case '\f':	record_json_put(w, "\\f", 2); return;
+	case '\n':	record_json_put(w, "\\n", 2); return;
+	case '\r':	record_json_put(w, "\\r", 2); return;
+	case '\t':	record_json_put(w, "\\t", 2); return;
 	default:
 		u[4] = hex[c >> 4];
 		u[5] = hex[c & 0x0f];
-		record_json_put(b, u, sizeof(u));
+		record_json_put(w, u, sizeof(u));
 	}
 }
 
 /* record_json_string - a quoted, escaped string of n bytes */
 static void
-record_json_string(struct record_w *b, const char *str, size_t n)
+record_json_string(struct record_w *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, start, k;
 
-	record_json_putc(b, '"');
-	while (i < n && b->err == SCOPE_OK) {
+	record_json_putc(w, '"');
+	while (i < n && w->err == SCOPE_OK) {
 		start = i;
 		while (i < n && record_json_plain[s[i]])
 			i++;
-		record_json_put(b, str + start, i - start);
+		record_json_put(w, str + start, i - start);
 		if (i == n)
 			break;
 		if (s[i] < 0x80) {
-			record_json_escape(b, s[i]);
+			record_json_escape(w, s[i]);
 			i++;
 			continue;
 		}
 		if ((k = record_json_utf8_len(s + i, n - i)) == 0) {
-			if (b->err == SCOPE_OK)
-				b->err = SCOPE_EINVAL;
+			if (w->err == SCOPE_OK)
+				w->err = SCOPE_EINVAL;
 			return;
 		}
-		record_json_put(b, str + i, k);
+		record_json_put(w, str + i, k);
 		i += k;
 	}
-	record_json_putc(b, '"');
+	record_json_putc(w, '"');
 }
 
 /* record_json_integer - a json_int_t in decimal */
 static void
-record_json_integer(struct record_w *b, json_int_t v)
+record_json_integer(struct record_w *w, json_int_t v)
 {
 	char digits[24], *p = digits + sizeof(digits);
 	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
@@ -196,7 +196,7 @@ record_json_integer(struct record_w *b, json_int_t v)
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
-	record_json_put(b, p, (size_t)(digits + sizeof(digits) - p));
+	record_json_put(w, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 /*
@@ -212,7 +212,7 @@ record_json_integer(struct record_w *b, json_int_t v)
  * (nothing written). unit/test_record_json compares both ways.
  */
 static bool
-record_json_millis(struct record_w *b, double v)
+record_json_millis(struct record_w *w, double v)
 {
 	char text[24], *p = text + sizeof(text);
 	double x;
@@ -244,7 +244,7 @@ record_json_millis(struct record_w *b, double v)
 	} while (u != 0);
 	if (k < 0)
 		*--p = '-';
-	record_json_put(b, p, (size_t)(text + sizeof(text) - p));
+	record_json_put(w, p, (size_t)(text + sizeof(text) - p));
 	return true;
 }
 
@@ -256,17 +256,17 @@ record_json_millis(struct record_w *b, double v)
  * infinity.
  */
 static void
-record_json_real(struct record_w *b, double v)
+record_json_real(struct record_w *w, double v)
 {
 	char text[40], *e, *from;
 	int n;
 
-	if (record_json_millis(b, v))
+	if (record_json_millis(w, v))
 		return;
 	n = snprintf(text, sizeof(text) - 2, "%.12g", v);
 	if (n < 0 || (size_t)n >= sizeof(text) - 2) {
-		if (b->err == SCOPE_OK)
-			b->err = SCOPE_EINVAL;
+		if (w->err == SCOPE_OK)
+			w->err = SCOPE_EINVAL;
 		return;
 	}
 	if (strchr(text, '.') == NULL && strchr(text, 'e') == NULL) {
@@ -284,7 +284,7 @@ record_json_real(struct record_w *b, double v)
 		memmove(e, from, strlen(from) + 1);
 		n = (int)strlen(text);
 	}
-	record_json_put(b, text, (size_t)n);
+	record_json_put(w, text, (size_t)n);
 }
 
 /* record_w_sep - a comma before a member or element that is not the
