@@ -24,7 +24,8 @@
  * (record_json.c). A record the writer does not return, or one past
  * RECORDLOG_RECORD_MAX (which the daemon cuts with record_fit()), is
  * counted, not a failure; the counts are printed at exit when
- * FUZZ_RECORD_STATS is set.
+ * FUZZ_RECORD_STATS is set. With FUZZ_RECORD_PRINT set every record's
+ * text goes to standard output, one a line, for comparing two builds.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -483,6 +484,8 @@ fuzz_check(int rc, char *text, size_t len)
 		abort();
 	}
 	fuzz_same_text(rec, dumped, len);
+	if (getenv("FUZZ_RECORD_PRINT") != NULL)	/* differential runs */
+		printf("%.*s\n", (int)len, text);
 	free(dumped);
 	free(text);
 	json_decref(rec);
