@@ -1,9 +1,8 @@
 /*
  * record.c - write the JSON text of a message or session record, member
  * by member, straight from the session model (record_json.h's writer):
- * no tree is built on the daemon's path. record_message() and
- * record_session() give the same record as a jansson object, parsed from
- * that text, for smtpscope-eval, record_fit() and the tests.
+ * no tree is built. Whoever needs the record as an object (record_fit()
+ * for one over the log's cap, the tests) parses the text.
  *
  * Every string stored in a session is already bounded valid UTF-8; the
  * writer checks it again and fails the record otherwise. Any failure
@@ -731,42 +730,4 @@ record_session_text(const struct session *s, size_t extra, char **out,
 	record_truncated(&b, s->truncated);
 	record_kbool(&b, "fault", s->fault);
 	return record_finish(&b, out, len);
-}
-
-/* record_parse - a record's text as a jansson object (NULL on failure);
- * frees the text */
-static json_t *
-record_parse(int rc, char *text, size_t len)
-{
-	json_t *o = NULL;
-
-	if (rc == SCOPE_OK)
-		o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-	free(text);
-	return o;
-}
-
-/* record_message - the same record as an object */
-json_t *
-record_message(const struct session *s, const struct session_message *msg,
-    const char *action, const char *stage)
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	rc = record_message_text(s, msg, action, stage, 0, &text, &len);
-	return record_parse(rc, text, len);
-}
-
-/* record_session - the same record as an object */
-json_t *
-record_session(const struct session *s)
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	rc = record_session_text(s, 0, &text, &len);
-	return record_parse(rc, text, len);
 }

@@ -9,10 +9,8 @@
  * SCOPE_ETOOBIG (past RECORD_TEXT_MAX), SCOPE_EINVAL (a string that is
  * not UTF-8, a failed clock). Key order is fixed: v, ts, event, session
  * first.
- *
- * record_message() and record_session() give the same record as a
- * jansson object (parsed from that text) for smtpscope-eval, record_fit()
- * and the tests. The caller owns it (json_decref); NULL on any failure.
+ * Parsed with json_loadb(), the text gives the record as an object (for
+ * record_fit(), and the tests).
  *
  * record_fit() (record_fit.c) cuts a record that is too large for the
  * record log in a fixed order (smtpscope-records(5), SIZE) instead of
@@ -38,10 +36,6 @@ int record_message_text(const struct session *s,
 int record_session_text(const struct session *s, size_t extra, char **out,
     size_t *len);
 
-json_t *record_message(const struct session *s,
-    const struct session_message *msg, const char *action,
-    const char *stage);
-json_t *record_session(const struct session *s);
 
 /* the smallest cap record_fit() accepts: its minimal record always fits */
 #define RECORD_FIT_MIN	(48 * 1024)

@@ -30,6 +30,41 @@ static char logpath[] = "/tmp/test_record.XXXXXX";
 static struct recordlog *rlog;
 static struct session_env env;
 
+/* parsed - a record's text (as record_*_text returned it) as an object,
+ * NULL on any failure; a key given twice is a failure */
+static json_t *
+parsed(int rc, char *text, size_t len)
+{
+	json_t *o = NULL;
+
+	if (rc == SCOPE_OK)
+		o = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	return o;
+}
+
+/* message_obj, session_obj - the records of ps as objects */
+static json_t *
+message_obj(const struct session *s, const struct session_message *m,
+    const char *action, const char *stage)
+{
+	char *text;
+	size_t len;
+	int rc = record_message_text(s, m, action, stage, 0, &text, &len);
+
+	return parsed(rc, text, len);
+}
+
+static json_t *
+session_obj(const struct session *s)
+{
+	char *text;
+	size_t len;
+	int rc = record_session_text(s, 0, &text, &len);
+
+	return parsed(rc, text, len);
+}
+
 static const char *const connect_macros[] = {
 	"j", "mx.smtpscope.test", "v", "Postfix 3.7.11",
 	"{daemon_addr}", "127.0.0.1", "{daemon_port}", "2525",
@@ -248,8 +283,8 @@ static int
 recorded(const struct pseudo *p, json_t **rec, char **text)
 {
 	penv.pseudo = p;
-	rec[0] = record_message(&ps, &pm, "accept", "eom");
-	rec[1] = record_session(&ps);
+	rec[0] = message_obj(&ps, &pm, "accept", "eom");
+	rec[1] = session_obj(&ps);
 	if (rec[0] == NULL || rec[1] == NULL)
 		return -1;
 	text[0] = json_dumps(rec[0], JSON_COMPACT);
@@ -681,7 +716,7 @@ fit_tests(void)
 
 	penv.pseudo = NULL;
 	fill_max();
-	rec = record_message(&ps, &pm, "accept", "eom");
+	rec = message_obj(&ps, &pm, "accept", "eom");
 	before = rec != NULL ? dumped_size(rec) : 0;
 	printf("# maximal message record: %zu bytes\n", before);
 	ok(before > RECORDLOG_RECORD_MAX, "a maximal message record is over "
@@ -697,13 +732,13 @@ fit_tests(void)
 	json_decref(rec);
 
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]) && why[0] == '\0'; i++) {
-		rec = record_message(&ps, &pm, "accept", "eom");
+		rec = message_obj(&ps, &pm, "accept", "eom");
 		if (record_fit(rec, caps[i], cuts, sizeof(cuts)) != 0)
 			why = "record_fit failed";
 		else if ((w = fit_ok(rec, caps[i], cuts, true))[0] != '\0')
 			why = w;
 		json_decref(rec);
-		rec = record_session(&ps);
+		rec = session_obj(&ps);
 		if (why[0] == '\0' && record_fit(rec, caps[i], cuts,
 		    sizeof(cuts)) != 0)
 			why = "record_fit failed on the session record";
@@ -716,7 +751,7 @@ fit_tests(void)
 	}
 	is_str(why, "", "message and session records fit every cap down to "
 	    "RECORD_FIT_MIN");
-	rec = record_message(&ps, &pm, "accept", "eom");
+	rec = message_obj(&ps, &pm, "accept", "eom");
 	record_fit(rec, RECORD_FIT_MIN, cuts, sizeof(cuts));
 	is_str(cuts, "dns,authentication_results,greylist,dkim,rcpt_list,"
 	    "strings", "at RECORD_FIT_MIN every list and string is cut");
@@ -725,7 +760,7 @@ fit_tests(void)
 	json_decref(rec);
 
 	/* what no step but the last can shrink: a list of numbers */
-	rec = record_message(&ps, &pm, "accept", "eom");
+	rec = message_obj(&ps, &pm, "accept", "eom");
 	{
 		json_t *a = json_array();
 
@@ -743,7 +778,7 @@ fit_tests(void)
 	json_decref(rec);
 
 	fill_session("192.0.2.10", "10.2.0.192.in-addr.arpa");
-	rec = record_message(&ps, &pm, "accept", "eom");
+	rec = message_obj(&ps, &pm, "accept", "eom");
 	before = dumped_size(rec);
 	ok(record_fit(rec, RECORDLOG_RECORD_MAX - 1, cuts, sizeof(cuts)) == 0 &&
 	    cuts[0] == '\0' && dumped_size(rec) == before &&
