@@ -10,6 +10,17 @@
 #include "errors.h"
 #include "ipaddr.h"
 
+/* ipaddr_family_name - see ipaddr.h */
+const char *
+ipaddr_family_name(int family)
+{
+	if (family == AF_INET)
+		return "ipv4";
+	if (family == AF_INET6)
+		return "ipv6";
+	return NULL;
+}
+
 /* ipaddr_parse - brackets and "IPv6:" removed, mapped IPv6 as IPv4 */
 int
 ipaddr_parse(const char *ip, unsigned char addr[16], int *family)

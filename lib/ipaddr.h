@@ -9,6 +9,9 @@
  * Sendmail writes them) into 16 bytes (IPv4 in the first 4); IPv4-mapped
  * IPv6 counts as IPv4; 0 or SCOPE_EINVAL */
 int ipaddr_parse(const char *text, unsigned char addr[16], int *family);
+/* ipaddr_family_name - "ipv4" for AF_INET, "ipv6" for AF_INET6, else
+ * NULL (as records and metrics name a family) */
+const char *ipaddr_family_name(int family);
 /* ipaddr_mask - clear every bit of the 16 bytes after the first len */
 void ipaddr_mask(unsigned char addr[16], unsigned len);
 

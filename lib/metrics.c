@@ -9,13 +9,12 @@
  * unit/test_session checks the counts against the records written. See
  * metrics.h for the contract and smtpscope(8), METRICS, for the names.
  */
-#include <sys/socket.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
+#include "ipaddr.h"
 #include "metrics.h"
 #include "stats.h"
 
@@ -105,15 +104,12 @@ metrics_result(int check, const char *r)
 static int
 metrics_rcode(int rcode)
 {
-	static const int codes[] = { 0, 3, 2, 5 };	/* metrics_rcodes */
-	int i;
+	char buf[DNS_RCODE_NAME_MAX];
 
 	if (rcode < 0)
 		return METRICS_NRCODES - 2;
-	for (i = 0; i < METRICS_NRCODES - 2; i++)
-		if (codes[i] == rcode)
-			return i;
-	return METRICS_NRCODES - 1;
+	return metrics_index(metrics_rcodes, METRICS_NRCODES,
+	    dns_rcode_name(rcode, buf, sizeof(buf)));
 }
 
 /* metrics_dns - the lookups a record lists: status, rcode, latency */
@@ -177,8 +173,8 @@ metrics_observe_message(const struct session *s,
 void
 metrics_observe_session(const struct session *s)
 {
-	metrics_inc(&m_families[s->family == AF_INET ? 0 :
-	    s->family == AF_INET6 ? 1 : METRICS_NFAMILIES - 1]);
+	metrics_inc(&m_families[metrics_index(metrics_families,
+	    METRICS_NFAMILIES, ipaddr_family_name(s->family))]);
 	metrics_inc(&m_tls[!s->tls.used ? 0 : metrics_index(metrics_tls,
 	    METRICS_NTLS, s->tls.version[0] != '\0' ? s->tls.version : NULL)]);
 	if (s->auth.dns != NULL)

@@ -173,6 +173,11 @@ int dns_reverse_name(const char *ip, char *out, size_t outsz);
  * written into buf (16 bytes hold any); NULL if that fails */
 #define DNS_TYPE_NAME_MAX	16
 const char *dns_type_name(uint16_t type, char *buf, size_t bufsz);
+/* dns_rcode_name - an rcode's name as the records and metrics show it
+ * ("NOERROR" .. "REFUSED", else "RCODE<n>" written into buf, which
+ * DNS_RCODE_NAME_MAX bytes hold); NULL for no answer (rcode < 0) */
+#define DNS_RCODE_NAME_MAX	16
+const char *dns_rcode_name(int rcode, char *buf, size_t bufsz);
 /* dns_lookup_status - what the record shows as a lookup's "dnssec": the
  * status, or "skipped" for a lookup not sent */
 const char *dns_lookup_status(const struct dns_lookup *l);

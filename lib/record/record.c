@@ -12,14 +12,9 @@
  * record_scrub); the Authentication-Results value is withheld when any
  * group is pseudonymized.
  */
-#include <arpa/inet.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-
 #include "clock.h"
 #include "errors.h"
+#include "ipaddr.h"
 #include "record/record.h"
 #include "record/record_internal.h"
 
@@ -137,8 +132,7 @@ static void
 record_family(struct record_b *b, int family)
 {
 	record_key(b, "family");
-	record_w_str(&b->w, family == AF_INET ? "ipv4" :
-	    family == AF_INET6 ? "ipv6" : NULL);
+	record_w_str(&b->w, ipaddr_family_name(family));
 }
 
 /* record_client - who connected */
@@ -253,20 +247,13 @@ record_truncated(struct record_b *b, unsigned mask)
 static void
 record_rcode(struct record_b *b, int rcode)
 {
-	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"
-	};
-	char buf[16];
+	char buf[DNS_RCODE_NAME_MAX];
 
 	record_key(b, "rcode");
-	if (rcode < 0) {
+	if (rcode < 0)
 		record_w_null(&b->w);
-	} else if ((size_t)rcode < sizeof(names) / sizeof(names[0])) {
-		record_w_str(&b->w, names[rcode]);
-	} else {
-		snprintf(buf, sizeof(buf), "RCODE%d", rcode);
-		record_w_str(&b->w, buf);
-	}
+	else
+		record_name(b, dns_rcode_name(rcode, buf, sizeof(buf)));
 }
 
 /* record_qtype - a query type's name ("TXT"; "TYPE65" when ldns has none) */

@@ -345,6 +345,24 @@ test_name_text(void)
 	ldns_rdf_deep_free(rdf);
 }
 
+/* test_rcode_name - the names records and metrics show for rcodes */
+static void
+test_rcode_name(void)
+{
+	char buf[DNS_RCODE_NAME_MAX];
+
+	ok(dns_rcode_name(-1, buf, sizeof(buf)) == NULL &&
+	    strcmp(dns_rcode_name(0, buf, sizeof(buf)), "NOERROR") == 0 &&
+	    strcmp(dns_rcode_name(3, buf, sizeof(buf)), "NXDOMAIN") == 0 &&
+	    strcmp(dns_rcode_name(4, buf, sizeof(buf)), "NOTIMP") == 0 &&
+	    strcmp(dns_rcode_name(5, buf, sizeof(buf)), "REFUSED") == 0 &&
+	    strcmp(dns_rcode_name(6, buf, sizeof(buf)), "RCODE6") == 0 &&
+	    strcmp(dns_rcode_name(4095, buf, sizeof(buf)), "RCODE4095") == 0 &&
+	    dns_rcode_name(4095, buf, 9) == NULL,
+	    "dns_rcode_name: names, RCODE<n> past REFUSED, NULL without an "
+	    "answer or room");
+}
+
 /* test_type_name - dns_type_name against ldns_rr_type2str for every
  * one of the 65,536 types, and a buffer too small for "TYPE65280" */
 static void
@@ -519,10 +537,11 @@ main(void)
 	int64_t t0;
 	FILE *fp;
 
-	plan(79);
+	plan(80);
 	test_name_text();
 	test_reverse_name();
 	test_type_name();
+	test_rcode_name();
 	if (dns_resolver_new_zones(&r, 2000) != 0)
 		return 1;
 	for (i = 0; zone_rrs[i] != NULL; i++)
