@@ -379,8 +379,8 @@ record_w_key(struct record_w *w, const char *key)
 	w->after_key = true;
 }
 
-/* record_w_keyn - any key, escaped */
-void
+/* record_w_keyn - any key, escaped (the tree writer's) */
+static void
 record_w_keyn(struct record_w *w, const char *key, size_t n)
 {
 	record_w_sep(w);
@@ -390,7 +390,7 @@ record_w_keyn(struct record_w *w, const char *key, size_t n)
 }
 
 /* record_w_strn - a string of n bytes */
-void
+static void
 record_w_strn(struct record_w *w, const char *s, size_t n)
 {
 	record_w_sep(w);

@@ -55,12 +55,10 @@ int record_w_take(struct record_w *w, char **out, size_t *len);
 void record_w_open(struct record_w *w, char c);
 void record_w_close(struct record_w *w, char c);
 /* record_w_key - a member's key (a schema constant: written unescaped
- * but for the quotes; record_w_keyn escapes any key) */
+ * but for the quotes) */
 void record_w_key(struct record_w *w, const char *key);
-void record_w_keyn(struct record_w *w, const char *key, size_t n);
 /* values: a string (NULL: null), null, a boolean, an integer, a real */
 void record_w_str(struct record_w *w, const char *s);
-void record_w_strn(struct record_w *w, const char *s, size_t n);
 void record_w_null(struct record_w *w);
 void record_w_bool(struct record_w *w, bool v);
 void record_w_int(struct record_w *w, json_int_t v);
